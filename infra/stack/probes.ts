@@ -1,0 +1,81 @@
+import cassandra from 'cassandra-driver';
+import { Kafka, logLevel } from 'kafkajs';
+import mqtt from 'mqtt';
+
+// Protocol-level readiness checks: each resolves when the server answers a real request and
+// throws (with the server's own error) when it does not. Each bounds its own time.
+
+const requestTimeoutMs = 3000;
+
+/** Kafka: a Metadata request answered with at least one broker and a controller. */
+export async function probeKafka(brokers: string[]): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'tributary-stack-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: requestTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    if (cluster.brokers.length === 0 || cluster.controller === null) {
+      throw new Error('metadata lists no broker or no controller yet');
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Cassandra: `SELECT release_version FROM system.local`; returns the version. */
+export async function probeCassandra(contactPoint: string, dataCenter: string): Promise<string> {
+  const client = new cassandra.Client({
+    contactPoints: [contactPoint],
+    localDataCenter: dataCenter,
+    socketOptions: { connectTimeout: requestTimeoutMs, readTimeout: requestTimeoutMs },
+    pooling: { warmup: false },
+  });
+  try {
+    await client.connect();
+    const result = await client.execute('SELECT release_version FROM system.local');
+    const version = result.first()?.get('release_version') as string | undefined;
+    if (version === undefined) throw new Error('system.local returned no row');
+    return version;
+  } finally {
+    await client.shutdown().catch(() => undefined);
+  }
+}
+
+/** Schema registry: `GET /subjects` answers 200 with a JSON array. */
+export async function probeRegistry(registryUrl: string): Promise<void> {
+  const response = await fetch(`${registryUrl}/subjects`, {
+    signal: AbortSignal.timeout(requestTimeoutMs),
+  });
+  if (response.status !== 200) throw new Error(`GET /subjects answered ${response.status}`);
+  const body: unknown = await response.json();
+  if (!Array.isArray(body)) throw new Error('GET /subjects did not answer a JSON array');
+}
+
+/** Prometheus: `GET /-/ready` answers 200. */
+export async function probePrometheus(prometheusUrl: string): Promise<void> {
+  const response = await fetch(`${prometheusUrl}/-/ready`, {
+    signal: AbortSignal.timeout(requestTimeoutMs),
+  });
+  if (response.status !== 200) throw new Error(`GET /-/ready answered ${response.status}`);
+}
+
+/** Mosquitto: an MQTT CONNECT answered by a successful CONNACK. */
+export async function probeMqtt(url: string): Promise<void> {
+  const client = await mqtt.connectAsync(
+    url,
+    {
+      connectTimeout: requestTimeoutMs,
+      reconnectPeriod: 0,
+      clientId: `tributary-probe-${process.pid}`,
+    },
+    false,
+  );
+  await client.endAsync();
+}

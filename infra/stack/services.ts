@@ -1,0 +1,326 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import type { ServiceName, StackConfig, StackEndpoints } from './config.ts';
+import { FetchError, findExecutable, mavenDependencies, untarOnce } from './fetch.ts';
+import { findJava, installJavaFromPyPI } from './java.ts';
+import type { DebianPackage } from './fetch.ts';
+import type { LaunchSpec } from './processes.ts';
+import { probeCassandra, probeKafka, probeMqtt, probePrometheus, probeRegistry } from './probes.ts';
+
+const run = promisify(execFile);
+
+export interface StackDirs {
+  cache: string;
+  data: string;
+  logs: string;
+  run: string;
+}
+
+export interface ServiceContext {
+  config: StackConfig;
+  endpoints: StackEndpoints;
+  dirs: StackDirs;
+}
+
+export interface ServiceDefinition {
+  name: ServiceName;
+  /** What a client connects to. */
+  address(ctx: ServiceContext): string;
+  /** Every port the service binds, checked free before it starts. */
+  ports(ctx: ServiceContext): number[];
+  /** Debian packages that provide its executable, installed when missing. */
+  debianPackages: DebianPackage[];
+  readyTimeoutMs: number;
+  stopGraceMs: number;
+  /** Fetches what is missing, renders the config and returns how to start the process. */
+  prepare(ctx: ServiceContext): Promise<LaunchSpec>;
+  /** Resolves when the server answers at protocol level; may return a detail (a version). */
+  probe(ctx: ServiceContext): Promise<string | undefined>;
+}
+
+/** Renders infra/<service>/<file>, replacing ${NAME} with values, into the service's data dir. */
+function render(
+  ctx: ServiceContext,
+  service: string,
+  file: string,
+  values: Record<string, string | number>,
+): string {
+  const template = readFileSync(join(ctx.config.repoDir, 'infra', service, file), 'utf8');
+  const text = template.replace(/\$\{([A-Z_]+)\}/g, (whole, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`infra/${service}/${file}: no value for ${whole}`);
+    return String(value);
+  });
+  const target = join(dataDir(ctx, service), file);
+  writeFileSync(target, text);
+  return target;
+}
+
+function dataDir(ctx: ServiceContext, service: string): string {
+  const dir = join(ctx.dirs.data, service);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function java(): string {
+  const home = process.env['JAVA_HOME'];
+  return home !== undefined && existsSync(join(home, 'bin', 'java'))
+    ? join(home, 'bin', 'java')
+    : 'java';
+}
+
+function infraFile(ctx: ServiceContext, ...parts: string[]): string {
+  return join(ctx.config.repoDir, 'infra', ...parts);
+}
+
+const kafka: ServiceDefinition = {
+  name: 'kafka',
+  address: (ctx) => ctx.endpoints.kafkaBrokers.join(','),
+  ports: (ctx) => [ctx.config.ports.kafka, ctx.config.ports.kafkaController],
+  debianPackages: [],
+  readyTimeoutMs: 90_000,
+  stopGraceMs: 60_000,
+  async prepare(ctx) {
+    const libs = join(ctx.dirs.cache, 'kafka', 'libs');
+    await mavenDependencies({
+      what: 'kafka',
+      pom: infraFile(ctx, 'kafka', 'pom.xml'),
+      dir: libs,
+      scope: 'runtime',
+      logFile: join(ctx.dirs.logs, 'kafka-fetch.log'),
+    });
+    const dir = dataDir(ctx, 'kafka');
+    const properties = render(ctx, 'kafka', 'server.properties', {
+      PORT: ctx.config.ports.kafka,
+      CONTROLLER_PORT: ctx.config.ports.kafkaController,
+      DATA_DIR: dir,
+    });
+    const jvm = [
+      `-Dlog4j2.configurationFile=file:${infraFile(ctx, 'kafka', 'log4j2.properties')}`,
+      `-Dkafka.logs.dir=${join(dir, 'server-logs')}`,
+      '-cp',
+      `${libs}/*`,
+    ];
+    // KRaft storage is formatted once. The cluster id is 16 random bytes in base64url, as
+    // Kafka's Uuid; like Uuid.randomUuid, never one starting with '-' (read as an option).
+    if (!existsSync(join(dir, 'logs', 'meta.properties'))) {
+      let clusterId = randomBytes(16).toString('base64url');
+      while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
+      const { stdout, stderr } = await run(java(), [
+        '-Xmx256m',
+        ...jvm,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        clusterId,
+        '-c',
+        properties,
+        '--ignore-formatted',
+      ]);
+      writeFileSync(join(ctx.dirs.logs, 'kafka-format.log'), stdout + stderr);
+    }
+    return {
+      command: java(),
+      args: [
+        '-Xms256m',
+        '-Xmx512m',
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-Djava.awt.headless=true',
+        ...jvm,
+        'kafka.Kafka',
+        properties,
+      ],
+      cwd: dir,
+    };
+  },
+  probe: (ctx) => probeKafka(ctx.endpoints.kafkaBrokers).then(() => undefined),
+};
+
+const cassandra: ServiceDefinition = {
+  name: 'cassandra',
+  address: (ctx) => ctx.endpoints.cassandraContactPoint,
+  ports: (ctx) => [ctx.config.ports.cassandra, ctx.config.ports.cassandraStorage],
+  debianPackages: [],
+  readyTimeoutMs: 240_000,
+  stopGraceMs: 60_000,
+  async prepare(ctx) {
+    const libs = join(ctx.dirs.cache, 'cassandra', 'libs');
+    await mavenDependencies({
+      what: 'cassandra',
+      pom: infraFile(ctx, 'cassandra', 'pom.xml'),
+      dir: libs,
+      scope: 'runtime',
+      logFile: join(ctx.dirs.logs, 'cassandra-fetch.log'),
+    });
+    const dir = dataDir(ctx, 'cassandra');
+    mkdirSync(join(dir, 'triggers'), { recursive: true });
+    const yaml = render(ctx, 'cassandra', 'cassandra.yaml', {
+      PORT: ctx.config.ports.cassandra,
+      STORAGE_PORT: ctx.config.ports.cassandraStorage,
+      DATA_DIR: dir,
+    });
+    const options = readFileSync(infraFile(ctx, 'cassandra', 'jvm17-server.options'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .flatMap((line) => line.split(/\s+/));
+    return {
+      command: java(),
+      args: [
+        '-Xms1g',
+        '-Xmx1g',
+        ...options,
+        `-javaagent:${join(libs, 'jamm-0.4.0.jar')}`,
+        `-Dcassandra.config=file://${yaml}`,
+        `-Dlogback.configurationFile=${infraFile(ctx, 'cassandra', 'logback.xml')}`,
+        `-Dcassandra.logdir=${join(dir, 'logs')}`,
+        `-Dcassandra.storagedir=${dir}`,
+        `-Dcassandra.triggers_dir=${join(dir, 'triggers')}`,
+        '-Dcassandra-foreground=yes',
+        // A single node: no gossip to wait for.
+        '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+        '-Dcassandra.load_ring_state=false',
+        '-Dcassandra.ring_delay_ms=1000',
+        '-cp',
+        `${libs}/*`,
+        'org.apache.cassandra.service.CassandraDaemon',
+      ],
+      cwd: dir,
+    };
+  },
+  probe: (ctx) =>
+    probeCassandra(ctx.endpoints.cassandraContactPoint, ctx.endpoints.cassandraDataCenter).then(
+      (version) => `Cassandra ${version}`,
+    ),
+};
+
+const registry: ServiceDefinition = {
+  name: 'registry',
+  address: (ctx) => ctx.endpoints.registryUrl,
+  ports: (ctx) => [ctx.config.ports.registry, ctx.config.ports.registryManagement],
+  debianPackages: [],
+  readyTimeoutMs: 120_000,
+  stopGraceMs: 20_000,
+  async prepare(ctx) {
+    const dist = join(ctx.dirs.cache, 'apicurio', 'dist');
+    await mavenDependencies({
+      what: 'registry',
+      pom: infraFile(ctx, 'apicurio', 'pom.xml'),
+      dir: dist,
+      logFile: join(ctx.dirs.logs, 'registry-fetch.log'),
+    });
+    const archive = readdirTarGz(dist);
+    const app = join(ctx.dirs.cache, 'apicurio', 'app');
+    await untarOnce(archive, app);
+    const dir = dataDir(ctx, 'registry');
+    return {
+      command: await registryJava(ctx),
+      args: [
+        '-Xms128m',
+        '-Xmx512m',
+        '-Dquarkus.http.host=127.0.0.1',
+        `-Dquarkus.http.port=${ctx.config.ports.registry}`,
+        // The management interface (health, metrics) is on at build time; keep it on loopback.
+        '-Dquarkus.management.host=127.0.0.1',
+        `-Dquarkus.management.port=${ctx.config.ports.registryManagement}`,
+        '-Dquarkus.http.access-log.enabled=false',
+        // H2 on disk, so schema ids survive a restart of the stack (Kafka keeps the records that name them).
+        `-Dapicurio.datasource.url=jdbc:h2:file:${join(dir, 'registry')}`,
+        '-Dapicurio.datasource.jdbc.initial-size=2',
+        '-Dapicurio.datasource.jdbc.min-size=2',
+        '-Dapicurio.datasource.jdbc.max-size=10',
+        `-Dapicurio.storage.snapshot.location=${dir}`,
+        '-jar',
+        join(app, 'quarkus-run.jar'),
+      ],
+      cwd: dir,
+    };
+  },
+  probe: (ctx) => probeRegistry(ctx.endpoints.registryUrl).then(() => undefined),
+};
+
+/**
+ * Apicurio Registry 3.3 is compiled for Java 21. Use TRIBUTARY_REGISTRY_JAVA, else the first
+ * Java 21+ found (JAVA_HOME, PATH, /usr/lib/jvm), else one installed from PyPI into the cache.
+ */
+async function registryJava(ctx: ServiceContext): Promise<string> {
+  const jdkCacheDir = join(ctx.dirs.cache, 'jdk');
+  const found = await findJava(21, {
+    override: process.env['TRIBUTARY_REGISTRY_JAVA'],
+    jdkCacheDir,
+  });
+  if (found !== undefined) return found;
+  try {
+    return await installJavaFromPyPI(jdkCacheDir, join(ctx.dirs.logs, 'registry-java.log'));
+  } catch (error) {
+    throw new FetchError(
+      `registry: Apicurio Registry 3.3 needs Java 21 or newer and none was found; ` +
+        `install one and set TRIBUTARY_REGISTRY_JAVA=/path/to/bin/java (${(error as Error).message})`,
+    );
+  }
+}
+
+function readdirTarGz(dir: string): string {
+  const archive = readdirSync(dir).find((f) => f.endsWith('.tar.gz'));
+  if (archive === undefined) throw new Error(`registry: no .tar.gz in ${dir}`);
+  return join(dir, archive);
+}
+
+const prometheus: ServiceDefinition = {
+  name: 'prometheus',
+  address: (ctx) => ctx.endpoints.prometheusUrl,
+  ports: (ctx) => [ctx.config.ports.prometheus],
+  debianPackages: [{ executable: 'prometheus', pkg: 'prometheus' }],
+  readyTimeoutMs: 30_000,
+  stopGraceMs: 15_000,
+  async prepare(ctx) {
+    const dir = dataDir(ctx, 'prometheus');
+    mkdirSync(ctx.endpoints.prometheusTargetsDir, { recursive: true });
+    const config = render(ctx, 'prometheus', 'prometheus.yml', {
+      PORT: ctx.config.ports.prometheus,
+      TARGETS_DIR: ctx.endpoints.prometheusTargetsDir,
+    });
+    return {
+      command: findExecutable('prometheus') ?? 'prometheus',
+      args: [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+        '--storage.tsdb.retention.time=1d',
+        `--web.listen-address=127.0.0.1:${ctx.config.ports.prometheus}`,
+      ],
+      cwd: dir,
+    };
+  },
+  probe: (ctx) => probePrometheus(ctx.endpoints.prometheusUrl).then(() => undefined),
+};
+
+const mosquitto: ServiceDefinition = {
+  name: 'mosquitto',
+  address: (ctx) => ctx.endpoints.mqttUrl,
+  ports: (ctx) => [ctx.config.ports.mosquitto],
+  debianPackages: [{ executable: 'mosquitto', pkg: 'mosquitto' }],
+  readyTimeoutMs: 20_000,
+  stopGraceMs: 10_000,
+  async prepare(ctx) {
+    const dir = dataDir(ctx, 'mosquitto');
+    const config = render(ctx, 'mosquitto', 'mosquitto.conf', { PORT: ctx.config.ports.mosquitto });
+    return { command: findExecutable('mosquitto') ?? 'mosquitto', args: ['-c', config], cwd: dir };
+  },
+  probe: (ctx) => probeMqtt(ctx.endpoints.mqttUrl).then(() => undefined),
+};
+
+export const services: readonly ServiceDefinition[] = [
+  kafka,
+  cassandra,
+  registry,
+  prometheus,
+  mosquitto,
+];
+
+/** Command-line tools the tests use beside the servers. */
+export const tools: DebianPackage[] = [{ executable: 'kcat', pkg: 'kcat' }];
