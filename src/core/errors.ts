@@ -11,7 +11,11 @@ export class TributaryError extends Error {
   readonly domain: ErrorDomain;
   readonly retriable: boolean;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; retriable?: boolean } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     const entry = errorCodes[code];
     this.code = code;

@@ -25,7 +25,8 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   });
   return {
     // Every producer partitions keys as the Java client does, so co-partitioning holds.
-    producer: (config = {}) => kafka.producer({ ...config, createPartitioner: javaCompatiblePartitioner }),
+    producer: (config = {}) =>
+      kafka.producer({ ...config, createPartitioner: javaCompatiblePartitioner }),
     consumer: (config) => kafka.consumer(config),
     admin: () => kafka.admin(),
   };

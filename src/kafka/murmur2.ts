@@ -4,18 +4,15 @@
  * (`partitioner=murmur2_random`) or Tributary produced it. Returns a signed 32-bit int, as Java.
  */
 export function murmur2(data: Uint8Array): number {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const length = data.length;
   const m = 0x5bd1e995;
   const r = 24;
   let h = (0x9747b28c ^ length) | 0;
   const length4 = length >>> 2;
   for (let i = 0; i < length4; i++) {
-    const i4 = i * 4;
-    let k =
-      (data[i4]! & 0xff) |
-      ((data[i4 + 1]! & 0xff) << 8) |
-      ((data[i4 + 2]! & 0xff) << 16) |
-      ((data[i4 + 3]! & 0xff) << 24);
+    // Java assembles each block little-endian from the bytes.
+    let k = view.getInt32(i * 4, true);
     k = Math.imul(k, m);
     k ^= k >>> r;
     k = Math.imul(k, m);
@@ -25,10 +22,10 @@ export function murmur2(data: Uint8Array): number {
   // The last 1-3 bytes, as Java's switch with fall-through.
   const tail = length4 * 4;
   const rest = length % 4;
-  if (rest >= 3) h ^= (data[tail + 2]! & 0xff) << 16;
-  if (rest >= 2) h ^= (data[tail + 1]! & 0xff) << 8;
+  if (rest >= 3) h ^= view.getUint8(tail + 2) << 16;
+  if (rest >= 2) h ^= view.getUint8(tail + 1) << 8;
   if (rest >= 1) {
-    h ^= data[tail]! & 0xff;
+    h ^= view.getUint8(tail);
     h = Math.imul(h, m);
   }
   h ^= h >>> 13;

@@ -62,7 +62,10 @@ describe('Kafka (real broker)', () => {
 
   it('produces and consumes 1,000 keyed records over 3 partitions, each key on its murmur2 partition and in order', async () => {
     const topic = uniqueName('it-keyed');
-    assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true }), true);
+    assert.equal(
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true }),
+      true,
+    );
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     assert.equal(metadata.topics[0]?.partitions.length, 3);
 
@@ -112,7 +115,11 @@ describe('Kafka (real broker)', () => {
     await aborted.abort();
     await producer.disconnect();
 
-    const readCommitted = await consumeAll(topic, { readUncommitted: false, expect: 30, settleMs: 2000 });
+    const readCommitted = await consumeAll(topic, {
+      readUncommitted: false,
+      expect: 30,
+      settleMs: 2000,
+    });
     assert.equal(readCommitted.length, 30);
     assert.ok(readCommitted.every((r) => r.value.startsWith('committed-')));
 

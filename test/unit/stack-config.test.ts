@@ -11,7 +11,9 @@ describe('local stack configuration', () => {
   });
 
   it('takes a port from its environment variable', () => {
-    const endpoints = stackEndpoints(stackConfig({ TRIBUTARY_KAFKA_PORT: '19092', TRIBUTARY_MQTT_PORT: '11883' }));
+    const endpoints = stackEndpoints(
+      stackConfig({ TRIBUTARY_KAFKA_PORT: '19092', TRIBUTARY_MQTT_PORT: '11883' }),
+    );
     assert.deepEqual(endpoints.kafkaBrokers, ['127.0.0.1:19092']);
     assert.equal(endpoints.mqttUrl, 'mqtt://127.0.0.1:11883');
   });
@@ -25,6 +27,9 @@ describe('local stack configuration', () => {
   });
 
   it('refuses two services on one port', () => {
-    assert.throws(() => stackConfig({ TRIBUTARY_MQTT_PORT: '9092' }), /TRIBUTARY_MQTT_PORT and TRIBUTARY_KAFKA_PORT both use port 9092/);
+    assert.throws(
+      () => stackConfig({ TRIBUTARY_MQTT_PORT: '9092' }),
+      /TRIBUTARY_MQTT_PORT and TRIBUTARY_KAFKA_PORT both use port 9092/,
+    );
   });
 });
