@@ -28,8 +28,9 @@ describe('MQTT (real Mosquitto)', () => {
       const reading = JSON.stringify({ sensor: 'greenhouse-3', temperature: 21.5, at: Date.now() });
       // With QoS 1, publishAsync resolves (with the sent packet) once the broker's PUBACK arrives.
       const sent = await publisher.publishAsync(topic, reading, { qos: 1 });
-      assert.equal(sent?.qos, 1);
-      assert.ok(sent?.messageId !== undefined, 'a QoS 1 publish carries a packet id');
+      assert.ok(sent?.cmd === 'publish', 'publishAsync resolves with the sent PUBLISH packet');
+      assert.equal(sent.qos, 1);
+      assert.ok(sent.messageId !== undefined, 'a QoS 1 publish carries a packet id');
       const { payload, packet } = await received;
       assert.equal(payload, reading);
       assert.equal(packet.qos, 1);
