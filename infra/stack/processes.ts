@@ -58,11 +58,21 @@ export function readPid(file: string): PidRecord | undefined {
   return undefined;
 }
 
-/** Starts a detached process (its own process group) writing to logFile, and records its PID. */
-export function launch(spec: LaunchSpec, logFile: string, file: string, marker: string): PidRecord {
+/**
+ * Starts a detached process (its own process group) writing to logFile, records its PID, and
+ * resolves once the process runs the command (until exec, /proc shows the forking parent's).
+ */
+export async function launch(
+  spec: LaunchSpec,
+  logFile: string,
+  file: string,
+  marker: string,
+): Promise<PidRecord> {
   mkdirSync(dirname(logFile), { recursive: true });
   mkdirSync(dirname(file), { recursive: true });
   const fd = openSync(logFile, 'a');
+  let record: PidRecord;
+  let exited: number | null | undefined;
   try {
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
@@ -71,13 +81,16 @@ export function launch(spec: LaunchSpec, logFile: string, file: string, marker: 
       stdio: ['ignore', fd, fd],
     });
     if (child.pid === undefined) throw new Error(`could not start ${spec.command}`);
+    child.once('exit', (code) => (exited = code));
     child.unref();
-    const record: PidRecord = { pid: child.pid, marker, startedAt: new Date().toISOString() };
+    record = { pid: child.pid, marker, startedAt: new Date().toISOString() };
     writeFileSync(file, JSON.stringify(record) + '\n');
-    return record;
   } finally {
     closeSync(fd);
   }
+  const deadline = Date.now() + 5_000;
+  while (!isOurs(record) && exited === undefined && Date.now() < deadline) await sleep(20);
+  return record;
 }
 
 /** Sends SIGTERM to the process group, waits up to graceMs, then SIGKILLs what is left. */

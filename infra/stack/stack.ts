@@ -113,7 +113,7 @@ async function startOne(ctx: ServiceContext, service: ServiceDefinition): Promis
       message.startsWith(`${service.name}:`) ? message : `${service.name}: ${message}`,
     );
   }
-  launch(spec, logFile(ctx, service.name), pidPath, ctx.config.stackDir);
+  await launch(spec, logFile(ctx, service.name), pidPath, ctx.config.stackDir);
   return true;
 }
 
