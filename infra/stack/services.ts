@@ -77,6 +77,24 @@ function infraFile(ctx: ServiceContext, ...parts: string[]): string {
   return join(ctx.config.repoDir, 'infra', ...parts);
 }
 
+/** Copies the dependencies of infra/<folder>/pom.xml into the cache; returns that directory. */
+async function mavenCache(
+  ctx: ServiceContext,
+  service: ServiceName,
+  folder: string,
+  scope?: string,
+): Promise<string> {
+  const dir = join(ctx.dirs.cache, folder, 'jars');
+  await mavenDependencies({
+    what: service,
+    pom: infraFile(ctx, folder, 'pom.xml'),
+    dir,
+    ...(scope === undefined ? {} : { scope }),
+    logFile: join(ctx.dirs.logs, `${service}-fetch.log`),
+  });
+  return dir;
+}
+
 const kafka: ServiceDefinition = {
   name: 'kafka',
   address: (ctx) => ctx.endpoints.kafkaBrokers.join(','),
@@ -85,14 +103,7 @@ const kafka: ServiceDefinition = {
   readyTimeoutMs: 90_000,
   stopGraceMs: 60_000,
   async prepare(ctx) {
-    const libs = join(ctx.dirs.cache, 'kafka', 'libs');
-    await mavenDependencies({
-      what: 'kafka',
-      pom: infraFile(ctx, 'kafka', 'pom.xml'),
-      dir: libs,
-      scope: 'runtime',
-      logFile: join(ctx.dirs.logs, 'kafka-fetch.log'),
-    });
+    const libs = await mavenCache(ctx, 'kafka', 'kafka', 'runtime');
     const dir = dataDir(ctx, 'kafka');
     const properties = render(ctx, 'kafka', 'server.properties', {
       PORT: ctx.config.ports.kafka,
@@ -149,14 +160,7 @@ const cassandra: ServiceDefinition = {
   readyTimeoutMs: 240_000,
   stopGraceMs: 60_000,
   async prepare(ctx) {
-    const libs = join(ctx.dirs.cache, 'cassandra', 'libs');
-    await mavenDependencies({
-      what: 'cassandra',
-      pom: infraFile(ctx, 'cassandra', 'pom.xml'),
-      dir: libs,
-      scope: 'runtime',
-      logFile: join(ctx.dirs.logs, 'cassandra-fetch.log'),
-    });
+    const libs = await mavenCache(ctx, 'cassandra', 'cassandra', 'runtime');
     const dir = dataDir(ctx, 'cassandra');
     mkdirSync(join(dir, 'triggers'), { recursive: true });
     const yaml = render(ctx, 'cassandra', 'cassandra.yaml', {
@@ -207,13 +211,7 @@ const registry: ServiceDefinition = {
   readyTimeoutMs: 120_000,
   stopGraceMs: 20_000,
   async prepare(ctx) {
-    const dist = join(ctx.dirs.cache, 'apicurio', 'dist');
-    await mavenDependencies({
-      what: 'registry',
-      pom: infraFile(ctx, 'apicurio', 'pom.xml'),
-      dir: dist,
-      logFile: join(ctx.dirs.logs, 'registry-fetch.log'),
-    });
+    const dist = await mavenCache(ctx, 'registry', 'apicurio');
     const archive = readdirTarGz(dist);
     const app = join(ctx.dirs.cache, 'apicurio', 'app');
     await untarOnce(archive, app);

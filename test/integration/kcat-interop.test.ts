@@ -12,8 +12,20 @@ const client = createKafkaClient({
 const partitions = 6;
 const keys = Array.from({ length: 200 }, (_, i) => `station-${i}`);
 
-/** Produces `key:value` lines with kcat (librdkafka) using the given partitioner. */
-function kcatProduce(topic: string, partitioner: string): void {
+/**
+ * Produces `key:value` lines with kcat (librdkafka) into a new topic, using the given
+ * librdkafka partitioner, and returns the partition each key landed on.
+ */
+async function kcatPartitions(partitioner: string): Promise<Map<string, number>> {
+  const topic = uniqueName(`it-kcat-${partitioner.replaceAll('_', '-')}`);
+  const admin = client.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions }],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+
   const input = keys.map((key, i) => `${key}:${i}`).join('\n') + '\n';
   const result = spawnSync(
     'kcat',
@@ -31,6 +43,7 @@ function kcatProduce(topic: string, partitioner: string): void {
     { input, encoding: 'utf8', timeout: 30_000 },
   );
   assert.equal(result.status, 0, `kcat failed: ${result.stderr}`);
+  return partitionsByKey(topic);
 }
 
 /** The partition each key landed on, read back with our consumer. */
@@ -56,34 +69,14 @@ async function partitionsByKey(topic: string): Promise<Map<string, number>> {
 
 describe('Interop with kcat (librdkafka)', () => {
   it("puts each key on the partition our producer's partitioner computes (Java murmur2)", async () => {
-    const admin = client.admin();
-    await admin.connect();
-    const topic = uniqueName('it-kcat');
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions }],
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
-
-    kcatProduce(topic, 'murmur2_random');
-    const landed = await partitionsByKey(topic);
+    const landed = await kcatPartitions('murmur2_random');
     for (const key of keys) {
       assert.equal(landed.get(key), partitionForKey(key, partitions), `partition of ${key}`);
     }
   });
 
   it("disagrees with kcat's default partitioner (CRC32), so the check above can fail", async () => {
-    const admin = client.admin();
-    await admin.connect();
-    const topic = uniqueName('it-kcat-crc');
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions }],
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
-
-    kcatProduce(topic, 'consistent_random');
-    const landed = await partitionsByKey(topic);
+    const landed = await kcatPartitions('consistent_random');
     const differing = keys.filter((key) => landed.get(key) !== partitionForKey(key, partitions));
     assert.ok(differing.length > keys.length / 2, `only ${differing.length} keys differ`);
   });
