@@ -10,7 +10,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 import type { ServiceName } from '../infra/stack/config.ts';
-import { down, serviceContext, up } from '../infra/stack/stack.ts';
+import { down, serviceContext, StackError, up } from '../infra/stack/stack.ts';
 
 type Mode = 'all' | 'unit' | 'integration';
 
@@ -71,7 +71,7 @@ async function main(mode: Mode): Promise<number> {
         started = result.started;
         console.log(`stack ready in ${result.seconds.toFixed(1)}s`);
       } catch (error) {
-        started = (error as { started?: ServiceName[] }).started ?? [];
+        started = error instanceof StackError ? error.started : [];
         console.error(`stack: ${error instanceof Error ? error.message : String(error)}`);
         return 1;
       }

@@ -23,6 +23,13 @@ export interface ServiceStatus {
 
 export class StackError extends Error {
   override name = 'StackError';
+  /** The services the failed call had started, so a caller can stop them again. */
+  readonly started: ServiceName[];
+
+  constructor(message: string, started: ServiceName[] = []) {
+    super(message);
+    this.started = started;
+  }
 }
 
 export function serviceContext(config: StackConfig = stackConfig()): ServiceContext {
@@ -42,7 +49,8 @@ export function logFile(ctx: ServiceContext, name: ServiceName): string {
   return join(ctx.dirs.logs, `${name}.log`);
 }
 
-function shown(ctx: ServiceContext, path: string): string {
+/** A path as the user should see it: relative to where they are, when it is below it. */
+function shown(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel.startsWith('..') ? path : rel;
 }
@@ -82,12 +90,12 @@ async function waitReady(
     const last = result.detail;
     if (readPid(pidPath) === undefined) {
       throw new StackError(
-        `${service.name} exited during start-up; log: ${shown(ctx, logFile(ctx, service.name))}`,
+        `${service.name} exited during start-up; log: ${shown(logFile(ctx, service.name))}`,
       );
     }
     if (Date.now() > deadline) {
       throw new StackError(
-        `${service.name} was not ready after ${service.readyTimeoutMs / 1000}s (${last}); log: ${shown(ctx, logFile(ctx, service.name))}`,
+        `${service.name} was not ready after ${service.readyTimeoutMs / 1000}s (${last}); log: ${shown(logFile(ctx, service.name))}`,
       );
     }
     await sleep(500);
@@ -154,9 +162,7 @@ export async function up(
     }),
   );
   if (failures.length > 0) {
-    const error = new StackError(failures.join('\n'));
-    Object.assign(error, { started });
-    throw error;
+    throw new StackError(failures.join('\n'), started);
   }
   return {
     started: services.map((s) => s.name).filter((n) => started.includes(n)),
@@ -228,7 +234,7 @@ export async function status(ctx: ServiceContext = serviceContext()): Promise<Se
 /** The last lines of a service's log. */
 export function logTail(ctx: ServiceContext, name: ServiceName, lines: number): string {
   const file = logFile(ctx, name);
-  if (!existsSync(file)) throw new StackError(`${name} has no log yet (${shown(ctx, file)})`);
+  if (!existsSync(file)) throw new StackError(`${name} has no log yet (${shown(file)})`);
   const all = readFileSync(file, 'utf8').split('\n');
   if (all.at(-1) === '') all.pop();
   return all.slice(-lines).join('\n');
