@@ -17,11 +17,36 @@ type Mode = 'all' | 'unit' | 'integration';
 const root = join(import.meta.dirname, '..');
 const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
 
-function run(command: string, args: string[]): Promise<number> {
+function run(command: string, args: string[], onLine?: (line: string) => void): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
-    child.on('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128)));
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: ['inherit', onLine === undefined ? 'inherit' : 'pipe', 'inherit'],
+    });
+    let pending = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) onLine?.(line);
+    });
+    child.on('close', (code, signal) => {
+      if (pending !== '') onLine?.(pending);
+      resolve(code ?? (signal === null ? 1 : 128));
+    });
   });
+}
+
+/** Reads the counts from the runner's summary (TAP `# pass 3` or spec `ℹ pass 3`). */
+function summaryCounter(): { onLine: (line: string) => void; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  const onLine = (line: string): void => {
+    const match = /^(?:# |\u2139 )(tests|pass|fail|cancelled|skipped|todo) (\d+)$/.exec(
+      line.trim(),
+    );
+    if (match?.[1] !== undefined) counts.set(match[1], Number(match[2]));
+  };
+  return { onLine, counts };
 }
 
 function testFiles(dir: string): string[] {
@@ -53,6 +78,7 @@ async function main(mode: Mode): Promise<number> {
   if (files.length === 0) throw new Error('no test files found');
 
   let started: ServiceName[] = [];
+  const summary = summaryCounter();
   const ctx = serviceContext();
   const stopStarted = async (): Promise<void> => {
     if (started.length === 0) return;
@@ -78,16 +104,31 @@ async function main(mode: Mode): Promise<number> {
     }
     console.log(`\n== tests (${files.length} files)`);
     // Integration files share one stack: run the files one at a time.
-    return await run(process.execPath, [
-      '--import',
-      'tsx',
-      '--test',
-      '--test-concurrency=1',
-      '--test-timeout=300000',
-      ...files,
-    ]);
+    return await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+        '--test-concurrency=1',
+        '--test-timeout=300000',
+        ...files,
+      ],
+      summary.onLine,
+    );
   } finally {
     await stopStarted();
+    // The last line of the run, after the stack is stopped: what passed and what did not.
+    const { counts } = summary;
+    if (counts.has('pass')) {
+      const skipped = (counts.get('skipped') ?? 0) + (counts.get('todo') ?? 0);
+      const failed = (counts.get('fail') ?? 0) + (counts.get('cancelled') ?? 0);
+      console.log(
+        `\ntests: ${counts.get('pass')} passed, ${failed} failed` +
+          (skipped > 0 ? `, ${skipped} skipped` : ''),
+      );
+    }
   }
 }
 
