@@ -1,14 +1,30 @@
 /**
  * The registry of error codes. Every TributaryError carries one; codes are stable (users match
- * on them, metrics label by them), so a code is never renamed or reused.
+ * on them, dead-letter headers and metrics carry them), so a code is never renamed or reused.
  */
 export const errorCodes = {
   CONFIG_INVALID: { domain: 'user', retriable: false },
   KAFKA_UNAVAILABLE: { domain: 'external', retriable: true },
   PARTITIONER_INVALID_PARTITION_COUNT: { domain: 'internal', retriable: false },
+  /** A record's key or value bytes could not be decoded by its serde. */
+  SERDE_DESERIALIZE_FAILED: { domain: 'user', retriable: false },
+  /** A key or value could not be encoded by its serde. */
+  SERDE_SERIALIZE_FAILED: { domain: 'user', retriable: false },
+  /** A JSON value did not match its schema. */
+  SERDE_VALIDATION_FAILED: { domain: 'user', retriable: false },
+  /** A null key or value where the serde does not accept null. */
+  SERDE_NULL: { domain: 'user', retriable: false },
+  /** A user function (map, filter, process, ...) threw. */
+  OPERATOR_FAILED: { domain: 'user', retriable: false },
+  /** The topology is not valid (duplicate name, no sink, ...). */
+  TOPOLOGY_INVALID: { domain: 'user', retriable: false },
+  /** A source topic is missing or topics that must be co-partitioned differ in partition count. */
+  TOPIC_MISMATCH: { domain: 'user', retriable: false },
+  /** The worker could not shut down within its time limit. */
+  SHUTDOWN_TIMEOUT: { domain: 'internal', retriable: false },
 } as const satisfies Record<string, { domain: ErrorDomain; retriable: boolean }>;
 
-/** Whose fault an error is: the user's (code or settings), an external system's, or ours. */
+/** Whose fault an error is: the user's (code, data or settings), an external system's, or ours. */
 export type ErrorDomain = 'user' | 'external' | 'internal';
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,9 +1,17 @@
 /**
- * core: records, time and errors shared by every layer. Imports nothing.
+ * core: records, processors, time, logging and errors shared by every layer. Imports nothing.
  *
  * @example
  *   throw new TributaryError('CONFIG_INVALID', 'TRIBUTARY_BROKERS must be host:port[,host:port]');
  */
+export { systemClock } from './clock.ts';
+export type { Clock } from './clock.ts';
 export { errorCodes } from './error-codes.ts';
 export type { ErrorCode, ErrorDomain } from './error-codes.ts';
 export { TributaryError } from './errors.ts';
+export { silentLogger } from './logger.ts';
+export type { Logger } from './logger.ts';
+export type { Processor, ProcessorContext, ProcessorSupplier } from './processor.ts';
+export type { Headers, RawRecord, SourcePosition, StreamRecord } from './record.ts';
+export { parseTaskId, taskId } from './task-id.ts';
+export type { TaskId } from './task-id.ts';

@@ -1,7 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer, ConsumerConfig, Producer, ProducerConfig } from 'kafkajs';
 
+import { createTopicAdmin } from './admin.ts';
+import { createBatchConsumer } from './consumer.ts';
+import type { BatchConsumerOptions } from './consumer.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
+import { createRecordProducer } from './producer.ts';
+import type { BatchConsumer, RecordProducer, TopicAdmin } from './types.ts';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -12,6 +17,11 @@ export interface KafkaClientOptions {
 
 /** The Kafka connection of one worker or tool: the factory for its producers, consumers and admin. */
 export interface KafkaClient {
+  /** The runtime's interfaces. */
+  batchConsumer(options: BatchConsumerOptions): BatchConsumer;
+  recordProducer(): RecordProducer;
+  topicAdmin(): TopicAdmin;
+  /** The raw kafkajs objects, for tools and tests. */
   producer(config?: Omit<ProducerConfig, 'createPartitioner'>): Producer;
   consumer(config: ConsumerConfig): Consumer;
   admin(): Admin;
@@ -24,6 +34,9 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     logLevel: options.verbose === true ? logLevel.INFO : logLevel.NOTHING,
   });
   return {
+    batchConsumer: (consumerOptions) => createBatchConsumer(kafka, consumerOptions),
+    recordProducer: () => createRecordProducer(kafka),
+    topicAdmin: () => createTopicAdmin(kafka),
     // Every producer partitions keys as the Java client does, so co-partitioning holds.
     producer: (config = {}) =>
       kafka.producer({ ...config, createPartitioner: javaCompatiblePartitioner }),

@@ -1,12 +1,26 @@
 /**
- * kafka: the only importer of kafkajs. Producers, consumers and admin come from one client
- * factory; every producer uses the Java-compatible murmur2 partitioner.
+ * kafka: the only importer of kafkajs. The runtime uses the small interfaces of types.ts
+ * (a batch consumer, a record producer, a topic admin); every producer uses the Java-compatible
+ * murmur2 partitioner, and the group assigner keeps each task's partitions together.
  *
  * @example
- *   const client = createKafkaClient({ brokers: ['127.0.0.1:9092'], clientId: 'weather' });
- *   const producer = client.producer({ idempotent: true });
+ *   const client = createKafkaClient({ brokers: ['127.0.0.1:9092'], clientId: 'weather-1' });
+ *   const producer = client.recordProducer();
  */
 export { createKafkaClient } from './client.ts';
 export type { KafkaClient, KafkaClientOptions } from './client.ts';
+export type { BatchConsumerOptions } from './consumer.ts';
 export { murmur2, toPositive } from './murmur2.ts';
 export { javaCompatiblePartitioner, partitionForKey } from './partitioner.ts';
+export type {
+  BatchConsumer,
+  BatchConsumerHandlers,
+  FetchedBatch,
+  FetchedRecord,
+  OutgoingRecord,
+  RecordProducer,
+  TopicAdmin,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicSpec,
+} from './types.ts';

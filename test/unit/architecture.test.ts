@@ -27,7 +27,7 @@ const mayImport: Record<string, string[]> = {
     'metrics',
   ],
   cli: ['core', 'app', 'topology'],
-  testing: ['core', 'serde', 'topology', 'state', 'operators', 'runtime'],
+  testing: ['core', 'serde', 'topology', 'state', 'operators', 'kafka', 'runtime'],
 };
 
 type Graph = Map<string, string[]>;

@@ -1,0 +1,108 @@
+import { hostname } from 'node:os';
+
+import { systemClock, TributaryError } from '../core/index.ts';
+import type { Clock, Logger } from '../core/index.ts';
+import { createKafkaClient } from '../kafka/index.ts';
+import { createRuntime } from '../runtime/index.ts';
+import type { Runtime } from '../runtime/index.ts';
+import type { Plan } from '../topology/plan.ts';
+import { createLogger } from './logger.ts';
+
+export interface WorkerOptions {
+  brokers: string[];
+  /** This worker's name in logs and its Kafka client id; default `<host>-<pid>`. */
+  workerId?: string;
+  /** The group drops a worker silent this long (Kafka's session.timeout.ms). Default 30 s. */
+  sessionTimeoutMs?: number;
+  /** How many partitions' batches are processed at once. Default 3. */
+  concurrency?: number;
+  /** Largest fetch per partition and round. Default 1 MiB. */
+  maxBytesPerPartition?: number;
+  /** After SIGTERM, the worker exits 1 if it has not stopped within this time. Default 30 s. */
+  shutdownTimeoutMs?: number;
+  logLevel?: string;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface Worker {
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  stop(): Promise<void>;
+}
+
+/** Connects a topology's plan to Kafka and starts consuming. */
+export async function startWorker(
+  topology: { plan: Plan },
+  options: WorkerOptions,
+): Promise<Worker> {
+  const { plan } = topology;
+  const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
+  const logger =
+    options.logger ??
+    createLogger({
+      app: plan.appId,
+      worker: workerId,
+      ...(options.logLevel === undefined ? {} : { level: options.logLevel }),
+    });
+  const client = createKafkaClient({
+    brokers: options.brokers,
+    clientId: `${plan.appId}-${workerId}`,
+  });
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+  const runtime = createRuntime({
+    plan,
+    admin: client.topicAdmin(),
+    producer: client.recordProducer(),
+    consumer: (groupOf) =>
+      client.batchConsumer({
+        groupId: plan.appId,
+        groupOf,
+        sessionTimeoutMs,
+        heartbeatIntervalMs: Math.max(500, Math.floor(sessionTimeoutMs / 10)),
+        concurrency: options.concurrency ?? 3,
+        maxBytesPerPartition: options.maxBytesPerPartition ?? 1024 * 1024,
+      }),
+    clock: options.clock ?? systemClock,
+    logger,
+  });
+  await runtime.start();
+  logger.info({ topics: plan.sourceTopics }, 'worker started');
+  return { runtime, logger, stop: () => runtime.stop() };
+}
+
+/**
+ * Runs a worker until SIGTERM or SIGINT: then it stops fetching, finishes and commits the
+ * batches in flight, leaves the group and exits 0; if that takes longer than the shutdown
+ * timeout it exits 1. A fatal error (an operator with the `fail` policy) exits 1.
+ */
+export async function runWorker(topology: { plan: Plan }, options: WorkerOptions): Promise<void> {
+  const worker = await startWorker(topology, options);
+  const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
+  let stopping = false;
+  const shutdown = async (reason: string, code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    worker.logger.info({ reason }, 'worker stopping');
+    const timer = setTimeout(() => {
+      const error = new TributaryError(
+        'SHUTDOWN_TIMEOUT',
+        `worker did not stop within ${timeoutMs} ms`,
+      );
+      worker.logger.error({ code: error.code }, error.message);
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    try {
+      await worker.stop();
+      worker.logger.info({ ...worker.runtime.stats().totals }, 'worker stopped');
+      process.exit(code);
+    } catch (error) {
+      worker.logger.error({ err: error }, 'worker stop failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  void worker.runtime.failure.then((error) => shutdown(`failed: ${error.message}`, 1));
+}

@@ -1,0 +1,34 @@
+import type { Clock } from './clock.ts';
+import type { SourcePosition, StreamRecord } from './record.ts';
+
+/** What an operator sees while it processes a record, and how it passes records on. */
+export interface ProcessorContext<KOut, VOut> {
+  /**
+   * Passes a record to the next operators (all of them, or only the one named `child`).
+   * Synchronous: the downstream operators run before forward returns.
+   */
+  forward(record: StreamRecord<KOut, VOut>, child?: string): void;
+  /** The task running this operator, e.g. `0_3`. */
+  readonly taskId: string;
+  /** This operator's name in the plan. */
+  readonly operator: string;
+  readonly clock: Clock;
+  /** Where the input record being processed was read (undefined outside processing). */
+  readonly source: SourcePosition | undefined;
+}
+
+/**
+ * One operator instance, owned by one task. Lifecycle:
+ *
+ *   created --init--> running --process*--> running --close--> closed
+ *
+ * `process` is synchronous, so a batch is never awaited per record; do I/O in connectors.
+ */
+export interface Processor<KIn, VIn, KOut, VOut> {
+  init?(context: ProcessorContext<KOut, VOut>): void | Promise<void>;
+  process(record: StreamRecord<KIn, VIn>, context: ProcessorContext<KOut, VOut>): void;
+  close?(): void | Promise<void>;
+}
+
+/** Makes a fresh processor for each task, so tasks never share operator state. */
+export type ProcessorSupplier<KIn, VIn, KOut, VOut> = () => Processor<KIn, VIn, KOut, VOut>;

@@ -1,0 +1,48 @@
+import { TributaryError } from '../core/index.ts';
+import type { Headers, SourcePosition } from '../core/index.ts';
+import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
+
+/** Headers a dead-letter record carries besides the original record's own. */
+export const deadLetterHeaders = {
+  code: 'tributary.error.code',
+  message: 'tributary.error.message',
+  operator: 'tributary.error.operator',
+  topic: 'tributary.source.topic',
+  partition: 'tributary.source.partition',
+  offset: 'tributary.source.offset',
+} as const;
+
+/** The error code and message of anything thrown. */
+export function describeError(error: unknown): { code: string; message: string } {
+  if (error instanceof TributaryError) return { code: error.code, message: error.message };
+  if (error instanceof Error)
+    return { code: 'OPERATOR_FAILED', message: `${error.name}: ${error.message}` };
+  return { code: 'OPERATOR_FAILED', message: String(error) };
+}
+
+/** The input record, unchanged, addressed to the dead-letter topic with the reason in headers. */
+export function deadLetter(
+  dlqTopic: string,
+  input: FetchedRecord,
+  source: SourcePosition,
+  operator: string,
+  reason: { code: string; message: string },
+): OutgoingRecord {
+  const headers: Headers = {
+    ...input.headers,
+    [deadLetterHeaders.code]: reason.code,
+    // Bounded: a message quoting 1 MB of garbage must not double the record.
+    [deadLetterHeaders.message]: reason.message.slice(0, 1000),
+    [deadLetterHeaders.operator]: operator,
+    [deadLetterHeaders.topic]: source.topic,
+    [deadLetterHeaders.partition]: String(source.partition),
+    [deadLetterHeaders.offset]: source.offset,
+  };
+  return {
+    topic: dlqTopic,
+    key: input.key,
+    value: input.value,
+    timestamp: input.timestamp,
+    headers,
+  };
+}

@@ -1,0 +1,73 @@
+import { TributaryError } from '../core/index.ts';
+import type { Logger } from '../core/index.ts';
+import type { TopicAdmin, TopicSpec } from '../kafka/index.ts';
+import type { Plan } from '../topology/plan.ts';
+
+/** Dead letters carry the original record, which may be as large as the broker allows. */
+const dlqConfig = { 'max.message.bytes': '10485760' };
+
+/**
+ * Before a worker joins its group:
+ *   (1) every user source topic must exist;
+ *   (2) repartition topics get the largest partition count of the user topics upstream of them,
+ *       and are created when missing; one that exists with another count is an error;
+ *   (3) the dead-letter topic is created when missing;
+ *   (4) all source topics of a sub-topology must have the same partition count (they are
+ *       co-partitioned: partition p of each goes to task <sub>_p).
+ * Returns the partition count of every topic the worker reads.
+ */
+export async function prepareTopics(
+  plan: Plan,
+  admin: TopicAdmin,
+  logger: Logger,
+): Promise<Map<string, number>> {
+  const internal = plan.internalTopics.map((t) => t.name);
+  const counts = await admin.partitionCounts([...plan.sourceTopics, ...internal]);
+  // (1)
+  const missing = plan.sourceTopics.filter((t) => !counts.has(t));
+  if (missing.length > 0) {
+    throw new TributaryError(
+      'TOPIC_MISMATCH',
+      `source topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of application ${plan.appId} do${missing.length > 1 ? '' : 'es'} not exist; create ${missing.length > 1 ? 'them' : 'it'} first`,
+    );
+  }
+  const toCreate: TopicSpec[] = [];
+  const largest = (topics: string[]): number =>
+    Math.max(1, ...topics.map((t) => counts.get(t) ?? 1));
+  for (const topic of plan.internalTopics) {
+    const expected = largest(topic.partitionsFrom);
+    const actual = counts.get(topic.name);
+    if (topic.kind === 'repartition') {
+      // (2)
+      if (actual !== undefined && actual !== expected) {
+        throw new TributaryError(
+          'TOPIC_MISMATCH',
+          `repartition topic ${topic.name} has ${actual} partitions but its source topics (${topic.partitionsFrom.join(', ')}) have ${expected}; delete it (tributary reset) or restore the source topics`,
+        );
+      }
+      if (actual === undefined) toCreate.push({ topic: topic.name, partitions: expected });
+    } else if (actual === undefined) {
+      // (3)
+      toCreate.push({ topic: topic.name, partitions: expected, config: dlqConfig });
+    }
+    counts.set(topic.name, actual ?? expected);
+  }
+  if (toCreate.length > 0) {
+    await admin.createTopics(toCreate);
+    logger.info(
+      { topics: toCreate.map((t) => `${t.topic}(${t.partitions})`) },
+      'internal topics created',
+    );
+  }
+  // (4)
+  for (const sub of plan.subtopologies) {
+    const perTopic = sub.sourceTopics.map((t) => `${t} (${counts.get(t)})`);
+    if (new Set(sub.sourceTopics.map((t) => counts.get(t))).size > 1) {
+      throw new TributaryError(
+        'TOPIC_MISMATCH',
+        `sub-topology ${sub.id} reads topics with different partition counts: ${perTopic.join(', ')}; co-partitioned topics need the same count`,
+      );
+    }
+  }
+  return counts;
+}

@@ -1,0 +1,47 @@
+import type { Processor } from '../core/index.ts';
+import {
+  branchOperator,
+  filterOperator,
+  flatMapOperator,
+  mapOperator,
+  mapValuesOperator,
+  passThroughOperator,
+  peekOperator,
+  selectKeyOperator,
+  sinkOperator,
+} from '../operators/index.ts';
+import type { EncodedRecord } from '../operators/index.ts';
+import type { PlanNode } from '../topology/plan.ts';
+
+type AnyProcessor = Processor<unknown, unknown, unknown, unknown>;
+
+/** A fresh processor for one plan node in one task (sources are run by the task itself). */
+export function processorFor(
+  node: Exclude<PlanNode, { kind: 'source' }>,
+  emit: (record: EncodedRecord) => void,
+): AnyProcessor {
+  switch (node.kind) {
+    case 'map':
+      return mapOperator(node.fn as (k: unknown, v: unknown) => readonly [unknown, unknown]);
+    case 'mapValues':
+      return mapValuesOperator(node.fn);
+    case 'filter':
+      return filterOperator(node.fn);
+    case 'flatMap':
+      return flatMapOperator(
+        node.fn as (k: unknown, v: unknown) => Iterable<readonly [unknown, unknown]>,
+      );
+    case 'peek':
+      return peekOperator(node.fn);
+    case 'branch':
+      return branchOperator(node.predicates, node.children);
+    case 'merge':
+      return passThroughOperator();
+    case 'selectKey':
+      return selectKeyOperator(node.fn);
+    case 'process':
+      return node.supplier();
+    case 'sink':
+      return sinkOperator(node.topic, node.key, node.value, emit) as AnyProcessor;
+  }
+}

@@ -1,0 +1,197 @@
+import { TributaryError } from '../core/index.ts';
+import type { Clock, Logger, SourcePosition, TaskId } from '../core/index.ts';
+import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
+import type { AnySerde, ErrorPolicy, PlanNode, SubTopology } from '../topology/plan.ts';
+import { deadLetter, describeError } from './dead-letter.ts';
+import { processorFor } from './operator-factory.ts';
+import { HaltError, ProcessorNode } from './processor-node.ts';
+import type { NodeHost } from './processor-node.ts';
+
+/** Counters of one task since it was created. */
+export interface TaskStats {
+  processed: number;
+  produced: number;
+  deadLettered: number;
+  skipped: number;
+}
+
+interface SourceEntry {
+  name: string;
+  key: AnySerde;
+  value: AnySerde;
+  onError: ErrorPolicy;
+  children: ProcessorNode[];
+}
+
+export interface TaskOptions {
+  id: TaskId;
+  subtopology: SubTopology;
+  partition: number;
+  dlqTopic: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * One sub-topology on one partition: fresh processors for every node, fed the records of its
+ * source topics' partition. Processing is synchronous; what it produces is collected and handed
+ * back to the poll loop, which sends it and commits.
+ *
+ * Lifecycle: created --init--> running --close--> closed.
+ */
+export class Task implements NodeHost {
+  readonly id: TaskId;
+  readonly partition: number;
+  readonly clock: Clock;
+  readonly stats: TaskStats = { processed: 0, produced: 0, deadLettered: 0, skipped: 0 };
+  source: SourcePosition | undefined;
+
+  private readonly logger: Logger;
+  private readonly dlqTopic: string;
+  private readonly nodes: ProcessorNode[] = [];
+  private readonly sources = new Map<string, SourceEntry>();
+  private collected: OutgoingRecord[] = [];
+  private input: FetchedRecord | undefined;
+  private state: 'created' | 'running' | 'closed' = 'created';
+  /** Batches of one task (several source topics) run one after the other. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: TaskOptions) {
+    this.id = options.id;
+    this.partition = options.partition;
+    this.clock = options.clock;
+    this.dlqTopic = options.dlqTopic;
+    this.logger = options.logger.child({ task: options.id });
+    this.build(options.subtopology);
+  }
+
+  get taskId(): string {
+    return this.id;
+  }
+
+  private build(subtopology: SubTopology): void {
+    const byName = new Map<string, ProcessorNode>();
+    const emit = (record: OutgoingRecord): void => {
+      this.collected.push(record);
+    };
+    for (const node of subtopology.nodes) {
+      if (node.kind === 'source') continue;
+      const processorNode = new ProcessorNode(
+        node.name,
+        processorFor(node, emit),
+        node.onError,
+        this,
+      );
+      byName.set(node.name, processorNode);
+      this.nodes.push(processorNode);
+    }
+    const childrenOf = (node: PlanNode): ProcessorNode[] =>
+      node.children.map((name) => {
+        const child = byName.get(name);
+        if (child === undefined) throw new Error(`plan: ${node.name} names unknown child ${name}`);
+        return child;
+      });
+    for (const node of subtopology.nodes) {
+      if (node.kind === 'source') {
+        const entry = {
+          name: node.name,
+          key: node.key,
+          value: node.value,
+          onError: node.onError,
+          children: childrenOf(node),
+        };
+        for (const topic of node.topics) this.sources.set(topic, entry);
+      } else {
+        byName.get(node.name)?.children.push(...childrenOf(node));
+      }
+    }
+  }
+
+  async init(): Promise<void> {
+    for (const node of this.nodes) await node.processor.init?.(node.context);
+    this.state = 'running';
+  }
+
+  /** Runs fn after the task's earlier batches, one at a time. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Decodes and processes the records of one fetched batch, in offset order, and returns what
+   * they produced (outputs and dead letters). Throws HaltError when a `fail` operator failed.
+   */
+  process(topic: string, partition: number, records: FetchedRecord[]): OutgoingRecord[] {
+    if (this.state !== 'running') throw new Error(`task ${this.id} is ${this.state}`);
+    const source = this.sources.get(topic);
+    if (source === undefined) throw new Error(`task ${this.id} does not read topic ${topic}`);
+    this.collected = [];
+    try {
+      for (const input of records) {
+        this.input = input;
+        this.source = { topic, partition, offset: input.offset };
+        let key: unknown;
+        let value: unknown;
+        try {
+          key = source.key.deserialize(input.key, topic);
+          value = source.value.deserialize(input.value, topic);
+        } catch (error) {
+          if (source.onError === 'fail') throw new HaltError(source.name, error);
+          this.operatorFailed(source.name, source.onError, error);
+          continue;
+        }
+        const record = { key, value, timestamp: input.timestamp, headers: input.headers };
+        for (const child of source.children) child.process(record);
+        this.stats.processed++;
+      }
+    } finally {
+      this.input = undefined;
+      this.source = undefined;
+    }
+    const out = this.collected;
+    this.collected = [];
+    this.stats.produced += out.length;
+    return out;
+  }
+
+  operatorFailed(operator: string, policy: ErrorPolicy, error: unknown): void {
+    const reason = describeError(error);
+    if (policy === 'skip') {
+      this.stats.skipped++;
+      this.logger.debug(
+        { operator, code: reason.code, offset: this.source?.offset },
+        'record skipped',
+      );
+      return;
+    }
+    if (this.input === undefined || this.source === undefined) {
+      throw new TributaryError(
+        'OPERATOR_FAILED',
+        `operator ${operator} failed outside record processing: ${reason.message}`,
+        { cause: error },
+      );
+    }
+    this.stats.deadLettered++;
+    this.collected.push(deadLetter(this.dlqTopic, this.input, this.source, operator, reason));
+    this.logger.warn(
+      {
+        operator,
+        code: reason.code,
+        topic: this.source.topic,
+        partition: this.source.partition,
+        offset: this.source.offset,
+        reason: reason.message.slice(0, 200),
+      },
+      'record sent to the dead-letter topic',
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    await this.queue;
+    for (const node of this.nodes) await node.processor.close?.();
+  }
+}

@@ -1,0 +1,137 @@
+import { silentLogger, taskId } from '../core/index.ts';
+import type { Headers } from '../core/index.ts';
+import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
+import { partitionForKey } from '../kafka/partitioner.ts';
+import { Task } from '../runtime/index.ts';
+import type { Serdes } from '../serde/index.ts';
+import type { Plan, SubTopology } from '../topology/plan.ts';
+import { ManualClock } from './manual-clock.ts';
+
+export interface TestDriverOptions {
+  /** Partitions of every topic; keys are spread by Java's murmur2. Default 1. */
+  partitions?: number;
+  /** Start time of the manual clock; record timestamps default to it. */
+  startTime?: number;
+}
+
+export interface OutputRecord<K, V> {
+  key: K;
+  value: V;
+  timestamp: number;
+  headers: Headers;
+  partition: number;
+}
+
+/**
+ * Runs a topology in-process, without a broker: records piped into a source topic go through
+ * the same tasks the worker runs (one per sub-topology and partition), repartition topics are
+ * followed at once, and everything written is kept per topic to read back. Dead letters land on
+ * the plan's dead-letter topic, as in production.
+ *
+ * @example
+ *   const driver = await createTestDriver(t.build());
+ *   driver.input('readings', { key: string(), value: json<Reading>() }).pipe('s1', { celsius: 21 });
+ *   driver.output('celsius', { key: string(), value: json<number>() }).readValues(); // [21]
+ */
+export interface TestDriver {
+  readonly clock: ManualClock;
+  input<K, V>(
+    topic: string,
+    serdes: Serdes<K, V>,
+  ): { pipe(key: K, value: V, options?: { timestamp?: number; headers?: Headers }): void };
+  output<K, V>(
+    topic: string,
+    serdes: Serdes<K, V>,
+  ): { readAll(): OutputRecord<K, V>[]; readValues(): V[] };
+  /** The raw records written to a topic (the dead-letter topic included). */
+  written(topic: string): OutgoingRecord[];
+  close(): Promise<void>;
+}
+
+export async function createTestDriver(
+  topology: { plan: Plan },
+  options: TestDriverOptions = {},
+): Promise<TestDriver> {
+  const { plan } = topology;
+  const partitions = options.partitions ?? 1;
+  const clock = new ManualClock(options.startTime ?? 0);
+  const readers = new Map<string, SubTopology>();
+  for (const sub of plan.subtopologies)
+    for (const topic of sub.sourceTopics) readers.set(topic, sub);
+  const tasks = new Map<string, Task>();
+  for (const sub of plan.subtopologies) {
+    for (let p = 0; p < partitions; p++) {
+      const task = new Task({
+        id: taskId(sub.id, p),
+        subtopology: sub,
+        partition: p,
+        dlqTopic: plan.dlqTopic,
+        clock,
+        logger: silentLogger,
+      });
+      await task.init();
+      tasks.set(task.id, task);
+    }
+  }
+  const topics = new Map<string, (OutgoingRecord & { partition: number })[]>();
+  const offsets = new Map<string, number>();
+
+  const partitionOf = (record: OutgoingRecord): number =>
+    record.partition ?? (record.key === null ? 0 : partitionForKey(record.key, partitions));
+
+  /** Appends a record to its topic and, when the topology reads that topic, processes it. */
+  const write = (record: OutgoingRecord): void => {
+    const partition = partitionOf(record);
+    const log = topics.get(record.topic) ?? [];
+    log.push({ ...record, partition });
+    topics.set(record.topic, log);
+    const sub = readers.get(record.topic);
+    if (sub === undefined) return;
+    const position = `${record.topic}/${partition}`;
+    const offset = offsets.get(position) ?? 0;
+    offsets.set(position, offset + 1);
+    const fetched: FetchedRecord = {
+      key: record.key,
+      value: record.value,
+      timestamp: record.timestamp,
+      headers: record.headers,
+      offset: String(offset),
+    };
+    const task = tasks.get(taskId(sub.id, partition));
+    if (task === undefined) throw new Error(`no task ${sub.id}_${partition}`);
+    for (const produced of task.process(record.topic, partition, [fetched])) write(produced);
+  };
+
+  return {
+    clock,
+    input(topic, serdes) {
+      if (!readers.has(topic)) throw new Error(`the topology does not read topic ${topic}`);
+      return {
+        pipe(key, value, pipeOptions = {}) {
+          write({
+            topic,
+            key: serdes.key.serialize(key, topic),
+            value: serdes.value.serialize(value, topic),
+            timestamp: pipeOptions.timestamp ?? clock.now(),
+            headers: pipeOptions.headers ?? {},
+          });
+        },
+      };
+    },
+    output(topic, serdes) {
+      const readAll = () =>
+        (topics.get(topic) ?? []).map((r) => ({
+          key: serdes.key.deserialize(r.key, topic),
+          value: serdes.value.deserialize(r.value, topic),
+          timestamp: r.timestamp,
+          headers: r.headers,
+          partition: r.partition,
+        }));
+      return { readAll, readValues: () => readAll().map((r) => r.value) };
+    },
+    written: (topic) => [...(topics.get(topic) ?? [])],
+    async close() {
+      for (const task of tasks.values()) await task.close();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { TributaryError } from '../core/index.ts';
+import type { GraphNode, NodeSpec, TopologyGraph } from './graph.ts';
+import { dlqTopic } from './names.ts';
+import type { InternalTopic, Plan, PlanNode, SubTopology } from './plan.ts';
+
+const describeNode = (node: GraphNode): string => `${node.spec.kind} (operator #${node.index})`;
+
+/** Sources and sinks of repartition topics, which the topology made, not the user. */
+const isInternal = (spec: NodeSpec): boolean =>
+  (spec.kind === 'source' || spec.kind === 'sink') && spec.internal;
+
+const unique = (items: Iterable<string>): string[] => [...new Set(items)];
+
+/** Each name once; the error names both operators, so the user finds them. */
+function checkNames(nodes: readonly GraphNode[]): void {
+  const byName = new Map<string, GraphNode>();
+  for (const node of nodes) {
+    const first = byName.get(node.spec.name);
+    if (first !== undefined) {
+      throw new TributaryError(
+        'TOPOLOGY_INVALID',
+        `operator name '${node.spec.name}' is used twice: by ${describeNode(first)} and ${describeNode(node)}`,
+      );
+    }
+    byName.set(node.spec.name, node);
+  }
+}
+
+/**
+ * A topic is read by one source only (a second would make two tasks consume the same records),
+ * and user topics never take the name of an internal one.
+ */
+function checkTopics(graph: TopologyGraph, internal: ReadonlySet<string>): void {
+  const readers = new Map<string, GraphNode>();
+  for (const node of graph.nodes) {
+    const { spec } = node;
+    const topics = spec.kind === 'source' ? spec.topics : spec.kind === 'sink' ? [spec.topic] : [];
+    for (const topic of topics) {
+      if (!isInternal(spec) && internal.has(topic)) {
+        throw new TributaryError(
+          'TOPOLOGY_INVALID',
+          `topic '${topic}' of ${spec.kind} '${spec.name}' is an internal topic of application '${graph.appId}'`,
+        );
+      }
+      if (spec.kind !== 'source') continue;
+      const other = readers.get(topic);
+      if (other !== undefined) {
+        throw new TributaryError(
+          'TOPOLOGY_INVALID',
+          `topic '${topic}' is read by two sources: '${other.spec.name}' (operator #${other.index}) and '${spec.name}' (operator #${node.index}); read it once and share the stream`,
+        );
+      }
+      readers.set(topic, node);
+    }
+  }
+}
+
+/**
+ * The sub-topology of each node: connected components over parent edges. Repartition topics
+ * are no edges (their source has no parent), which is exactly where the graph is cut. Because
+ * parents precede children, a component's first node is its first source, so numbering
+ * components as they are first met gives ids in the order of their first source.
+ */
+function components(nodes: readonly GraphNode[]): number[] {
+  const root = nodes.map((node) => node.index);
+  const find = (i: number): number => {
+    let r = i;
+    while (root[r] !== r) r = root[r] ?? r;
+    root[i] = r;
+    return r;
+  };
+  for (const node of nodes) {
+    for (const parent of node.parents) {
+      const [a, b] = [find(node.index), find(parent)];
+      root[Math.max(a, b)] = Math.min(a, b);
+    }
+  }
+  const ids = new Map<number, number>();
+  return nodes.map((node) => {
+    const r = find(node.index);
+    const id = ids.get(r) ?? ids.size;
+    ids.set(r, id);
+    return id;
+  });
+}
+
+/** For each repartition topic, the user source topics upstream of it, through earlier ones. */
+function repartitionTopics(nodes: readonly GraphNode[], sourceTopics: string[]): InternalTopic[] {
+  const upstream: Set<string>[] = [];
+  const found = new Map<string, string[]>();
+  const firstUse = (a: string, b: string): number =>
+    sourceTopics.indexOf(a) - sourceTopics.indexOf(b);
+  for (const node of nodes) {
+    const { spec } = node;
+    const topics = new Set<string>();
+    if (spec.kind === 'source') {
+      for (const topic of spec.topics) {
+        for (const t of spec.internal ? (found.get(topic) ?? []) : [topic]) topics.add(t);
+      }
+    }
+    for (const parent of node.parents) for (const t of upstream[parent] ?? []) topics.add(t);
+    upstream[node.index] = topics;
+    if (spec.kind === 'sink' && spec.internal) found.set(spec.topic, [...topics].sort(firstUse));
+  }
+  return [...found].map(([name, partitionsFrom]) => ({
+    name,
+    kind: 'repartition' as const,
+    partitionsFrom,
+  }));
+}
+
+/** A fresh node for each build, so a plan never shares a list with the builder or another plan. */
+function planNode(spec: NodeSpec): PlanNode {
+  if (spec.kind === 'source') return { ...spec, topics: [...spec.topics], children: [] };
+  if (spec.kind === 'branch') return { ...spec, predicates: [...spec.predicates], children: [] };
+  return { ...spec, children: [] };
+}
+
+/** Compiles the graph a topology builder grew into the plan the runtime runs. */
+export function compile(graph: TopologyGraph): Plan {
+  const { appId, nodes } = graph;
+  if (!nodes.some((node) => node.spec.kind === 'source')) {
+    throw new TributaryError(
+      'TOPOLOGY_INVALID',
+      `topology '${appId}' has no source: read a topic with stream(topic, serdes)`,
+    );
+  }
+  checkNames(nodes);
+
+  const user = nodes.map((node) => node.spec).filter((spec) => !isInternal(spec));
+  const sourceTopics = unique(user.flatMap((s) => (s.kind === 'source' ? s.topics : [])));
+  const sinkTopics = unique(user.flatMap((s) => (s.kind === 'sink' ? [s.topic] : [])));
+  const dlq = dlqTopic(appId);
+  const internalTopics: InternalTopic[] = [
+    ...repartitionTopics(nodes, sourceTopics),
+    { name: dlq, kind: 'dlq', partitionsFrom: [...sourceTopics] },
+  ];
+  checkTopics(graph, new Set(internalTopics.map((topic) => topic.name)));
+
+  // Parents precede children, so each children list comes out in creation order; for a branch
+  // that is the order of its predicates.
+  const planNodes = nodes.map((node) => planNode(node.spec));
+  for (const node of nodes) {
+    for (const parent of node.parents) planNodes[parent]?.children.push(node.spec.name);
+  }
+
+  const componentOf = components(nodes);
+  const subtopologies: SubTopology[] = [];
+  planNodes.forEach((node, i) => {
+    const id = componentOf[i] ?? 0;
+    const sub = (subtopologies[id] ??= {
+      id,
+      sources: [],
+      nodes: [],
+      sourceTopics: [],
+      sinkTopics: [],
+    });
+    // Creation order is a topological order (parents first) and is the same on every run.
+    sub.nodes.push(node);
+    if (node.kind === 'source') {
+      sub.sources.push(node.name);
+      sub.sourceTopics = unique([...sub.sourceTopics, ...node.topics]);
+    }
+    if (node.kind === 'sink') sub.sinkTopics = unique([...sub.sinkTopics, node.topic]);
+  });
+
+  return {
+    appId,
+    subtopologies,
+    sourceTopics,
+    sinkTopics,
+    internalTopics,
+    dlqTopic: dlq,
+  };
+}

@@ -1,0 +1,46 @@
+import type { InternalTopic, Plan, PlanNode } from './plan.ts';
+
+const list = (items: readonly string[]): string => (items.length === 0 ? 'none' : items.join(', '));
+
+const internalLabel: Record<InternalTopic['kind'], string> = {
+  repartition: 'repartition',
+  dlq: 'dead letters',
+};
+
+function header(node: PlanNode): string {
+  switch (node.kind) {
+    case 'source':
+      return `Source: ${node.name} (topics: ${node.topics.join(', ')})`;
+    case 'sink':
+      return `Sink: ${node.name} (topic: ${node.topic})`;
+    default:
+      return `Processor: ${node.name} (${node.kind})`;
+  }
+}
+
+/**
+ * The plan as text, in the shape of Kafka Streams' TopologyDescription: each sub-topology's
+ * nodes with `-->` to their children and `<--` from their parents, then the topics.
+ */
+export function describeText(plan: Plan): string {
+  const lines = [`Topology: ${plan.appId}`];
+  for (const sub of plan.subtopologies) {
+    lines.push(`  Sub-topology ${sub.id}`);
+    // Parents are looked up within the sub-topology: no edge crosses one.
+    const parents = new Map<string, string[]>();
+    for (const node of sub.nodes) {
+      for (const child of node.children)
+        parents.set(child, [...(parents.get(child) ?? []), node.name]);
+    }
+    for (const node of sub.nodes) {
+      lines.push(`    ${header(node)}`);
+      if (node.kind !== 'sink') lines.push(`      --> ${list(node.children)}`);
+      if (node.kind !== 'source') lines.push(`      <-- ${list(parents.get(node.name) ?? [])}`);
+    }
+  }
+  lines.push(`Topics read: ${list(plan.sourceTopics)}`);
+  lines.push(`Topics written: ${list(plan.sinkTopics)}`);
+  const internal = plan.internalTopics.map((t) => `${t.name} (${internalLabel[t.kind]})`);
+  lines.push(`Internal topics: ${list(internal)}`);
+  return lines.join('\n');
+}

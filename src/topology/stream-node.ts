@@ -1,0 +1,141 @@
+import { TributaryError } from '../core/index.ts';
+import type { ProcessorSupplier } from '../core/index.ts';
+import type { Serdes } from '../serde/index.ts';
+import { eraseFn, eraseSerde, eraseSupplier } from './erase.ts';
+import type { NodeBody, TopologyGraph } from './graph.ts';
+import { checkTopicName, repartitionTopic } from './names.ts';
+import type { ErrorPolicy } from './plan.ts';
+import type {
+  BranchPredicate,
+  BranchStreams,
+  KeyByOptions,
+  OperatorOptions,
+  Stream,
+} from './stream.ts';
+
+/** A Stream is a handle on one node of the topology graph; each operator adds a node. */
+export class StreamNode<K, V> implements Stream<K, V> {
+  constructor(
+    readonly graph: TopologyGraph,
+    readonly index: number,
+  ) {}
+
+  /** Adds a node downstream of this one and returns the stream it produces. */
+  private then<K2, V2>(
+    body: NodeBody,
+    options: { name?: string | undefined; onError?: ErrorPolicy | undefined },
+    parents: readonly number[] = [this.index],
+  ): StreamNode<K2, V2> {
+    return new StreamNode<K2, V2>(this.graph, this.graph.add(body, parents, options));
+  }
+
+  map<K2, V2>(
+    fn: (key: K, value: V) => readonly [K2, V2],
+    options: OperatorOptions = {},
+  ): Stream<K2, V2> {
+    return this.then({ kind: 'map', fn: eraseFn(fn) }, options);
+  }
+
+  mapValues<V2>(fn: (value: V, key: K) => V2, options: OperatorOptions = {}): Stream<K, V2> {
+    return this.then({ kind: 'mapValues', fn: eraseFn(fn) }, options);
+  }
+
+  filter<V2 extends V>(
+    fn: (key: K, value: V) => value is V2,
+    options?: OperatorOptions,
+  ): Stream<K, V2>;
+  filter(fn: (key: K, value: V) => boolean, options?: OperatorOptions): Stream<K, V>;
+  filter(fn: (key: K, value: V) => boolean, options: OperatorOptions = {}): Stream<K, V> {
+    return this.then({ kind: 'filter', fn: eraseFn(fn) }, options);
+  }
+
+  flatMap<K2, V2>(
+    fn: (key: K, value: V) => Iterable<readonly [K2, V2]>,
+    options: OperatorOptions = {},
+  ): Stream<K2, V2> {
+    return this.then({ kind: 'flatMap', fn: eraseFn(fn) }, options);
+  }
+
+  peek(fn: (key: K, value: V) => void, options: OperatorOptions = {}): Stream<K, V> {
+    return this.then({ kind: 'peek', fn: eraseFn(fn) }, options);
+  }
+
+  branch<const P extends readonly BranchPredicate<K, V>[]>(
+    predicates: P,
+    options: OperatorOptions = {},
+  ): BranchStreams<K, V, P> {
+    if (predicates.length === 0) {
+      throw new TributaryError('TOPOLOGY_INVALID', 'branch() needs at least one predicate');
+    }
+    const branch = this.then({ kind: 'branch', predicates: predicates.map(eraseFn) }, options);
+    const name = this.graph.nameOf(branch.index);
+    // One pass-through node per branch, so the branch node's children[i] is always branch i,
+    // however many operators (or none) hang off that branch.
+    const outputs = predicates.map((_, i) =>
+      branch.then<K, V>({ kind: 'merge' }, { name: `${name}-${i}`, onError: options.onError }),
+    );
+    // The tuple type says which branch is narrowed by its guard; the nodes are the same either way.
+    return outputs as unknown as BranchStreams<K, V, P>;
+  }
+
+  merge(other: Stream<K, V>, options: OperatorOptions = {}): Stream<K, V> {
+    if (!(other instanceof StreamNode) || other.graph !== this.graph) {
+      throw new TributaryError(
+        'TOPOLOGY_INVALID',
+        `merge(): the other stream belongs to another topology than '${this.graph.appId}'`,
+      );
+    }
+    if (other.index === this.index) {
+      // Kafka Streams would pass each record twice; that is never what the code meant.
+      throw new TributaryError(
+        'TOPOLOGY_INVALID',
+        `merge(): stream '${this.graph.nameOf(this.index)}' is merged with itself`,
+      );
+    }
+    return this.then({ kind: 'merge' }, options, [this.index, other.index]);
+  }
+
+  keyBy<K2>(fn: (key: K, value: V) => K2, options: KeyByOptions<K2, V>): Stream<K2, V> {
+    // Check the topic before adding anything, so a rejected keyBy leaves the graph as it was.
+    const name = this.graph.nextName('selectKey', options.name);
+    const topic = repartitionTopic(this.graph.appId, name);
+    checkTopicName(topic, `the repartition topic of keyBy '${name}'`);
+    const selectKey = this.then<K2, V>({ kind: 'selectKey', fn: eraseFn(fn) }, options);
+    const serdes = { key: eraseSerde(options.key), value: eraseSerde(options.value) };
+    const onError = options.onError;
+    selectKey.then(
+      { kind: 'sink', topic, ...serdes, internal: true },
+      { name: `${name}-repartition-sink`, onError },
+    );
+    // No parent: the source reads the topic the sink writes, which is what starts a new
+    // sub-topology (compile() cuts the graph there).
+    return selectKey.then<K2, V>(
+      { kind: 'source', topics: [topic], ...serdes, internal: true },
+      { name: `${name}-repartition-source`, onError },
+      [],
+    );
+  }
+
+  selectKey<K2>(fn: (key: K, value: V) => K2, options: KeyByOptions<K2, V>): Stream<K2, V> {
+    return this.keyBy(fn, options);
+  }
+
+  to(topic: string, serdes: Serdes<K, V>, options: OperatorOptions = {}): void {
+    checkTopicName(topic, 'sink topic');
+    const body: NodeBody = {
+      kind: 'sink',
+      topic,
+      key: eraseSerde(serdes.key),
+      value: eraseSerde(serdes.value),
+      internal: false,
+    };
+    this.then(body, options);
+  }
+
+  process<K2, V2>(
+    supplier: ProcessorSupplier<K, V, K2, V2>,
+    options: OperatorOptions = {},
+  ): Stream<K2, V2> {
+    return this.then({ kind: 'process', supplier: eraseSupplier(supplier) }, options);
+  }
+}

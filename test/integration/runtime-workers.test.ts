@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, describe, it } from 'node:test';
+
+import type { Sequenced, Tagged } from './fixtures/worker.ts';
+import { uniqueName } from './helpers.ts';
+import { createTopics, produceJson, readTopic } from './topics.ts';
+import type { ReadRecord } from './topics.ts';
+import { startWorkerProcess, stopWorker, waitForAssignment } from './workers.ts';
+import type { WorkerProcess } from './workers.ts';
+
+const partitions = 6;
+
+function sequenced(keys: number, perKey: number, from = 0): { key: string; value: Sequenced }[] {
+  const out: { key: string; value: Sequenced }[] = [];
+  for (let seq = from; seq < from + perKey; seq++) {
+    for (let k = 0; k < keys; k++) out.push({ key: `key-${k}`, value: { key: `key-${k}`, seq } });
+  }
+  return out;
+}
+
+const decode = (r: ReadRecord): Tagged => JSON.parse(r.value?.toString() ?? 'null') as Tagged;
+const idOf = (t: Sequenced): string => `${t.key}#${t.seq}`;
+
+async function setup(prefix: string) {
+  const appId = uniqueName(prefix);
+  const input = `${appId}-in`;
+  const output = `${appId}-out`;
+  await createTopics([
+    { topic: input, partitions },
+    { topic: output, partitions },
+  ]);
+  const start = (id: string): WorkerProcess =>
+    startWorkerProcess({ id, topology: 'tag', appId, input, output });
+  return { appId, input, output, start };
+}
+
+describe('worker runtime over a real broker (3 OS processes, 6 partitions)', () => {
+  const live: WorkerProcess[] = [];
+  after(() => {
+    for (const w of live) w.signal('SIGKILL');
+  });
+
+  it('processes every record once, each key in one worker, in per-key order, and stops cleanly on SIGTERM', async () => {
+    const { input, output, start } = await setup('it-three');
+    const workers = ['a', 'b', 'c'].map(start);
+    live.push(...workers);
+    await waitForAssignment(workers, partitions);
+
+    const records = sequenced(30, 200);
+    await produceJson(input, records);
+    const read = await readTopic(output, (rs) => rs.length >= records.length);
+    const tagged = read.map(decode);
+    assert.equal(
+      new Set(tagged.map(idOf)).size,
+      records.length,
+      'every input record is in the output',
+    );
+    assert.equal(tagged.length, records.length, 'no duplicates without a rebalance');
+
+    const byKey = new Map<string, Tagged[]>();
+    for (const t of tagged) byKey.set(t.key, [...(byKey.get(t.key) ?? []), t]);
+    for (const [key, list] of byKey) {
+      assert.equal(new Set(list.map((t) => t.worker)).size, 1, `${key} processed by one worker`);
+      assert.equal(new Set(list.map((t) => t.task)).size, 1, `${key} processed by one task`);
+      const seqs = list.map((t) => t.seq);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((x, y) => x - y),
+        `${key} keeps its order`,
+      );
+    }
+    assert.equal(new Set(tagged.map((t) => t.worker)).size, 3, 'all three workers took part');
+
+    const codes = await Promise.all(workers.map((w) => stopWorker(w)));
+    assert.deepEqual(
+      codes,
+      [0, 0, 0],
+      'SIGTERM: each worker finishes, commits, leaves and exits 0',
+    );
+  });
+
+  it('loses nothing while scaling 1 -> 3 -> 1 workers under 100,000 records, and reports the duplicates', async (t) => {
+    const { input, output, start } = await setup('it-scale');
+    const first = start('s1');
+    live.push(first);
+    await waitForAssignment([first], partitions);
+
+    const total = 100_000;
+    const records = sequenced(50, total / 50);
+    const producing = (async () => {
+      for (let i = 0; i < records.length; i += 5000) {
+        await produceJson(input, records.slice(i, i + 5000), 5000);
+        await sleep(300);
+      }
+    })();
+
+    await sleep(2000);
+    const extra = [start('s2'), start('s3')];
+    live.push(...extra);
+    await waitForAssignment([first, ...extra], partitions);
+    const codes = await Promise.all(extra.map((w) => stopWorker(w)));
+    assert.deepEqual(codes, [0, 0]);
+    await waitForAssignment([first], partitions);
+    await producing;
+
+    const read = await readTopic(
+      output,
+      (rs) => new Set(rs.map((r) => idOf(decode(r)))).size >= total,
+      120_000,
+    );
+    const unique = new Set(read.map((r) => idOf(decode(r))));
+    assert.equal(unique.size, total, 'every key and sequence number is in the output');
+    const duplicates = read.length - unique.size;
+    t.diagnostic(
+      `scale 1->3->1: ${total} records in, ${read.length} out, ${duplicates} duplicates around rebalances`,
+    );
+    assert.equal(await stopWorker(first), 0);
+  });
+
+  it('takes over the partitions of a worker killed with SIGKILL and loses nothing', async (t) => {
+    const { input, output, start } = await setup('it-kill');
+    const workers = ['k1', 'k2', 'k3'].map(start);
+    live.push(...workers);
+    await waitForAssignment(workers, partitions);
+
+    const total = 30_000;
+    const records = sequenced(30, total / 30);
+    const producing = (async () => {
+      for (let i = 0; i < records.length; i += 3000) {
+        await produceJson(input, records.slice(i, i + 3000), 3000);
+        await sleep(300);
+      }
+    })();
+    await sleep(1500);
+    const [k1, k2, k3] = workers as [WorkerProcess, WorkerProcess, WorkerProcess];
+    k2.signal('SIGKILL');
+    assert.equal(await k2.exited, null, 'killed by a signal');
+    await waitForAssignment([k1, k3], partitions, 90_000);
+    await producing;
+
+    const read = await readTopic(
+      output,
+      (rs) => new Set(rs.map((r) => idOf(decode(r)))).size >= total,
+      120_000,
+    );
+    const unique = new Set(read.map((r) => idOf(decode(r))));
+    assert.equal(unique.size, total, 'nothing lost');
+    t.diagnostic(
+      `kill -9: ${total} records in, ${read.length} out, ${read.length - unique.size} duplicates`,
+    );
+    assert.deepEqual(await Promise.all([stopWorker(k1), stopWorker(k3)]), [0, 0]);
+  });
+});

@@ -1,0 +1,105 @@
+import type { IHeaders } from 'kafkajs';
+
+import { createKafkaClient } from '../../src/kafka/index.ts';
+import { endpoints, eventually, uniqueName } from './helpers.ts';
+
+export const kafka = createKafkaClient({
+  brokers: endpoints.kafkaBrokers,
+  clientId: 'tributary-it',
+});
+
+export interface ReadRecord {
+  key: string | null;
+  value: Buffer | null;
+  partition: number;
+  offset: string;
+  headers: Record<string, string>;
+}
+
+export async function createTopics(
+  topics: { topic: string; partitions: number; config?: Record<string, string> }[],
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => ({
+        topic: t.topic,
+        numPartitions: t.partitions,
+        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) out[name] = last.toString();
+  }
+  return out;
+}
+
+/** Reads a topic from the start with a fresh group until `done` holds for what was read. */
+export async function readTopic(
+  topic: string,
+  done: (records: ReadRecord[]) => boolean,
+  timeoutMs = 90_000,
+): Promise<ReadRecord[]> {
+  const consumer = kafka.consumer({
+    groupId: uniqueName('it-reader'),
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  const records: ReadRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        records.push({
+          key: message.key?.toString() ?? null,
+          value: message.value,
+          partition,
+          offset: message.offset,
+          headers: headerStrings(message.headers),
+        });
+      },
+    });
+    await eventually(
+      `records on ${topic}`,
+      async () => (done(records) ? true : undefined),
+      timeoutMs,
+      500,
+    );
+    return records;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Produces keyed JSON values in batches. */
+export async function produceJson(
+  topic: string,
+  records: { key: string; value: unknown }[],
+  batchSize = 1000,
+): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    for (let i = 0; i < records.length; i += batchSize) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: records
+          .slice(i, i + batchSize)
+          .map((r) => ({ key: r.key, value: JSON.stringify(r.value) })),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+import { endpoints, eventually } from './helpers.ts';
+
+const fixture = new URL('./fixtures/worker.ts', import.meta.url).pathname;
+
+/** One worker as a separate OS process, with what its JSON log said about its tasks. */
+export interface WorkerProcess {
+  readonly id: string;
+  readonly child: ChildProcess;
+  /** The tasks of its latest assignment (undefined before its first). */
+  tasks: string[] | undefined;
+  readonly log: Record<string, unknown>[];
+  readonly exited: Promise<number | null>;
+  signal(signal: NodeJS.Signals): void;
+}
+
+export function startWorkerProcess(settings: {
+  id: string;
+  topology: 'tag' | 'keyby' | 'validate';
+  appId: string;
+  input: string;
+  output: string;
+}): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    env: {
+      ...process.env,
+      APP_ID: settings.appId,
+      INPUT_TOPIC: settings.input,
+      OUTPUT_TOPIC: settings.output,
+      WORKER_ID: settings.id,
+      TOPOLOGY: settings.topology,
+      BROKERS: endpoints.kafkaBrokers.join(','),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const worker: WorkerProcess = {
+    id: settings.id,
+    child,
+    tasks: undefined,
+    log: [],
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    signal: (signal) => {
+      child.kill(signal);
+    },
+  };
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  if (child.stdout === null) throw new Error('worker stdout is not piped');
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      worker.log.push(entry);
+      if (entry['msg'] === 'assignment') worker.tasks = entry['tasks'] as string[];
+    } catch {
+      stderr.push(line);
+    }
+  });
+  void worker.exited.then((code) => {
+    if (code !== 0 && code !== null && stderr.length > 0) {
+      console.error(`worker ${settings.id} exited ${code}:\n${stderr.join('').slice(-2000)}`);
+    }
+  });
+  return worker;
+}
+
+/** Waits until the live workers' latest assignments cover `taskCount` tasks, each owned once. */
+export async function waitForAssignment(
+  workers: WorkerProcess[],
+  taskCount: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  await eventually(
+    `${workers.length} workers to share ${taskCount} tasks`,
+    async () => {
+      const all = workers.flatMap((w) => w.tasks ?? []);
+      const everyoneHasWork = workers.every((w) => (w.tasks?.length ?? 0) > 0);
+      return all.length === taskCount && new Set(all).size === taskCount && everyoneHasWork
+        ? true
+        : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** Sends SIGTERM and resolves with the exit code, failing if the worker takes over `limitMs`. */
+export async function stopWorker(worker: WorkerProcess, limitMs = 30_000): Promise<number | null> {
+  worker.signal('SIGTERM');
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new Error(`worker ${worker.id} did not exit within ${limitMs} ms of SIGTERM`)),
+      limitMs,
+    ).unref(),
+  );
+  return Promise.race([worker.exited, timeout]);
+}
