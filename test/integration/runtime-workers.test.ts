@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 
 import type { Sequenced, Tagged } from './fixtures/worker.ts';
 import { uniqueName } from './helpers.ts';
-import { createTopics, produceJson, readTopic } from './topics.ts';
+import { createTopics, produceJson, produceSlowly, readTopic } from './topics.ts';
 import type { ReadRecord } from './topics.ts';
 import { startWorkerProcess, stopWorker, waitForAssignment } from './workers.ts';
 import type { WorkerProcess } from './workers.ts';
@@ -21,6 +21,19 @@ function sequenced(keys: number, perKey: number, from = 0): { key: string; value
 
 const decode = (r: ReadRecord): Tagged => JSON.parse(r.value?.toString() ?? 'null') as Tagged;
 const idOf = (t: Sequenced): string => `${t.key}#${t.seq}`;
+
+/** Reads the output until it holds `total` distinct (key, seq) pairs; counts what was read. */
+async function readUnique(
+  output: string,
+  total: number,
+): Promise<{ read: number; unique: number }> {
+  const read = await readTopic(
+    output,
+    (rs) => new Set(rs.map((r) => idOf(decode(r)))).size >= total,
+    120_000,
+  );
+  return { read: read.length, unique: new Set(read.map((r) => idOf(decode(r)))).size };
+}
 
 async function setup(prefix: string) {
   const appId = uniqueName(prefix);
@@ -88,12 +101,7 @@ describe('worker runtime over a real broker (3 OS processes, 6 partitions)', () 
 
     const total = 100_000;
     const records = sequenced(50, total / 50);
-    const producing = (async () => {
-      for (let i = 0; i < records.length; i += 5000) {
-        await produceJson(input, records.slice(i, i + 5000), 5000);
-        await sleep(300);
-      }
-    })();
+    const producing = produceSlowly(input, records, 5000, 300);
 
     await sleep(2000);
     const extra = [start('s2'), start('s3')];
@@ -104,16 +112,10 @@ describe('worker runtime over a real broker (3 OS processes, 6 partitions)', () 
     await waitForAssignment([first], partitions);
     await producing;
 
-    const read = await readTopic(
-      output,
-      (rs) => new Set(rs.map((r) => idOf(decode(r)))).size >= total,
-      120_000,
-    );
-    const unique = new Set(read.map((r) => idOf(decode(r))));
-    assert.equal(unique.size, total, 'every key and sequence number is in the output');
-    const duplicates = read.length - unique.size;
+    const { read, unique } = await readUnique(output, total);
+    assert.equal(unique, total, 'every key and sequence number is in the output');
     t.diagnostic(
-      `scale 1->3->1: ${total} records in, ${read.length} out, ${duplicates} duplicates around rebalances`,
+      `scale 1->3->1: ${total} in, ${read} out, ${read - unique} duplicates around rebalances`,
     );
     assert.equal(await stopWorker(first), 0);
   });
@@ -126,12 +128,7 @@ describe('worker runtime over a real broker (3 OS processes, 6 partitions)', () 
 
     const total = 30_000;
     const records = sequenced(30, total / 30);
-    const producing = (async () => {
-      for (let i = 0; i < records.length; i += 3000) {
-        await produceJson(input, records.slice(i, i + 3000), 3000);
-        await sleep(300);
-      }
-    })();
+    const producing = produceSlowly(input, records, 3000, 300);
     await sleep(1500);
     const [k1, k2, k3] = workers as [WorkerProcess, WorkerProcess, WorkerProcess];
     k2.signal('SIGKILL');
@@ -139,16 +136,9 @@ describe('worker runtime over a real broker (3 OS processes, 6 partitions)', () 
     await waitForAssignment([k1, k3], partitions, 90_000);
     await producing;
 
-    const read = await readTopic(
-      output,
-      (rs) => new Set(rs.map((r) => idOf(decode(r)))).size >= total,
-      120_000,
-    );
-    const unique = new Set(read.map((r) => idOf(decode(r))));
-    assert.equal(unique.size, total, 'nothing lost');
-    t.diagnostic(
-      `kill -9: ${total} records in, ${read.length} out, ${read.length - unique.size} duplicates`,
-    );
+    const { read, unique } = await readUnique(output, total);
+    assert.equal(unique, total, 'nothing lost');
+    t.diagnostic(`kill -9: ${total} in, ${read} out, ${read - unique} duplicates`);
     assert.deepEqual(await Promise.all([stopWorker(k1), stopWorker(k3)]), [0, 0]);
   });
 });

@@ -1,6 +1,7 @@
 import type { IHeaders } from 'kafkajs';
 
 import { createKafkaClient } from '../../src/kafka/index.ts';
+import type { TopicSpec } from '../../src/kafka/index.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 
 export const kafka = createKafkaClient({
@@ -16,20 +17,11 @@ export interface ReadRecord {
   headers: Record<string, string>;
 }
 
-export async function createTopics(
-  topics: { topic: string; partitions: number; config?: Record<string, string> }[],
-): Promise<void> {
-  const admin = kafka.admin();
+export async function createTopics(topics: TopicSpec[]): Promise<void> {
+  const admin = kafka.topicAdmin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions,
-        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    await admin.createTopics(topics);
   } finally {
     await admin.disconnect();
   }
@@ -101,5 +93,18 @@ export async function produceJson(
     }
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** Produces the records in chunks with a pause between them, so they flow while a test acts. */
+export async function produceSlowly(
+  topic: string,
+  records: { key: string; value: unknown }[],
+  chunk: number,
+  pauseMs: number,
+): Promise<void> {
+  for (let i = 0; i < records.length; i += chunk) {
+    await produceJson(topic, records.slice(i, i + chunk), chunk);
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }
 }

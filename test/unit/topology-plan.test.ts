@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { TributaryError } from '../../src/core/index.ts';
 import { json, string } from '../../src/serde/index.ts';
 import { topology } from '../../src/topology/index.ts';
-import type { Plan, PlanNode, TopologyBuilder } from '../../src/topology/index.ts';
+import { node, shape } from './topology-fixtures.ts';
+import type { Plan, TopologyBuilder } from '../../src/topology/index.ts';
 
 interface Reading {
   station: string;
@@ -14,21 +15,6 @@ interface Reading {
 
 const readingSerdes = { key: string(), value: json<Reading>() };
 const numberSerdes = { key: string(), value: json<number>() };
-
-/** The parts of a plan that tests compare: names, kinds and edges, without functions and serdes. */
-function shape(plan: Plan): { id: number; sources: string[]; nodes: string[] }[] {
-  return plan.subtopologies.map((sub) => ({
-    id: sub.id,
-    sources: sub.sources,
-    nodes: sub.nodes.map((n) => `${n.name}:${n.kind} -> [${n.children.join(', ')}]`),
-  }));
-}
-
-function node(plan: Plan, name: string): PlanNode {
-  const found = plan.subtopologies.flatMap((sub) => sub.nodes).find((n) => n.name === name);
-  assert.ok(found, `no node ${name}`);
-  return found;
-}
 
 function linear(): TopologyBuilder {
   const t = topology('weather');

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import { json, string } from '../../src/serde/index.ts';
 import { topology } from '../../src/topology/index.ts';
-import type { Plan, PlanNode } from '../../src/topology/index.ts';
+import { node, shape } from './topology-fixtures.ts';
 
 interface Reading {
   station: string;
@@ -11,20 +11,6 @@ interface Reading {
 }
 
 const readingSerdes = { key: string(), value: json<Reading>() };
-
-function shape(plan: Plan): { id: number; sources: string[]; nodes: string[] }[] {
-  return plan.subtopologies.map((sub) => ({
-    id: sub.id,
-    sources: sub.sources,
-    nodes: sub.nodes.map((n) => `${n.name}:${n.kind} -> [${n.children.join(', ')}]`),
-  }));
-}
-
-function node(plan: Plan, name: string): PlanNode {
-  const found = plan.subtopologies.flatMap((sub) => sub.nodes).find((n) => n.name === name);
-  assert.ok(found, `no node ${name}`);
-  return found;
-}
 
 describe('sub-topologies', () => {
   it('splits at keyBy into two sub-topologies joined by <appId>-<name>-repartition', () => {
