@@ -26,13 +26,18 @@ const idOf = (t: Sequenced): string => `${t.key}#${t.seq}`;
 async function readUnique(
   output: string,
   total: number,
-): Promise<{ read: number; unique: number }> {
+): Promise<{ read: number; unique: number; workers: Set<string> }> {
   const read = await readTopic(
     output,
     (rs) => new Set(rs.map((r) => idOf(decode(r)))).size >= total,
     120_000,
   );
-  return { read: read.length, unique: new Set(read.map((r) => idOf(decode(r)))).size };
+  const tagged = read.map(decode);
+  return {
+    read: read.length,
+    unique: new Set(tagged.map(idOf)).size,
+    workers: new Set(tagged.map((t) => t.worker)),
+  };
 }
 
 async function setup(prefix: string) {
@@ -107,13 +112,15 @@ describe('worker runtime over a real broker (3 OS processes, 6 partitions)', () 
     const extra = [start('s2'), start('s3')];
     live.push(...extra);
     await waitForAssignment([first, ...extra], partitions);
+    await sleep(2000); // the three share the flow for a while
     const codes = await Promise.all(extra.map((w) => stopWorker(w)));
     assert.deepEqual(codes, [0, 0]);
     await waitForAssignment([first], partitions);
     await producing;
 
-    const { read, unique } = await readUnique(output, total);
+    const { read, unique, workers } = await readUnique(output, total);
     assert.equal(unique, total, 'every key and sequence number is in the output');
+    assert.ok(workers.has('s2') || workers.has('s3'), 'the added workers took part');
     t.diagnostic(
       `scale 1->3->1: ${total} in, ${read} out, ${read - unique} duplicates around rebalances`,
     );
