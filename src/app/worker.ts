@@ -1,15 +1,28 @@
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { systemClock, TributaryError } from '../core/index.ts';
 import type { Clock, Logger } from '../core/index.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import { createRuntime } from '../runtime/index.ts';
-import type { Runtime } from '../runtime/index.ts';
+import type { Guarantee, Runtime } from '../runtime/index.ts';
 import type { Plan } from '../topology/plan.ts';
 import { createLogger } from './logger.ts';
 
 export interface WorkerOptions {
   brokers: string[];
+  /** Default `at_least_once`. */
+  guarantee?: Guarantee;
+  /**
+   * Under exactly-once, how long a transaction collects batches before it commits: outputs
+   * become visible to read_committed consumers at most this late. Default 100 ms (Kafka
+   * Streams' default under exactly-once). At-least-once commits after every batch.
+   */
+  commitIntervalMs?: number;
+  /** How often time-driven work runs (idle windows, idle transactions). Default 1,000 ms. */
+  punctuateIntervalMs?: number;
+  /** Where task stores live: `<stateDir>/<appId>/<taskId>/<store>`. Default `<tmpdir>/tributary`. */
+  stateDir?: string;
   /** This worker's name in logs and its Kafka client id; default `<host>-<pid>`. */
   workerId?: string;
   /** The group drops a worker silent this long (Kafka's session.timeout.ms). Default 30 s. */
@@ -50,10 +63,23 @@ export async function startWorker(
     clientId: `${plan.appId}-${workerId}`,
   });
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+  const guarantee = options.guarantee ?? 'at_least_once';
+  const commitIntervalMs = options.commitIntervalMs ?? 100;
   const runtime = createRuntime({
     plan,
+    guarantee,
+    commitIntervalMs,
+    punctuateIntervalMs: options.punctuateIntervalMs ?? 1000,
+    stateDir: options.stateDir ?? join(tmpdir(), 'tributary'),
     admin: client.topicAdmin(),
     producer: client.recordProducer(),
+    // A zombie's open transaction is aborted after this even if no new owner fences it.
+    transactionalProducer: (taskId) =>
+      client.transactionalProducer(
+        `${plan.appId}-${taskId}`,
+        Math.max(10_000, commitIntervalMs * 10),
+      ),
+    reader: client.changelogReader(plan.appId),
     consumer: (groupOf) =>
       client.batchConsumer({
         groupId: plan.appId,
@@ -67,7 +93,7 @@ export async function startWorker(
     logger,
   });
   await runtime.start();
-  logger.info({ topics: plan.sourceTopics }, 'worker started');
+  logger.info({ topics: plan.sourceTopics, guarantee }, 'worker started');
   return { runtime, logger, stop: () => runtime.stop() };
 }
 

@@ -20,6 +20,10 @@ export const errorCodes = {
   TOPOLOGY_INVALID: { domain: 'user', retriable: false },
   /** A source topic is missing or topics that must be co-partitioned differ in partition count. */
   TOPIC_MISMATCH: { domain: 'user', retriable: false },
+  /** A record arrived after its window closed (later than the grace period): reason `late`. */
+  LATE_RECORD: { domain: 'user', retriable: false },
+  /** A store could not be restored or flushed. */
+  STATE_FAILED: { domain: 'internal', retriable: true },
   /** The worker could not shut down within its time limit. */
   SHUTDOWN_TIMEOUT: { domain: 'internal', retriable: false },
 } as const satisfies Record<string, { domain: ErrorDomain; retriable: boolean }>;

@@ -27,6 +27,12 @@ export interface ProcessorContext<KOut, VOut> {
 export interface Processor<KIn, VIn, KOut, VOut> {
   init?(context: ProcessorContext<KOut, VOut>): void | Promise<void>;
   process(record: StreamRecord<KIn, VIn>, context: ProcessorContext<KOut, VOut>): void;
+  /**
+   * Called by the runtime every punctuation interval with the wall-clock time (from the task's
+   * Clock), also while no records arrive: for work driven by time, such as closing windows on a
+   * quiet partition. Forwarded records are committed like a batch's.
+   */
+  punctuate?(now: number, context: ProcessorContext<KOut, VOut>): void;
   close?(): void | Promise<void>;
 }
 

@@ -27,6 +27,14 @@ export function createTopicAdmin(kafka: Kafka): TopicAdmin {
         })),
       });
     },
+    async committedOffsets(groupId: string, topic: string) {
+      const offsets = new Map<number, bigint>();
+      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      for (const p of entry?.partitions ?? []) {
+        if (Number(p.offset) >= 0) offsets.set(p.partition, BigInt(p.offset));
+      }
+      return offsets;
+    },
     disconnect: () => admin.disconnect(),
   };
 }

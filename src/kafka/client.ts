@@ -2,11 +2,19 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Consumer, ConsumerConfig, Producer, ProducerConfig } from 'kafkajs';
 
 import { createTopicAdmin } from './admin.ts';
+import { createChangelogReader } from './changelog-reader.ts';
 import { createBatchConsumer } from './consumer.ts';
 import type { BatchConsumerOptions } from './consumer.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 import { createRecordProducer } from './producer.ts';
-import type { BatchConsumer, RecordProducer, TopicAdmin } from './types.ts';
+import { createTransactionalProducer } from './transactional-producer.ts';
+import type {
+  BatchConsumer,
+  ChangelogReader,
+  RecordProducer,
+  TopicAdmin,
+  TransactionalProducer,
+} from './types.ts';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -20,6 +28,12 @@ export interface KafkaClient {
   /** The runtime's interfaces. */
   batchConsumer(options: BatchConsumerOptions): BatchConsumer;
   recordProducer(): RecordProducer;
+  /** One per task under exactly-once; `transactionTimeoutMs` bounds how long a zombie's transaction stays open. */
+  transactionalProducer(
+    transactionalId: string,
+    transactionTimeoutMs: number,
+  ): TransactionalProducer;
+  changelogReader(groupPrefix: string): ChangelogReader;
   topicAdmin(): TopicAdmin;
   /** The raw kafkajs objects, for tools and tests. */
   producer(config?: Omit<ProducerConfig, 'createPartitioner'>): Producer;
@@ -36,6 +50,8 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   return {
     batchConsumer: (consumerOptions) => createBatchConsumer(kafka, consumerOptions),
     recordProducer: () => createRecordProducer(kafka),
+    transactionalProducer: (id, timeoutMs) => createTransactionalProducer(kafka, id, timeoutMs),
+    changelogReader: (groupPrefix) => createChangelogReader(kafka, groupPrefix),
     topicAdmin: () => createTopicAdmin(kafka),
     // Every producer partitions keys as the Java client does, so co-partitioning holds.
     producer: (config = {}) =>

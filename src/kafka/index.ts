@@ -15,12 +15,17 @@ export { javaCompatiblePartitioner, partitionForKey } from './partitioner.ts';
 export type {
   BatchConsumer,
   BatchConsumerHandlers,
+  ChangelogReader,
   FetchedBatch,
   FetchedRecord,
   OutgoingRecord,
   RecordProducer,
+  RestoreProgress,
+  RestoreRequest,
   TopicAdmin,
   TopicPartition,
   TopicPartitionOffset,
   TopicSpec,
+  TransactionalProducer,
+  WrittenOffsets,
 } from './types.ts';

@@ -59,11 +59,52 @@ export interface BatchConsumer {
   stop(): Promise<void>;
 }
 
+/** For each `topic/partition` written, the offset after the last record written there. */
+export type WrittenOffsets = Map<string, bigint>;
+
 export interface RecordProducer {
   connect(): Promise<void>;
   /** Sends the records and resolves once every one is acknowledged by all in-sync replicas. */
-  send(records: OutgoingRecord[]): Promise<void>;
+  send(records: OutgoingRecord[]): Promise<WrittenOffsets>;
   disconnect(): Promise<void>;
+}
+
+/**
+ * One task's transactional producer. `connect` registers its transactional id with the
+ * coordinator, which fences (and aborts the open transaction of) any older producer with the
+ * same id: a zombie task can no longer write.
+ */
+export interface TransactionalProducer {
+  connect(): Promise<void>;
+  /** Opens a transaction if none is open. */
+  begin(): Promise<void>;
+  readonly inTransaction: boolean;
+  send(records: OutgoingRecord[]): Promise<WrittenOffsets>;
+  /** Adds consumer offsets of the group to the open transaction. */
+  sendOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+/** A position to restore from: read `topic`/`partition` from `from` to its current end. */
+export interface RestoreRequest extends TopicPartition {
+  from: string;
+}
+
+/** What a restore read of one partition: how many records, and the offset it reached. */
+export interface RestoreProgress {
+  records: number;
+  position: bigint;
+}
+
+/** Reads changelog partitions (read_committed) from given offsets to their end. */
+export interface ChangelogReader {
+  /** Returns the progress per `topic/partition`. */
+  read(
+    requests: RestoreRequest[],
+    onRecords: (tp: TopicPartition, records: FetchedRecord[]) => Promise<void>,
+  ): Promise<Map<string, RestoreProgress>>;
 }
 
 export interface TopicSpec {
@@ -78,5 +119,7 @@ export interface TopicAdmin {
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
   /** Creates the topics that do not exist yet. */
   createTopics(topics: TopicSpec[]): Promise<void>;
+  /** The group's committed offset per partition of a topic (partitions without one are absent). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>;
   disconnect(): Promise<void>;
 }

@@ -3,7 +3,10 @@
  *
  * @example
  *   const upper = mapValuesOperator((value) => String(value).toUpperCase());
+ *   const hourly = aggregateOperator(planNode, new MemoryStore('hourly-stats', jsonCodec()));
  */
+export { aggregateOperator } from './aggregate.ts';
+export type { AggregateSpec, ErasedAggregator } from './aggregate-spec.ts';
 export {
   branchOperator,
   filterOperator,
@@ -16,3 +19,6 @@ export {
 } from './stateless.ts';
 export { sinkOperator } from './sink.ts';
 export type { EncodedRecord } from './sink.ts';
+export { parseWindowKey, windowKey, windowStarts } from './window.ts';
+export type { WindowSpec } from './window.ts';
+export { streamTimeKey } from './window-aggregate.ts';

@@ -1,26 +1,201 @@
-import type { OutgoingRecord, RecordProducer, TopicPartitionOffset } from '../kafka/index.ts';
-import type { BatchConsumer } from '../kafka/index.ts';
+import type { Clock, Logger } from '../core/index.ts';
+import type {
+  OutgoingRecord,
+  RecordProducer,
+  TopicPartitionOffset,
+  TransactionalProducer,
+  WrittenOffsets,
+} from '../kafka/index.ts';
+import { writeCheckpoint } from '../state/index.ts';
+import type { StoreChange } from '../state/index.ts';
+import type { TaskPersistence } from './restore.ts';
+import type { Task } from './task.ts';
+
+/** A live task with what its commits need: its open RocksDB stores and checkpoint. */
+export interface TaskHandle {
+  task: Task;
+  taskDir: string;
+  persistence: TaskPersistence;
+  /** The changelog offsets after the task's last committed writes (merged into at every commit). */
+  checkpoint: Map<string, string>;
+  /** Store changes written to RocksDB since the checkpoint file was last written. */
+  sinceCheckpoint: number;
+  /** Under exactly-once: the task's transactional producer. */
+  producer?: TransactionalProducer;
+  pending: {
+    offsets: Map<string, TopicPartitionOffset>;
+    changes: Map<string, StoreChange[]>;
+    written: WrittenOffsets;
+    since: number;
+  };
+}
+
+export function emptyPending(): TaskHandle['pending'] {
+  return { offsets: new Map(), changes: new Map(), written: new Map(), since: 0 };
+}
 
 /**
- * The at-least-once commit of one processed batch. The order is the guarantee:
+ * How a guarantee commits. The order of the steps is the guarantee (DESIGN.md, Data flow):
  *
  *   (1) flush sinks to external systems (none yet: Cassandra's sink joins here)
- *   (2) flush store caches to their changelogs (none yet: stateful operators join here)
- *   (3) send the records the batch produced (outputs and dead letters) and wait until every
- *       one is acknowledged
- *   (4) commit the input offset past the batch
+ *   (2) flush store caches: their changes become changelog records
+ *   (3) send the produced records (outputs, dead letters, changelog records) and wait for acks
+ *   (4) commit the input offsets (inside the transaction under exactly-once)
+ *   (5) write the stores' committed changes to RocksDB, then the checkpoint file
  *
- * A crash before (4) means the batch is read again: duplicates, never a loss.
+ * A crash before (4) repeats the uncommitted input: at-least-once gives duplicates, exactly-once
+ * aborts the transaction, so nothing of it is visible. RocksDB only holds committed changes.
  */
-export async function commitBatch(
-  producer: RecordProducer,
-  consumer: BatchConsumer,
-  produced: OutgoingRecord[],
-  offset: TopicPartitionOffset,
+export interface Committer {
+  /** After a fetched batch was processed. */
+  afterBatch(
+    handle: TaskHandle,
+    produced: OutgoingRecord[],
+    offset: TopicPartitionOffset,
+  ): Promise<void>;
+  /** Time-driven: what punctuation produced, and interval commits. */
+  tick(handle: TaskHandle, produced: OutgoingRecord[]): Promise<void>;
+  /** Commits what is open before the task closes. */
+  close(handle: TaskHandle): Promise<void>;
+}
+
+/**
+ * Write the checkpoint after this many store changes (and when a task closes). Each checkpoint
+ * first syncs RocksDB to disk, so it never names changes a power loss could take back; in
+ * between, a restart restores a longer changelog tail (replaying it is idempotent). Kafka
+ * Streams uses the same 10,000.
+ */
+export const checkpointEveryChanges = 10_000;
+
+/** (5): RocksDB, then (every so often, and at close) the checkpoint file. */
+export async function persist(
+  handle: TaskHandle,
+  changes: Map<string, StoreChange[]>,
+  written: WrittenOffsets,
+  force = false,
 ): Promise<void> {
-  // (1), (2): nothing to flush for stateless topologies.
-  // (3)
-  await producer.send(produced);
-  // (4)
-  await consumer.commit([offset]);
+  if (handle.persistence.size === 0) return;
+  for (const [store, list] of changes) {
+    await handle.persistence.get(store)?.write(list);
+    handle.sinceCheckpoint += list.length;
+  }
+  for (const { spec } of handle.task.stores.values()) {
+    const next = written.get(`${spec.changelogTopic}/${handle.task.partition}`);
+    if (next !== undefined) handle.checkpoint.set(spec.changelogTopic, next.toString());
+  }
+  if (!force && handle.sinceCheckpoint < checkpointEveryChanges) return;
+  for (const db of handle.persistence.values()) await db.flush();
+  await writeCheckpoint(handle.taskDir, handle.checkpoint);
+  handle.sinceCheckpoint = 0;
+}
+
+function merge(into: Map<string, StoreChange[]>, from: Map<string, StoreChange[]>): void {
+  for (const [store, list] of from) {
+    const existing = into.get(store);
+    if (existing === undefined) into.set(store, list);
+    else existing.push(...list);
+  }
+}
+
+/** at_least_once: every batch is committed on its own, right after its outputs are acknowledged. */
+export function atLeastOnceCommitter(
+  producer: RecordProducer,
+  commitOffsets: (offsets: TopicPartitionOffset[]) => Promise<void>,
+): Committer {
+  const sendAndPersist = async (
+    handle: TaskHandle,
+    produced: OutgoingRecord[],
+    offset?: TopicPartitionOffset,
+  ): Promise<void> => {
+    // (1) nothing yet; (2)
+    const flush = handle.task.flushStores();
+    // (3)
+    const written = await producer.send([...produced, ...flush.records]);
+    // (4)
+    if (offset !== undefined) await commitOffsets([offset]);
+    // (5)
+    await persist(handle, flush.changes, written);
+  };
+  return {
+    afterBatch: (handle, produced, offset) => sendAndPersist(handle, produced, offset),
+    tick: (handle, produced) => sendAndPersist(handle, produced),
+    close: (handle) => persist(handle, new Map(), new Map(), true),
+  };
+}
+
+/**
+ * exactly_once: each task writes through its own transactional producer; a transaction stays
+ * open across batches and commits (with the input offsets) once `commitIntervalMs` has passed.
+ */
+export function exactlyOnceCommitter(options: {
+  groupId: string;
+  commitIntervalMs: number;
+  clock: Clock;
+  logger: Logger;
+}): Committer {
+  const { groupId, commitIntervalMs, clock } = options;
+  const producerOf = (handle: TaskHandle): TransactionalProducer => {
+    if (handle.producer === undefined)
+      throw new Error(`task ${handle.task.id} has no transactional producer`);
+    return handle.producer;
+  };
+  const write = async (handle: TaskHandle, produced: OutgoingRecord[]): Promise<void> => {
+    const producer = producerOf(handle);
+    // (2)
+    const flush = handle.task.flushStores();
+    const records = [...produced, ...flush.records];
+    if (records.length === 0 && flush.changes.size === 0) return;
+    if (!producer.inTransaction) {
+      await producer.begin();
+      handle.pending.since = clock.now();
+    }
+    // (3)
+    const written = await producer.send(records);
+    for (const [tp, next] of written) handle.pending.written.set(tp, next);
+    merge(handle.pending.changes, flush.changes);
+  };
+  const commit = async (handle: TaskHandle): Promise<void> => {
+    const producer = producerOf(handle);
+    if (!producer.inTransaction) return;
+    // (4)
+    const offsets = [...handle.pending.offsets.values()];
+    if (offsets.length > 0) await producer.sendOffsets(groupId, offsets);
+    await producer.commit();
+    const { changes, written } = handle.pending;
+    handle.pending = emptyPending();
+    // (5)
+    await persist(handle, changes, written);
+  };
+  const due = (handle: TaskHandle): boolean =>
+    clock.now() - handle.pending.since >= commitIntervalMs;
+  return {
+    async afterBatch(handle, produced, offset) {
+      const producer = producerOf(handle);
+      if (!producer.inTransaction) {
+        await producer.begin();
+        handle.pending.since = clock.now();
+      }
+      await write(handle, produced);
+      handle.pending.offsets.set(`${offset.topic}/${offset.partition}`, offset);
+      if (due(handle)) await commit(handle);
+    },
+    async tick(handle, produced) {
+      await write(handle, produced);
+      if (producerOf(handle).inTransaction && due(handle)) await commit(handle);
+    },
+    async close(handle) {
+      try {
+        await commit(handle);
+        await persist(handle, new Map(), new Map(), true);
+      } catch (error) {
+        options.logger.warn(
+          { task: handle.task.id, err: error },
+          'closing task: its open transaction could not commit and is aborted',
+        );
+        await producerOf(handle)
+          .abort()
+          .catch(() => undefined);
+      }
+    },
+  };
 }

@@ -9,6 +9,6 @@
  */
 export { deadLetterHeaders } from './dead-letter.ts';
 export { createRuntime } from './runtime.ts';
-export type { Runtime, RuntimeDeps, RuntimeState } from './runtime.ts';
-export { Task } from './task.ts';
+export type { Guarantee, Runtime, RuntimeDeps, RuntimeState } from './runtime.ts';
+export { emptyStats, Task } from './task.ts';
 export type { TaskOptions, TaskStats } from './task.ts';

@@ -1,5 +1,6 @@
 import type { Processor } from '../core/index.ts';
 import {
+  aggregateOperator,
   branchOperator,
   filterOperator,
   flatMapOperator,
@@ -11,6 +12,7 @@ import {
   sinkOperator,
 } from '../operators/index.ts';
 import type { EncodedRecord } from '../operators/index.ts';
+import type { StateStore } from '../state/index.ts';
 import type { PlanNode } from '../topology/plan.ts';
 
 type AnyProcessor = Processor<unknown, unknown, unknown, unknown>;
@@ -19,6 +21,7 @@ type AnyProcessor = Processor<unknown, unknown, unknown, unknown>;
 export function processorFor(
   node: Exclude<PlanNode, { kind: 'source' }>,
   emit: (record: EncodedRecord) => void,
+  store: (name: string) => StateStore<unknown>,
 ): AnyProcessor {
   switch (node.kind) {
     case 'map':
@@ -41,6 +44,8 @@ export function processorFor(
       return selectKeyOperator(node.fn);
     case 'process':
       return node.supplier();
+    case 'aggregate':
+      return aggregateOperator(node, store(node.store.name));
     case 'sink':
       return sinkOperator(node.topic, node.key, node.value, emit) as AnyProcessor;
   }

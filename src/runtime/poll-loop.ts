@@ -1,37 +1,46 @@
-import type { Logger } from '../core/index.ts';
-import type { BatchConsumer, FetchedBatch, RecordProducer } from '../kafka/index.ts';
-import { commitBatch } from './commit.ts';
+import type { FetchedBatch } from '../kafka/index.ts';
+import type { Committer } from './commit.ts';
 import { HaltError } from './processor-node.ts';
 import type { TaskRegistry } from './task-registry.ts';
 
 export interface PollLoopDeps {
   registry: TaskRegistry;
-  consumer: BatchConsumer;
-  producer: RecordProducer;
-  logger: Logger;
+  committer: Committer;
   /** Serdes that need I/O per batch (the Avro serde) by source topic. */
   prepareBatch: (batch: FetchedBatch) => Promise<void>;
   /** Called once when an operator with the `fail` policy failed; the worker stops. */
   halt: (error: HaltError) => void;
+  /** True once the worker is stopping: batches are left for the next owner. */
+  stopping: () => boolean;
+}
+
+export interface PollLoop {
+  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt'>;
+  /** Resolves when no batch is being handled. */
+  idle(): Promise<void>;
 }
 
 /**
- * Handles one fetched batch (kafkajs runs batches of one partition one after another):
+ * Handles one fetched batch (kafkajs runs the batches of one partition one after another):
  *
- *   (1) find (or create) the task of the batch's partition
+ *   (1) find (or create: restore, initialise) the task of the batch's partition
  *   (2) let serdes prepare the batch (e.g. fetch unknown schemas), the only await before processing
- *   (3) process every record synchronously, in offset order, collecting outputs and dead letters
- *   (4) commit: send the collected records, wait for their acks, then commit the offset
+ *   (3) process every record synchronously, in offset order, collecting what it produced
+ *   (4) commit as the guarantee says (commit.ts): outputs and changelogs, then the offset
  *
- * Returns 'halt' (and processes nothing more) after a `fail` operator failed.
+ * Returns 'halt' (and processes nothing more) once stopping or after a `fail` operator failed.
  */
-export function pollLoop(deps: PollLoopDeps): (batch: FetchedBatch) => Promise<'done' | 'halt'> {
+export function pollLoop(deps: PollLoopDeps): PollLoop {
   let halted = false;
-  return async (batch) => {
-    if (halted) return 'halt';
+  let inFlight = 0;
+  let whenIdle: (() => void)[] = [];
+  const handle = async (batch: FetchedBatch): Promise<'done' | 'halt'> => {
+    if (halted || deps.stopping()) return 'halt';
     // (1)
-    const task = await deps.registry.taskFor(batch);
+    const taskHandle = await deps.registry.handleFor(batch);
+    const { task } = taskHandle;
     return task.exclusive(async () => {
+      if (deps.stopping()) return 'halt';
       // (2)
       await deps.prepareBatch(batch);
       // (3)
@@ -48,12 +57,28 @@ export function pollLoop(deps: PollLoopDeps): (batch: FetchedBatch) => Promise<'
       const last = batch.records[batch.records.length - 1];
       if (last === undefined) return 'done';
       const next = (BigInt(last.offset) + 1n).toString();
-      await commitBatch(deps.producer, deps.consumer, produced, {
+      await deps.committer.afterBatch(taskHandle, produced, {
         topic: batch.topic,
         partition: batch.partition,
         offset: next,
       });
       return 'done';
     });
+  };
+  return {
+    async handleBatch(batch) {
+      inFlight++;
+      try {
+        return await handle(batch);
+      } finally {
+        inFlight--;
+        if (inFlight === 0) {
+          for (const resolve of whenIdle) resolve();
+          whenIdle = [];
+        }
+      }
+    },
+    idle: () =>
+      inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenIdle.push(resolve)),
   };
 }

@@ -4,12 +4,13 @@ import type { TaskRegistry } from './task-registry.ts';
 
 /**
  * After each join of the group: (1) close the tasks whose partitions this worker no longer
- * owns (their last batch has finished: a task closes only after its queued batches), then
- * (2) create the tasks it now owns, so their processors are ready before the first batch.
+ * owns, committing what they have open (their queued batches finish first), then (2) create
+ * the tasks it now owns (restoring their stores), so they are ready before their first batch.
  *
- * kafkajs has no callback before partitions are revoked. Offsets are committed at the end of
- * every batch, after its outputs are acknowledged, so what a revoked task leaves uncommitted
- * is at most its batch in flight, which the new owner processes again (at-least-once).
+ * kafkajs has no callback before partitions are revoked, so (1) runs after the rejoin. At-least-
+ * once commits every batch, so a revoked task has at most its batches in flight uncommitted.
+ * Under exactly-once the new owner's transactional producer fences this one first: its open
+ * transaction is aborted, and what it commits before the fence the new owner skips (task-registry).
  */
 export async function onAssignment(
   registry: TaskRegistry,
@@ -18,12 +19,14 @@ export async function onAssignment(
 ): Promise<void> {
   const owned = new Map<TaskId, number>();
   for (const tp of assigned) owned.set(registry.taskIdOf(tp), tp.partition);
-  const revoked = registry.all.map((t) => t.id).filter((id) => !owned.has(id));
+  const revoked = registry.all.map((h) => h.task.id).filter((id) => !owned.has(id));
   // (1)
   await Promise.all(revoked.map((id) => registry.close(id)));
   // (2)
-  for (const [id, partition] of owned) {
-    if (registry.get(id) === undefined) await registry.create(id, partition);
-  }
+  await Promise.all(
+    [...owned].map(([id, partition]) =>
+      registry.get(id) === undefined ? registry.create(id, partition) : undefined,
+    ),
+  );
   logger.info({ tasks: [...owned.keys()].sort(), revoked }, 'assignment');
 }

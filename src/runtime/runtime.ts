@@ -1,17 +1,38 @@
-import type { Clock, Logger } from '../core/index.ts';
-import type { BatchConsumer, FetchedBatch, RecordProducer, TopicAdmin } from '../kafka/index.ts';
+import type { Clock, Logger, TaskId } from '../core/index.ts';
+import type {
+  BatchConsumer,
+  ChangelogReader,
+  FetchedBatch,
+  RecordProducer,
+  TopicAdmin,
+  TransactionalProducer,
+} from '../kafka/index.ts';
 import type { AnySerde, Plan } from '../topology/plan.ts';
+import { atLeastOnceCommitter, exactlyOnceCommitter } from './commit.ts';
+import type { Committer, TaskHandle } from './commit.ts';
 import { prepareTopics } from './internal-topics.ts';
 import { pollLoop } from './poll-loop.ts';
 import type { HaltError } from './processor-node.ts';
 import { onAssignment } from './rebalance.ts';
 import { TaskRegistry } from './task-registry.ts';
+import { emptyStats } from './task.ts';
 import type { TaskStats } from './task.ts';
+
+export type Guarantee = 'at_least_once' | 'exactly_once';
 
 export interface RuntimeDeps {
   plan: Plan;
+  guarantee: Guarantee;
+  /** Under exactly-once: how long a transaction stays open (outputs become visible at its commit). */
+  commitIntervalMs: number;
+  /** How often operators' punctuate hooks run and idle transactions commit. */
+  punctuateIntervalMs: number;
+  stateDir: string;
   admin: TopicAdmin;
+  /** The shared producer under at-least-once. */
   producer: RecordProducer;
+  transactionalProducer: (taskId: TaskId) => TransactionalProducer;
+  reader: ChangelogReader;
   /** Made once the plan is known: the consumer's assigner needs the topic -> sub-topology map. */
   consumer: (groupOf: (topic: string) => number | undefined) => BatchConsumer;
   clock: Clock;
@@ -31,9 +52,9 @@ export interface Runtime {
   readonly state: RuntimeState;
   /** Resolves once topics are prepared and the worker is consuming. */
   start(): Promise<void>;
-  /** Resolves after the first assignment (joined the group, tasks created). */
+  /** Resolves after the first assignment (joined the group, tasks created and restored). */
   readonly assigned: Promise<void>;
-  /** Stops fetching, finishes the batches in flight (their outputs sent, offsets committed), leaves the group. */
+  /** Stops fetching, commits what the tasks have open, closes them and leaves the group. */
   stop(): Promise<void>;
   /** Resolves with the error that stopped the worker, if one does. */
   readonly failure: Promise<Error>;
@@ -52,17 +73,46 @@ function serdesByTopic(plan: Plan): Map<string, AnySerde[]> {
   return map;
 }
 
+function addStats(into: TaskStats, from: TaskStats): void {
+  for (const key of Object.keys(into) as (keyof TaskStats)[]) into[key] += from[key];
+}
+
 export function createRuntime(deps: RuntimeDeps): Runtime {
-  const { plan, admin, producer, logger } = deps;
-  const registry = new TaskRegistry(plan, deps.clock, logger);
+  const { plan, admin, producer, logger, clock } = deps;
+  const exactlyOnce = deps.guarantee === 'exactly_once';
+  const consumerRef: { current?: BatchConsumer } = {};
+  const committer: Committer = exactlyOnce
+    ? exactlyOnceCommitter({
+        groupId: plan.appId,
+        commitIntervalMs: deps.commitIntervalMs,
+        clock,
+        logger,
+      })
+    : atLeastOnceCommitter(producer, async (offsets) => {
+        // The consumer is made after the registry (its assigner needs the registry's topics).
+        await consumerRef.current?.commit(offsets);
+      });
+  const registry = new TaskRegistry({
+    plan,
+    clock,
+    logger,
+    location: { stateDir: deps.stateDir, appId: plan.appId },
+    reader: deps.reader,
+    admin,
+    committer,
+    ...(exactlyOnce ? { transactionalProducer: deps.transactionalProducer } : {}),
+  });
   const consumer = deps.consumer((topic) => registry.subtopologyOf(topic));
+  consumerRef.current = consumer;
   const serdes = serdesByTopic(plan);
   let state: RuntimeState = 'created';
   let markAssigned: () => void = () => undefined;
   const assigned = new Promise<void>((resolve) => (markAssigned = resolve));
   let fail: (error: Error) => void = () => undefined;
   const failure = new Promise<Error>((resolve) => (fail = resolve));
-  const retired: TaskStats = { processed: 0, produced: 0, deadLettered: 0, skipped: 0 };
+  const retired = emptyStats();
+  let ticker: NodeJS.Timeout | undefined;
+  let ticking = false;
 
   const prepareBatch = async (batch: FetchedBatch): Promise<void> => {
     for (const serde of serdes.get(batch.topic) ?? []) {
@@ -72,8 +122,43 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       );
     }
   };
+  const failWith = (error: Error): void => {
+    if (state === 'failed') return;
+    state = 'failed';
+    fail(error);
+  };
+  const loop = pollLoop({
+    registry,
+    committer,
+    prepareBatch,
+    stopping: () => state === 'stopping' || state === 'stopped' || state === 'failed',
+    halt: (error: HaltError) => {
+      logger.error({ operator: error.operator, err: error.cause }, error.message);
+      failWith(error);
+    },
+  });
+  /** Punctuation: time-driven output (idle windows) and commits of idle transactions. */
+  const tick = async (): Promise<void> => {
+    if (ticking || state !== 'running') return;
+    ticking = true;
+    try {
+      const now = clock.now();
+      await Promise.all(
+        registry.all.map((handle: TaskHandle) =>
+          handle.task.exclusive(async () => {
+            const produced = handle.task.punctuate(now);
+            await committer.tick(handle, produced);
+          }),
+        ),
+      );
+    } catch (error) {
+      logger.error({ err: error }, 'punctuation or interval commit failed');
+    } finally {
+      ticking = false;
+    }
+  };
 
-  const runtime: Runtime = {
+  return {
     get state() {
       return state;
     },
@@ -84,65 +169,52 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await admin.connect();
       try {
         await prepareTopics(plan, admin, logger);
-      } finally {
+      } catch (error) {
+        // A worker that cannot start holds no connection open.
         await admin.disconnect();
+        state = 'failed';
+        throw error;
       }
       for (const [topic, list] of serdes) for (const serde of list) await serde.init?.(topic);
-      await producer.connect();
-      const handleBatch = pollLoop({
-        registry,
-        consumer,
-        producer,
-        logger,
-        prepareBatch,
-        halt: (error: HaltError) => {
-          logger.error({ operator: error.operator, err: error.cause }, error.message);
-          state = 'failed';
-          fail(error);
-        },
-      });
+      if (!exactlyOnce) await producer.connect();
       await consumer.start(registry.sourceTopics, {
-        handleBatch,
+        handleBatch: (batch) => loop.handleBatch(batch),
         onAssignment: async (tps) => {
-          const before = new Set(registry.all);
+          const before = registry.all;
           await onAssignment(registry, tps, logger);
-          for (const task of before) {
-            if (!registry.all.includes(task)) addStats(retired, task.stats);
-          }
+          for (const handle of before)
+            if (!registry.all.includes(handle)) addStats(retired, handle.task.stats);
           if (state === 'starting') state = 'running';
           markAssigned();
         },
         onCrash: (error) => {
           logger.error({ err: error }, 'consumer crashed');
-          state = 'failed';
-          fail(error);
+          failWith(error);
         },
       });
+      ticker = setInterval(() => void tick(), deps.punctuateIntervalMs);
+      ticker.unref();
     },
     async stop() {
       if (state === 'stopping' || state === 'stopped') return;
       const failed = state === 'failed';
       state = 'stopping';
-      // (1) stop fetching and wait for the batches in flight (each sends and commits),
-      // (2) close the tasks, (3) flush and close the producer.
-      await consumer.stop();
-      for (const task of registry.all) addStats(retired, task.stats);
+      if (ticker !== undefined) clearInterval(ticker);
+      // (1) take no new batch and let those in flight finish, (2) commit what the tasks have
+      // open and close them, while still a member (the next owner starts after our commit),
+      // (3) leave the group, (4) close the producer and the admin.
+      await loop.idle();
+      for (const handle of registry.all) addStats(retired, handle.task.stats);
       await registry.closeAll();
-      await producer.disconnect();
+      await consumer.stop();
+      if (!exactlyOnce) await producer.disconnect();
+      await admin.disconnect();
       state = failed ? 'failed' : 'stopped';
     },
     stats() {
       const totals = { ...retired };
-      for (const task of registry.all) addStats(totals, task.stats);
-      return { tasks: registry.all.map((t) => t.id), totals };
+      for (const handle of registry.all) addStats(totals, handle.task.stats);
+      return { tasks: registry.all.map((h) => h.task.id), totals };
     },
   };
-  return runtime;
-}
-
-function addStats(into: TaskStats, from: TaskStats): void {
-  into.processed += from.processed;
-  into.produced += from.produced;
-  into.deadLettered += from.deadLettered;
-  into.skipped += from.skipped;
 }

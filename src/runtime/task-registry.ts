@@ -1,24 +1,42 @@
 import { parseTaskId, taskId } from '../core/index.ts';
 import type { Clock, Logger, TaskId } from '../core/index.ts';
-import type { TopicPartition } from '../kafka/index.ts';
+import type {
+  ChangelogReader,
+  TopicAdmin,
+  TopicPartition,
+  TransactionalProducer,
+} from '../kafka/index.ts';
+import { taskStateDir } from '../state/index.ts';
 import type { Plan, SubTopology } from '../topology/plan.ts';
+import { emptyPending } from './commit.ts';
+import type { Committer, TaskHandle } from './commit.ts';
+import { restoreTask } from './restore.ts';
+import type { StateLocation } from './restore.ts';
 import { Task } from './task.ts';
 
+export interface TaskRegistryDeps {
+  plan: Plan;
+  clock: Clock;
+  logger: Logger;
+  location: StateLocation;
+  reader: ChangelogReader;
+  admin: TopicAdmin;
+  committer: Committer;
+  /** Under exactly-once: the transactional producer of a task (id `<appId>-<taskId>`). */
+  transactionalProducer?: (taskId: TaskId) => TransactionalProducer;
+}
+
 /**
- * The tasks this worker owns, keyed by id, and the map from a source topic to the sub-topology
- * that reads it (so a fetched batch finds its task).
+ * The tasks this worker owns, and the map from a source topic to the sub-topology that reads it
+ * (so a fetched batch finds its task).
  */
 export class TaskRegistry {
-  private readonly tasks = new Map<TaskId, Task>();
+  private readonly handles = new Map<TaskId, TaskHandle>();
   private readonly subtopologyOfTopic = new Map<string, SubTopology>();
-  private readonly creating = new Map<TaskId, Promise<Task>>();
+  private readonly creating = new Map<TaskId, Promise<TaskHandle>>();
 
-  constructor(
-    private readonly plan: Plan,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-  ) {
-    for (const sub of plan.subtopologies) {
+  constructor(private readonly deps: TaskRegistryDeps) {
+    for (const sub of deps.plan.subtopologies) {
       for (const topic of sub.sourceTopics) this.subtopologyOfTopic.set(topic, sub);
     }
   }
@@ -38,54 +56,105 @@ export class TaskRegistry {
     return taskId(sub.id, tp.partition);
   }
 
-  get(id: TaskId): Task | undefined {
-    return this.tasks.get(id);
+  get(id: TaskId): TaskHandle | undefined {
+    return this.handles.get(id);
   }
 
-  get all(): Task[] {
-    return [...this.tasks.values()];
+  get all(): TaskHandle[] {
+    return [...this.handles.values()];
   }
 
-  /** The task for a fetched partition, created (and initialised) if this is its first batch. */
-  async taskFor(tp: TopicPartition): Promise<Task> {
+  /** The task of a fetched partition, created (restored, initialised) on its first batch. */
+  async handleFor(tp: TopicPartition): Promise<TaskHandle> {
     const id = this.taskIdOf(tp);
-    const existing = this.tasks.get(id);
-    if (existing !== undefined) return existing;
-    return this.create(id, tp.partition);
+    return this.handles.get(id) ?? this.create(id, tp.partition);
   }
 
-  /** Creates and initialises a task; concurrent calls for one id share the same task. */
-  create(id: TaskId, partition: number): Promise<Task> {
+  /** Creates a task; concurrent calls for one id share the same creation. */
+  create(id: TaskId, partition: number): Promise<TaskHandle> {
     const pending = this.creating.get(id);
     if (pending !== undefined) return pending;
-    const sub = this.plan.subtopologies.find((s) => s.id === parseTaskId(id)?.subtopology);
-    if (sub === undefined) throw new Error(`unknown task ${id}`);
-    const task = new Task({
-      id,
-      subtopology: sub,
-      partition,
-      dlqTopic: this.plan.dlqTopic,
-      clock: this.clock,
-      logger: this.logger,
-    });
-    const created = task.init().then(() => {
-      this.tasks.set(id, task);
-      this.logger.info({ task: id }, 'task created');
-      return task;
+    const created = this.build(id, partition).then((handle) => {
+      this.handles.set(id, handle);
+      return handle;
     });
     this.creating.set(id, created);
     return created.finally(() => this.creating.delete(id));
   }
 
+  /**
+   * (1) under exactly-once, register the task's transactional producer: this fences an older
+   *     owner and completes (commits or aborts) its open transaction;
+   * (2) then read the group's committed offsets: records below them were committed by that
+   *     owner after our consumer fetched its start position, and are skipped;
+   * (3) restore the stores; (4) start the processors.
+   */
+  private async build(id: TaskId, partition: number): Promise<TaskHandle> {
+    const { plan, clock, logger, location } = this.deps;
+    const sub = plan.subtopologies.find((s) => s.id === parseTaskId(id)?.subtopology);
+    if (sub === undefined) throw new Error(`unknown task ${id}`);
+    const began = Date.now();
+    const task = new Task({
+      id,
+      subtopology: sub,
+      partition,
+      dlqTopic: plan.dlqTopic,
+      clock,
+      logger,
+    });
+    const handle: TaskHandle = {
+      task,
+      taskDir: taskStateDir(location.stateDir, location.appId, id),
+      persistence: new Map(),
+      checkpoint: new Map(),
+      sinceCheckpoint: 0,
+      pending: emptyPending(),
+    };
+    if (this.deps.transactionalProducer !== undefined) {
+      // (1)
+      handle.producer = this.deps.transactionalProducer(id);
+      await handle.producer.connect();
+      // (2)
+      for (const topic of sub.sourceTopics) {
+        const committed = (await this.deps.admin.committedOffsets(plan.appId, topic)).get(
+          partition,
+        );
+        if (committed !== undefined) task.committedFloor.set(`${topic}/${partition}`, committed);
+      }
+    }
+    // (3)
+    if (task.stores.size > 0) {
+      const restored = await restoreTask(
+        task,
+        location,
+        this.deps.reader,
+        logger.child({ task: id }),
+      );
+      handle.persistence = restored.persistence;
+      handle.checkpoint = restored.checkpoint;
+    }
+    // (4)
+    await task.init();
+    logger.info(
+      { task: id, restored: task.stats.restored, ms: Date.now() - began },
+      'task created',
+    );
+    return handle;
+  }
+
+  /** Commits what the task has open, then closes its processors, stores and producer. */
   async close(id: TaskId): Promise<void> {
-    const task = this.tasks.get(id);
-    if (task === undefined) return;
-    this.tasks.delete(id);
-    await task.close();
-    this.logger.info({ task: id, ...task.stats }, 'task closed');
+    const handle = this.handles.get(id);
+    if (handle === undefined) return;
+    this.handles.delete(id);
+    await handle.task.exclusive(() => this.deps.committer.close(handle));
+    await handle.task.close();
+    for (const db of handle.persistence.values()) await db.close();
+    await handle.producer?.disconnect();
+    this.deps.logger.info({ task: id, ...handle.task.stats }, 'task closed');
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.tasks.keys()].map((id) => this.close(id)));
+    await Promise.all([...this.handles.keys()].map((id) => this.close(id)));
   }
 }

@@ -1,7 +1,16 @@
 import { TributaryError } from '../core/index.ts';
 import type { Clock, Logger, SourcePosition, TaskId } from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
-import type { AnySerde, ErrorPolicy, PlanNode, SubTopology } from '../topology/plan.ts';
+import { jsonCodec, MemoryStore } from '../state/index.ts';
+import type { StoreChange } from '../state/index.ts';
+import type {
+  AnySerde,
+  ErrorPolicy,
+  PlanNode,
+  StoreSpec,
+  SubTopology,
+  TimestampExtractor,
+} from '../topology/plan.ts';
 import { deadLetter, describeError } from './dead-letter.ts';
 import { processorFor } from './operator-factory.ts';
 import { HaltError, ProcessorNode } from './processor-node.ts';
@@ -13,6 +22,26 @@ export interface TaskStats {
   produced: number;
   deadLettered: number;
   skipped: number;
+  /** Records later than their window's grace period (also counted in deadLettered or skipped). */
+  late: number;
+  /** Changelog records read back into the stores when the task was created. */
+  restored: number;
+}
+
+export function emptyStats(): TaskStats {
+  return { processed: 0, produced: 0, deadLettered: 0, skipped: 0, late: 0, restored: 0 };
+}
+
+/** A task's store: its in-memory layer (with the write cache) and its plan entry. */
+export interface TaskStore {
+  spec: StoreSpec;
+  memory: MemoryStore<unknown>;
+}
+
+/** What a task's stores changed since the last flush: changelog records and the raw changes. */
+export interface StoreFlush {
+  records: OutgoingRecord[];
+  changes: Map<string, StoreChange[]>;
 }
 
 interface SourceEntry {
@@ -20,6 +49,7 @@ interface SourceEntry {
   key: AnySerde;
   value: AnySerde;
   onError: ErrorPolicy;
+  timestamp: TimestampExtractor | undefined;
   children: ProcessorNode[];
 }
 
@@ -43,7 +73,10 @@ export class Task implements NodeHost {
   readonly id: TaskId;
   readonly partition: number;
   readonly clock: Clock;
-  readonly stats: TaskStats = { processed: 0, produced: 0, deadLettered: 0, skipped: 0 };
+  readonly stats: TaskStats = emptyStats();
+  readonly stores = new Map<string, TaskStore>();
+  /** Under exactly-once: input offsets below these were committed by an earlier owner. */
+  readonly committedFloor = new Map<string, bigint>();
   source: SourcePosition | undefined;
 
   private readonly logger: Logger;
@@ -70,6 +103,12 @@ export class Task implements NodeHost {
   }
 
   private build(subtopology: SubTopology): void {
+    for (const spec of subtopology.stores) {
+      this.stores.set(spec.name, {
+        spec,
+        memory: new MemoryStore<unknown>(spec.name, jsonCodec()),
+      });
+    }
     const byName = new Map<string, ProcessorNode>();
     const emit = (record: OutgoingRecord): void => {
       this.collected.push(record);
@@ -78,7 +117,7 @@ export class Task implements NodeHost {
       if (node.kind === 'source') continue;
       const processorNode = new ProcessorNode(
         node.name,
-        processorFor(node, emit),
+        processorFor(node, emit, (name) => this.store(name)),
         node.onError,
         this,
       );
@@ -98,6 +137,7 @@ export class Task implements NodeHost {
           key: node.key,
           value: node.value,
           onError: node.onError,
+          timestamp: node.timestamp,
           children: childrenOf(node),
         };
         for (const topic of node.topics) this.sources.set(topic, entry);
@@ -105,6 +145,12 @@ export class Task implements NodeHost {
         byName.get(node.name)?.children.push(...childrenOf(node));
       }
     }
+  }
+
+  private store(name: string): MemoryStore<unknown> {
+    const store = this.stores.get(name)?.memory;
+    if (store === undefined) throw new Error(`task ${this.id} has no store ${name}`);
+    return store;
   }
 
   async init(): Promise<void> {
@@ -129,20 +175,25 @@ export class Task implements NodeHost {
     if (source === undefined) throw new Error(`task ${this.id} does not read topic ${topic}`);
     this.collected = [];
     try {
+      const floor = this.committedFloor.get(`${topic}/${partition}`);
       for (const input of records) {
+        if (floor !== undefined && BigInt(input.offset) < floor) continue;
         this.input = input;
         this.source = { topic, partition, offset: input.offset };
         let key: unknown;
         let value: unknown;
+        let timestamp = input.timestamp;
         try {
           key = source.key.deserialize(input.key, topic);
           value = source.value.deserialize(input.value, topic);
+          if (source.timestamp !== undefined)
+            timestamp = source.timestamp(key, value, input.timestamp);
         } catch (error) {
           if (source.onError === 'fail') throw new HaltError(source.name, error);
           this.operatorFailed(source.name, source.onError, error);
           continue;
         }
-        const record = { key, value, timestamp: input.timestamp, headers: input.headers };
+        const record = { key, value, timestamp, headers: input.headers };
         for (const child of source.children) child.process(record);
         this.stats.processed++;
       }
@@ -156,8 +207,50 @@ export class Task implements NodeHost {
     return out;
   }
 
+  /** Runs the operators' time-driven work (closing windows on a quiet partition) and returns what it produced. */
+  punctuate(now: number): OutgoingRecord[] {
+    if (this.state !== 'running') return [];
+    this.collected = [];
+    for (const node of this.nodes) {
+      if (node.processor.punctuate === undefined) continue;
+      try {
+        node.processor.punctuate(now, node.context);
+      } catch (error) {
+        if (node.onError === 'fail') throw new HaltError(node.name, error);
+        this.logger.error({ operator: node.name, err: error }, 'punctuation failed');
+      }
+    }
+    const out = this.collected;
+    this.collected = [];
+    this.stats.produced += out.length;
+    return out;
+  }
+
+  /** The stores' changes since the last flush, as changelog records for this task's partition. */
+  flushStores(): StoreFlush {
+    const records: OutgoingRecord[] = [];
+    const changes = new Map<string, StoreChange[]>();
+    for (const { spec, memory } of this.stores.values()) {
+      if (memory.pending === 0) continue;
+      const flushed = memory.flush();
+      changes.set(spec.name, flushed);
+      for (const change of flushed) {
+        records.push({
+          topic: spec.changelogTopic,
+          partition: this.partition,
+          key: change.key,
+          value: change.value,
+          timestamp: this.clock.now(),
+          headers: {},
+        });
+      }
+    }
+    return { records, changes };
+  }
+
   operatorFailed(operator: string, policy: ErrorPolicy, error: unknown): void {
     const reason = describeError(error);
+    if (reason.code === 'LATE_RECORD') this.stats.late++;
     if (policy === 'skip') {
       this.stats.skipped++;
       this.logger.debug(

@@ -2,7 +2,8 @@ import { silentLogger, taskId } from '../core/index.ts';
 import type { Headers } from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
 import { partitionForKey } from '../kafka/partitioner.ts';
-import { Task } from '../runtime/index.ts';
+import { emptyStats, Task } from '../runtime/index.ts';
+import type { TaskStats } from '../runtime/index.ts';
 import type { Serdes } from '../serde/index.ts';
 import type { Plan, SubTopology } from '../topology/plan.ts';
 import { ManualClock } from './manual-clock.ts';
@@ -43,8 +44,15 @@ export interface TestDriver {
     topic: string,
     serdes: Serdes<K, V>,
   ): { readAll(): OutputRecord<K, V>[]; readValues(): V[] };
-  /** The raw records written to a topic (the dead-letter topic included). */
+  /** The raw records written to a topic (dead-letter and changelog topics included). */
   written(topic: string): OutgoingRecord[];
+  /**
+   * Moves the manual clock on and runs every task's punctuation, as the worker does on its
+   * timer: windows on a quiet partition close after their idle timeout.
+   */
+  advanceWallClock(ms: number): void;
+  /** Counters of all tasks (processed, dead-lettered, late, ...). */
+  stats(): TaskStats;
   close(): Promise<void>;
 }
 
@@ -100,6 +108,8 @@ export async function createTestDriver(
     const task = tasks.get(taskId(sub.id, partition));
     if (task === undefined) throw new Error(`no task ${sub.id}_${partition}`);
     for (const produced of task.process(record.topic, partition, [fetched])) write(produced);
+    // Commit after every record: the stores' changes go to their changelog topics.
+    for (const changelog of task.flushStores().records) write(changelog);
   };
 
   return {
@@ -130,6 +140,21 @@ export async function createTestDriver(
       return { readAll, readValues: () => readAll().map((r) => r.value) };
     },
     written: (topic) => [...(topics.get(topic) ?? [])],
+    advanceWallClock(ms) {
+      clock.advance(ms);
+      for (const task of tasks.values()) {
+        for (const produced of task.punctuate(clock.now())) write(produced);
+        for (const changelog of task.flushStores().records) write(changelog);
+      }
+    },
+    stats() {
+      const totals = emptyStats();
+      for (const task of tasks.values()) {
+        for (const key of Object.keys(totals) as (keyof TaskStats)[])
+          totals[key] += task.stats[key];
+      }
+      return totals;
+    },
     async close() {
       for (const task of tasks.values()) await task.close();
     },

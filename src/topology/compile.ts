@@ -84,23 +84,34 @@ function components(nodes: readonly GraphNode[]): number[] {
   });
 }
 
-/** For each repartition topic, the user source topics upstream of it, through earlier ones. */
-function repartitionTopics(nodes: readonly GraphNode[], sourceTopics: string[]): InternalTopic[] {
+/**
+ * The user source topics upstream of each node, through repartition topics (a repartition
+ * source inherits what is upstream of its sink), each list in the order of `sourceTopics`.
+ */
+function upstreamTopics(nodes: readonly GraphNode[], sourceTopics: string[]): string[][] {
   const upstream: Set<string>[] = [];
-  const found = new Map<string, string[]>();
-  const firstUse = (a: string, b: string): number =>
-    sourceTopics.indexOf(a) - sourceTopics.indexOf(b);
+  const viaTopic = new Map<string, Set<string>>();
   for (const node of nodes) {
     const { spec } = node;
     const topics = new Set<string>();
     if (spec.kind === 'source') {
       for (const topic of spec.topics) {
-        for (const t of spec.internal ? (found.get(topic) ?? []) : [topic]) topics.add(t);
+        for (const t of spec.internal ? (viaTopic.get(topic) ?? []) : [topic]) topics.add(t);
       }
     }
     for (const parent of node.parents) for (const t of upstream[parent] ?? []) topics.add(t);
     upstream[node.index] = topics;
-    if (spec.kind === 'sink' && spec.internal) found.set(spec.topic, [...topics].sort(firstUse));
+    if (spec.kind === 'sink' && spec.internal) viaTopic.set(spec.topic, topics);
+  }
+  return upstream.map((topics) => sourceTopics.filter((t) => topics.has(t)));
+}
+
+/** For each repartition topic, the user source topics upstream of it, through earlier ones. */
+function repartitionTopics(nodes: readonly GraphNode[], upstream: string[][]): InternalTopic[] {
+  const found = new Map<string, string[]>();
+  for (const node of nodes) {
+    const { spec } = node;
+    if (spec.kind === 'sink' && spec.internal) found.set(spec.topic, upstream[node.index] ?? []);
   }
   return [...found].map(([name, partitionsFrom]) => ({
     name,
@@ -109,10 +120,61 @@ function repartitionTopics(nodes: readonly GraphNode[], sourceTopics: string[]):
   }));
 }
 
+/**
+ * One changelog topic per store. A store has a partition per task of its sub-topology, so its
+ * changelog takes its partition count from the user topics upstream of the whole sub-topology.
+ */
+function changelogTopics(
+  nodes: readonly GraphNode[],
+  componentOf: readonly number[],
+  upstream: string[][],
+  sourceTopics: string[],
+): InternalTopic[] {
+  const ofComponent = new Map<number, Set<string>>();
+  for (const node of nodes) {
+    const id = componentOf[node.index] ?? 0;
+    const topics = ofComponent.get(id) ?? new Set<string>();
+    for (const t of upstream[node.index] ?? []) topics.add(t);
+    ofComponent.set(id, topics);
+  }
+  return nodes.flatMap(({ spec, index }): InternalTopic[] => {
+    if (spec.kind !== 'aggregate') return [];
+    const topics = ofComponent.get(componentOf[index] ?? 0) ?? new Set<string>();
+    return [
+      {
+        name: spec.store.changelogTopic,
+        kind: 'changelog',
+        partitionsFrom: sourceTopics.filter((t) => topics.has(t)),
+      },
+    ];
+  });
+}
+
+/** Each store once: two operators writing one store would corrupt each other's state. */
+function checkStores(nodes: readonly GraphNode[]): void {
+  const byStore = new Map<string, GraphNode>();
+  for (const node of nodes) {
+    if (node.spec.kind !== 'aggregate') continue;
+    const store = node.spec.store.name;
+    const first = byStore.get(store);
+    if (first !== undefined) {
+      throw new TributaryError(
+        'TOPOLOGY_INVALID',
+        `store name '${store}' is used twice: by aggregate '${first.spec.name}' (operator #${first.index}) and aggregate '${node.spec.name}' (operator #${node.index}); each stateful operator needs its own store`,
+      );
+    }
+    byStore.set(store, node);
+  }
+}
+
 /** A fresh node for each build, so a plan never shares a list with the builder or another plan. */
 function planNode(spec: NodeSpec): PlanNode {
   if (spec.kind === 'source') return { ...spec, topics: [...spec.topics], children: [] };
   if (spec.kind === 'branch') return { ...spec, predicates: [...spec.predicates], children: [] };
+  if (spec.kind === 'aggregate') {
+    const window = spec.window === undefined ? undefined : { ...spec.window };
+    return { ...spec, store: { ...spec.store }, window, children: [] };
+  }
   return { ...spec, children: [] };
 }
 
@@ -125,15 +187,21 @@ export function compile(graph: TopologyGraph): Plan {
       `topology '${appId}' has no source: read a topic with stream(topic, serdes)`,
     );
   }
+  // Stores first: two aggregations named after one store would otherwise be reported as a
+  // duplicate operator name, which hides the cause.
+  checkStores(nodes);
   checkNames(nodes);
 
   const user = nodes.map((node) => node.spec).filter((spec) => !isInternal(spec));
   const sourceTopics = unique(user.flatMap((s) => (s.kind === 'source' ? s.topics : [])));
   const sinkTopics = unique(user.flatMap((s) => (s.kind === 'sink' ? [s.topic] : [])));
   const dlq = dlqTopic(appId);
+  const upstream = upstreamTopics(nodes, sourceTopics);
+  const componentOf = components(nodes);
   const internalTopics: InternalTopic[] = [
-    ...repartitionTopics(nodes, sourceTopics),
+    ...repartitionTopics(nodes, upstream),
     { name: dlq, kind: 'dlq', partitionsFrom: [...sourceTopics] },
+    ...changelogTopics(nodes, componentOf, upstream, sourceTopics),
   ];
   checkTopics(graph, new Set(internalTopics.map((topic) => topic.name)));
 
@@ -144,7 +212,6 @@ export function compile(graph: TopologyGraph): Plan {
     for (const parent of node.parents) planNodes[parent]?.children.push(node.spec.name);
   }
 
-  const componentOf = components(nodes);
   const subtopologies: SubTopology[] = [];
   planNodes.forEach((node, i) => {
     const id = componentOf[i] ?? 0;
@@ -154,6 +221,7 @@ export function compile(graph: TopologyGraph): Plan {
       nodes: [],
       sourceTopics: [],
       sinkTopics: [],
+      stores: [],
     });
     // Creation order is a topological order (parents first) and is the same on every run.
     sub.nodes.push(node);
@@ -162,6 +230,7 @@ export function compile(graph: TopologyGraph): Plan {
       sub.sourceTopics = unique([...sub.sourceTopics, ...node.topics]);
     }
     if (node.kind === 'sink') sub.sinkTopics = unique([...sub.sinkTopics, node.topic]);
+    if (node.kind === 'aggregate') sub.stores.push({ ...node.store });
   });
 
   return {

@@ -22,12 +22,13 @@ function idMaker(prefix: string): (name: string) => string {
 
 /**
  * The plan as a Mermaid flowchart: one subgraph per sub-topology, topics as cylinders outside
- * them, so a repartition topic shows where one sub-topology feeds the next. Stable order: the
- * plan's order, nothing random.
+ * them, so a repartition topic shows where one sub-topology feeds the next; stores as cylinders
+ * inside their sub-topology. Stable order: the plan's order, nothing random.
  */
 export function describeMermaid(plan: Plan): string {
   const nodeId = idMaker('op');
   const topicId = idMaker('topic');
+  const storeId = idMaker('store');
   // Each topic is declared once, where it is first met.
   const topicLines: string[] = [];
   const declared = new Set<string>();
@@ -50,6 +51,12 @@ export function describeMermaid(plan: Plan): string {
         for (const t of node.topics) edges.push(`  ${topic(t)} --> ${id}`);
       for (const child of node.children) edges.push(`  ${id} --> ${nodeId(child)}`);
       if (node.kind === 'sink') edges.push(`  ${id} --> ${topic(node.topic)}`);
+      if (node.kind === 'aggregate') {
+        // A store is drawn in its sub-topology, joined to its operator by a dotted line.
+        const store = storeId(node.store.name);
+        graphLines.push(`    ${store}[("${node.store.name}<br/>store")]`);
+        edges.push(`  ${id} -.- ${store}`);
+      }
     }
     graphLines.push('  end');
   }

@@ -1,11 +1,24 @@
 import type { InternalTopic, Plan, PlanNode } from './plan.ts';
+import { windowText } from './windows.ts';
 
 const list = (items: readonly string[]): string => (items.length === 0 ? 'none' : items.join(', '));
 
 const internalLabel: Record<InternalTopic['kind'], string> = {
   repartition: 'repartition',
   dlq: 'dead letters',
+  changelog: 'changelog',
 };
+
+/** `store: s, window: tumbling 60000 ms, grace 0 ms`, and emit and idle timeout when set. */
+function aggregateDetails(node: Extract<PlanNode, { kind: 'aggregate' }>): string {
+  const parts = [`store: ${node.store.name}`];
+  if (node.window !== undefined) {
+    parts.push(`window: ${windowText(node.window)}`);
+    if (node.emit !== 'final') parts.push(`emit: ${node.emit}`);
+    if (node.idleTimeoutMs !== undefined) parts.push(`idle timeout: ${node.idleTimeoutMs} ms`);
+  }
+  return parts.join(', ');
+}
 
 function header(node: PlanNode): string {
   switch (node.kind) {
@@ -13,6 +26,8 @@ function header(node: PlanNode): string {
       return `Source: ${node.name} (topics: ${node.topics.join(', ')})`;
     case 'sink':
       return `Sink: ${node.name} (topic: ${node.topic})`;
+    case 'aggregate':
+      return `Processor: ${node.name} (aggregate, ${aggregateDetails(node)})`;
     default:
       return `Processor: ${node.name} (${node.kind})`;
   }

@@ -4,15 +4,32 @@
  *
  * @example
  *   const t = topology('weather');
- *   t.stream('readings', { key: string(), value: json<Reading>() })
+ *   const readings = t.stream('readings', { key: string(), value: json<Reading>() }, {
+ *     timestamp: 'time',
+ *   });
+ *   readings
  *     .filter((key, reading) => reading.ok, { name: 'only-ok' })
  *     .mapValues((reading) => reading.celsius)
  *     .to('celsius', { key: string(), value: json<number>() });
+ *   readings
+ *     .groupByKey()
+ *     .windowedBy(tumbling(hours(1), { grace: minutes(5) }))
+ *     .aggregate(summary((reading) => reading.celsius), { store: 'hourly-stats' })
+ *     .to('hourly', { key: string(), value: json<Windowed<string, Summary>>() });
  *   const built = t.build(); // built.plan is what the runtime runs
  *   console.log(built.describe().text);
  */
+export { counter, max, mean, min, sum, summary } from './aggregators.ts';
+export type {
+  Aggregator,
+  MeanAggregate,
+  MergingAggregator,
+  Summary,
+  SummaryAggregate,
+} from './aggregators.ts';
 export { defaultErrorPolicy } from './plan.ts';
 export type {
+  AnyAggregator,
   AnyKeyValueFn,
   AnyRecord,
   AnySerde,
@@ -21,14 +38,28 @@ export type {
   Plan,
   PlanNode,
   PlanNodeKind,
+  StoreSpec,
   SubTopology,
+  TimestampExtractor,
+  WindowSpec,
 } from './plan.ts';
 export type {
+  AggregateOptions,
   BranchPredicate,
   BranchStreams,
+  GroupByKeyOptions,
+  GroupedStream,
   KeyByOptions,
+  MergeRequirement,
+  NumberField,
   OperatorOptions,
+  SourceOptions,
   Stream,
+  Windowed,
+  WindowedAggregateOptions,
+  WindowedStream,
 } from './stream.ts';
 export { topology } from './topology.ts';
 export type { Topology, TopologyBuilder } from './topology.ts';
+export { days, hopping, hours, minutes, seconds, session, tumbling } from './windows.ts';
+export type { HoppingWindow, SessionWindow, TumblingWindow, WindowOptions } from './windows.ts';

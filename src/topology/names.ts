@@ -44,10 +44,30 @@ export function checkOperatorName(name: string): void {
   }
 }
 
+/** Store names become changelog topic names and RocksDB directory names. */
+export function checkStoreName(store: string, operator: string): void {
+  if (typeof store !== 'string') {
+    throw new TributaryError(
+      'TOPOLOGY_INVALID',
+      `operator '${operator}' needs a store name: { store: '...' } names its changelog topic`,
+    );
+  }
+  if (!legalCharacters.test(store)) {
+    throw new TributaryError(
+      'TOPOLOGY_INVALID',
+      `store name '${store}' of operator '${operator}' is not valid: it becomes part of the changelog topic and the store directory, so use ${ruleText}`,
+    );
+  }
+}
+
 export function repartitionTopic(appId: string, operator: string): string {
   return `${appId}-${operator}-repartition`;
 }
 
 export function dlqTopic(appId: string): string {
   return `${appId}-dlq`;
+}
+
+export function changelogTopic(appId: string, store: string): string {
+  return `${appId}-${store}-changelog`;
 }

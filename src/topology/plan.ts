@@ -16,6 +16,31 @@ export const defaultErrorPolicy: ErrorPolicy = 'dlq';
 export type AnyKeyValueFn = (key: unknown, value: unknown) => unknown;
 export type AnySerde = Serde<unknown>;
 
+/** Event-time windows. Sizes in milliseconds; `graceMs` is how late a record may still count. */
+export type WindowSpec =
+  | { type: 'tumbling'; sizeMs: number; graceMs: number }
+  | { type: 'hopping'; sizeMs: number; advanceMs: number; graceMs: number }
+  | { type: 'session'; gapMs: number; graceMs: number };
+
+/** An aggregation over erased types: the DSL checks the types. `merge` is required for sessions. */
+export interface AnyAggregator {
+  init(): unknown;
+  add(aggregate: unknown, value: unknown, key: unknown): unknown;
+  merge?(left: unknown, right: unknown): unknown;
+  /** The emitted result of an aggregate (the identity when absent). */
+  result?(aggregate: unknown): unknown;
+}
+
+/** A task-local store: its name (required, stable) and its changelog topic. */
+export interface StoreSpec {
+  name: string;
+  /** `<appId>-<name>-changelog`, compacted, one partition per input partition. */
+  changelogTopic: string;
+}
+
+/** Event time of a record: from the payload, or the record's own timestamp when absent. */
+export type TimestampExtractor = (key: unknown, value: unknown, recordTimestamp: number) => number;
+
 interface NodeBase {
   /** Unique in the topology; explicit where the user gave one, else derived (`filter-3`). */
   name: string;
@@ -33,6 +58,23 @@ export type PlanNode =
       value: AnySerde;
       /** True when it reads a repartition topic the topology created. */
       internal: boolean;
+      /** Sets each record's timestamp (event time); undefined keeps the Kafka timestamp. */
+      timestamp?: TimestampExtractor;
+    })
+  /**
+   * Groups by key and aggregates into a store; with a window, per (key, window), emitting
+   * `{ key, start, end, value }` once the window closes (`final`) or on each change (`updates`).
+   */
+  | (NodeBase & {
+      kind: 'aggregate';
+      store: StoreSpec;
+      /** Encodes the grouping key into store keys. */
+      key: AnySerde;
+      aggregator: AnyAggregator;
+      window: WindowSpec | undefined;
+      emit: 'final' | 'updates';
+      /** Wall-clock ms without records after which the watermark follows the wall clock. */
+      idleTimeoutMs: number | undefined;
     })
   /** fn returns `[key, value]`. */
   | (NodeBase & { kind: 'map'; fn: AnyKeyValueFn })
@@ -77,11 +119,13 @@ export interface SubTopology {
   sourceTopics: string[];
   /** The topics its sinks write. */
   sinkTopics: string[];
+  /** The stores its tasks own. */
+  stores: StoreSpec[];
 }
 
 export interface InternalTopic {
   name: string;
-  kind: 'repartition' | 'dlq';
+  kind: 'repartition' | 'dlq' | 'changelog';
   /**
    * Partition count: for a repartition topic, the largest partition count of the source topics
    * upstream of it, known only at start; `undefined` until the worker resolves it.
@@ -97,7 +141,10 @@ export interface Plan {
   sourceTopics: string[];
   /** User topics written (not internal). */
   sinkTopics: string[];
-  /** Repartition topics and the dead-letter topic, named `<appId>-<operator>-repartition` and `<appId>-dlq`. */
+  /**
+   * Repartition topics, the dead-letter topic and the stores' changelog topics, named
+   * `<appId>-<operator>-repartition`, `<appId>-dlq` and `<appId>-<store>-changelog`.
+   */
   internalTopics: InternalTopic[];
   dlqTopic: string;
 }

@@ -3,11 +3,15 @@ import type { ProcessorSupplier } from '../core/index.ts';
 import type { Serdes } from '../serde/index.ts';
 import { eraseFn, eraseSerde, eraseSupplier } from './erase.ts';
 import type { NodeBody, TopologyGraph } from './graph.ts';
+import { GroupedStreamNode, partitionKeySerde } from './grouped-stream.ts';
+import type { StreamAt } from './grouped-stream.ts';
 import { checkTopicName, repartitionTopic } from './names.ts';
 import type { ErrorPolicy } from './plan.ts';
 import type {
   BranchPredicate,
   BranchStreams,
+  GroupByKeyOptions,
+  GroupedStream,
   KeyByOptions,
   OperatorOptions,
   Stream,
@@ -118,6 +122,28 @@ export class StreamNode<K, V> implements Stream<K, V> {
 
   selectKey<K2>(fn: (key: K, value: V) => K2, options: KeyByOptions<K2, V>): Stream<K2, V> {
     return this.keyBy(fn, options);
+  }
+
+  groupByKey(options: GroupByKeyOptions<K> = {}): GroupedStream<K, V> {
+    // Checked even with an explicit serde: it is about partitioning, not encoding.
+    const derived = partitionKeySerde(this.graph, this.index);
+    const key = options.key === undefined ? derived : eraseSerde(options.key);
+    return new GroupedStreamNode<K, V>({ ...this.grouping(), key });
+  }
+
+  groupBy<K2>(fn: (key: K, value: V) => K2, options: KeyByOptions<K2, V>): GroupedStream<K2, V> {
+    const repartitioned = this.keyBy(fn, options) as StreamNode<K2, V>;
+    return new GroupedStreamNode<K2, V>({
+      ...repartitioned.grouping(),
+      key: eraseSerde(options.key),
+    });
+  }
+
+  /** What a grouped stream of this one needs, apart from the key serde. */
+  private grouping(): { graph: TopologyGraph; parent: number; streamAt: StreamAt } {
+    const { graph } = this;
+    const streamAt: StreamAt = <K2, V2>(index: number) => new StreamNode<K2, V2>(graph, index);
+    return { graph, parent: this.index, streamAt };
   }
 
   to(topic: string, serdes: Serdes<K, V>, options: OperatorOptions = {}): void {

@@ -1,6 +1,7 @@
 import type { ProcessorSupplier } from '../core/index.ts';
 import type { Serde, Serdes } from '../serde/index.ts';
-import type { ErrorPolicy } from './plan.ts';
+import type { Aggregator } from './aggregators.ts';
+import type { ErrorPolicy, WindowSpec } from './plan.ts';
 
 /** Options every operator takes. */
 export interface OperatorOptions {
@@ -17,10 +18,103 @@ export interface OperatorOptions {
   onError?: ErrorPolicy;
 }
 
+/** The names of V's fields that hold numbers: what `timestamp: 'field'` accepts. */
+export type NumberField<V> = {
+  [P in keyof V]-?: V[P] extends number ? P : never;
+}[keyof V] &
+  string;
+
+/** Options of a source: stream(topic, serdes, options). */
+export interface SourceOptions<K, V> extends OperatorOptions {
+  /**
+   * The event time of each record in ms since the epoch, which windows and stream time use:
+   * a function, or the name of a numeric field of the value (`'time'` is `Number(value.time)`).
+   * Without it, the Kafka record's timestamp.
+   */
+  timestamp?: ((value: V, key: K, recordTimestamp: number) => number) | NumberField<V>;
+}
+
 /** keyBy repartitions, so it needs serdes for the repartition topic. */
 export interface KeyByOptions<K, V> extends OperatorOptions {
   key: Serde<K>;
   value: Serde<V>;
+}
+
+/** groupByKey() takes the key serde of the source it reads, unless given another for its stores. */
+export interface GroupByKeyOptions<K> {
+  key?: Serde<K>;
+}
+
+/** Options of an aggregation: the store name is required, because it names the changelog topic. */
+export interface AggregateOptions {
+  /**
+   * The store's name: stable across code changes (its changelog topic is
+   * `<appId>-<store>-changelog`, so renaming it starts from empty state). Characters of a Kafka
+   * topic name only.
+   */
+  store: string;
+  /** The operator's name in the plan, metrics and describe(); default the store name. */
+  name?: string;
+  /** What happens when the aggregator throws (or a record is late: LATE_RECORD); default `dlq`. */
+  onError?: ErrorPolicy;
+}
+
+export interface WindowedAggregateOptions extends AggregateOptions {
+  /**
+   * `final` (the default): one result per window, when the watermark (stream time minus grace)
+   * passes its end. `updates`: the new result after every record.
+   */
+  emit?: 'final' | 'updates';
+  /**
+   * Wall-clock ms without records after which the task's stream time moves on with the wall
+   * clock, so a quiet partition still closes its windows. Default: never.
+   */
+  idleTimeoutMs?: number;
+}
+
+/** One window's result: `[start, end)` in ms since the epoch (`end` exclusive), and its key. */
+export interface Windowed<K, R> {
+  key: K;
+  start: number;
+  end: number;
+  value: R;
+}
+
+/** Session windows merge aggregates, so their aggregator must have merge(). */
+export type MergeRequirement<W extends WindowSpec, A> = W extends { type: 'session' }
+  ? { readonly merge: (left: A, right: A) => A }
+  : unknown;
+
+/**
+ * A stream grouped by key, ready to aggregate: one aggregate per key, kept in a store named by
+ * `options.store`, and the new result emitted after every record.
+ */
+export interface GroupedStream<K, V> {
+  /** The number of records per key. */
+  count(options: AggregateOptions): Stream<K, number>;
+  /** Folds each key's values with fn, starting from its first value. */
+  reduce(fn: (left: V, right: V) => V, options: AggregateOptions): Stream<K, V>;
+  /** Folds each key's values with the aggregator (see counter(), sum(), summary() ...). */
+  aggregate<A, R = A>(aggregator: Aggregator<K, V, A, R>, options: AggregateOptions): Stream<K, R>;
+  /** Aggregates per key and event-time window: tumbling(), hopping() or session(). */
+  windowedBy<W extends WindowSpec>(window: W): WindowedStream<K, V, W>;
+}
+
+/**
+ * A grouped stream cut into windows. Each result is a Windowed (key, start, end, value), stamped
+ * with the window's last millisecond. A record later than its windows' grace goes to the
+ * dead-letter topic with code LATE_RECORD.
+ */
+export interface WindowedStream<K, V, W extends WindowSpec = WindowSpec> {
+  count(options: WindowedAggregateOptions): Stream<K, Windowed<K, number>>;
+  reduce(
+    fn: (left: V, right: V) => V,
+    options: WindowedAggregateOptions,
+  ): Stream<K, Windowed<K, V>>;
+  aggregate<A, R = A>(
+    aggregator: Aggregator<K, V, A, R> & MergeRequirement<W, A>,
+    options: WindowedAggregateOptions,
+  ): Stream<K, Windowed<K, R>>;
 }
 
 /** A branch predicate: a plain one keeps the type, a type guard narrows its branch. */
@@ -87,6 +181,19 @@ export interface Stream<K, V> {
 
   /** keyBy under its Kafka Streams name. */
   selectKey<K2>(fn: (key: K, value: V) => K2, options: KeyByOptions<K2, V>): Stream<K2, V>;
+
+  /**
+   * Groups by the current key for an aggregation, without repartitioning: the key must be the
+   * one the records were partitioned by (no map, flatMap or process since the source or the
+   * last repartition; use mapValues to keep the key, or groupBy to re-key).
+   */
+  groupByKey(options?: GroupByKeyOptions<K>): GroupedStream<K, V>;
+
+  /**
+   * Groups by a new key: repartitions exactly as keyBy (through `<appId>-<name>-repartition`),
+   * and the aggregation runs in the next sub-topology.
+   */
+  groupBy<K2>(fn: (key: K, value: V) => K2, options: KeyByOptions<K2, V>): GroupedStream<K2, V>;
 
   /** Writes the stream to a topic. */
   to(topic: string, serdes: Serdes<K, V>, options?: OperatorOptions): void;

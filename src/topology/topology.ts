@@ -2,11 +2,11 @@ import type { Serdes } from '../serde/index.ts';
 import { compile } from './compile.ts';
 import { describeMermaid } from './describe-mermaid.ts';
 import { describeText } from './describe-text.ts';
-import { eraseSerde } from './erase.ts';
+import { eraseSerde, eraseTimestamp } from './erase.ts';
 import { TopologyGraph } from './graph.ts';
 import { checkAppId, checkTopicName } from './names.ts';
 import type { Plan } from './plan.ts';
-import type { OperatorOptions, Stream } from './stream.ts';
+import type { SourceOptions, Stream } from './stream.ts';
 import { StreamNode } from './stream-node.ts';
 
 /** A compiled topology: what a worker runs, and how to show it. */
@@ -20,8 +20,11 @@ export interface Topology {
 /** Builds a topology: read topics with stream(), chain operators, then build(). */
 export interface TopologyBuilder {
   readonly appId: string;
-  /** A stream of the records of one topic, decoded by the serdes. */
-  stream<K, V>(topic: string, serdes: Serdes<K, V>, options?: OperatorOptions): Stream<K, V>;
+  /**
+   * A stream of the records of one topic, decoded by the serdes; `options.timestamp` gives the
+   * event time (default: the Kafka record's timestamp).
+   */
+  stream<K, V>(topic: string, serdes: Serdes<K, V>, options?: SourceOptions<K, V>): Stream<K, V>;
   /**
    * Checks the topology (unique names, at least one source, topics) and compiles it. Each call
    * compiles what has been built so far into a fresh plan.
@@ -38,8 +41,9 @@ export function topology(appId: string): TopologyBuilder {
   const graph = new TopologyGraph(appId);
   return {
     appId,
-    stream<K, V>(topic: string, serdes: Serdes<K, V>, options: OperatorOptions = {}) {
+    stream<K, V>(topic: string, serdes: Serdes<K, V>, options: SourceOptions<K, V> = {}) {
       checkTopicName(topic, 'source topic');
+      const { timestamp } = options;
       const index = graph.add(
         {
           kind: 'source',
@@ -47,6 +51,7 @@ export function topology(appId: string): TopologyBuilder {
           key: eraseSerde(serdes.key),
           value: eraseSerde(serdes.value),
           internal: false,
+          ...(timestamp === undefined ? {} : { timestamp: eraseTimestamp(timestamp, topic) }),
         },
         [],
         options,

@@ -19,10 +19,12 @@ export interface WorkerProcess {
 
 export function startWorkerProcess(settings: {
   id: string;
-  topology: 'tag' | 'keyby' | 'validate';
+  topology: 'tag' | 'keyby' | 'validate' | 'hourly';
   appId: string;
   input: string;
   output: string;
+  guarantee?: 'at_least_once' | 'exactly_once';
+  stateDir?: string;
 }): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
     env: {
@@ -33,6 +35,8 @@ export function startWorkerProcess(settings: {
       WORKER_ID: settings.id,
       TOPOLOGY: settings.topology,
       BROKERS: endpoints.kafkaBrokers.join(','),
+      GUARANTEE: settings.guarantee ?? 'at_least_once',
+      ...(settings.stateDir === undefined ? {} : { STATE_DIR: settings.stateDir }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,0 +1,138 @@
+import type { Kafka } from 'kafkajs';
+
+import type {
+  ChangelogReader,
+  FetchedRecord,
+  RestoreProgress,
+  RestoreRequest,
+  TopicPartition,
+} from './types.ts';
+
+/**
+ * The end offset may be a transaction marker, or follow aborted records, that read_committed
+ * never delivers; so a partition with no new record for this long is read to its end (nothing
+ * else writes a changelog partition while its task restores: the old owner is fenced).
+ */
+const idleEndMs = 1500;
+
+/**
+ * Reads changelog partitions from given offsets to their end with a short-lived consumer
+ * (kafkajs has no manual partition assignment, so it joins a group of its own, seeks, and
+ * pauses the partitions it does not need). read_committed: aborted writes are never restored.
+ * Returns, per `topic/partition`, how many records were read and the offset reached.
+ */
+export function createChangelogReader(kafka: Kafka, groupPrefix: string): ChangelogReader {
+  return {
+    async read(
+      requests: RestoreRequest[],
+      onRecords: (tp: TopicPartition, records: FetchedRecord[]) => Promise<void>,
+    ) {
+      const counts = new Map<string, RestoreProgress>();
+      if (requests.length === 0) return counts;
+      const key = (tp: TopicPartition): string => `${tp.topic}/${tp.partition}`;
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = new Map<string, bigint>();
+      const topics = [...new Set(requests.map((r) => r.topic))];
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic))
+          ends.set(`${topic}/${p.partition}`, BigInt(p.high));
+      }
+      const pending = new Map<
+        string,
+        { request: RestoreRequest; position: bigint; lastSeen: number }
+      >();
+      for (const request of requests) {
+        counts.set(key(request), { records: 0, position: BigInt(request.from) });
+        if (BigInt(request.from) < (ends.get(key(request)) ?? 0n)) {
+          pending.set(key(request), {
+            request,
+            position: BigInt(request.from),
+            lastSeen: Date.now(),
+          });
+        }
+      }
+      if (pending.size === 0) {
+        await admin.disconnect();
+        return counts;
+      }
+      const groupId = `${groupPrefix}-restore-${process.pid}-${Date.now().toString(36)}`;
+      const consumer = kafka.consumer({
+        groupId,
+        maxWaitTimeInMs: 100,
+        readUncommitted: false,
+        sessionTimeout: 30_000,
+      });
+      let finish: () => void = () => undefined;
+      let fail: (error: Error) => void = () => undefined;
+      const finished = new Promise<void>((resolve, reject) => {
+        finish = resolve;
+        fail = reject;
+      });
+      const settle = (): void => {
+        const now = Date.now();
+        for (const [k, p] of pending) {
+          const end = ends.get(k) ?? 0n;
+          if (p.position >= end || now - p.lastSeen > idleEndMs) pending.delete(k);
+        }
+        if (pending.size === 0) finish();
+      };
+      const timer = setInterval(settle, 100);
+      try {
+        await consumer.connect();
+        consumer.on(consumer.events.GROUP_JOIN, () => {
+          for (const topic of topics) {
+            const wanted = requests.filter((r) => r.topic === topic).map((r) => r.partition);
+            const all = [...ends.keys()]
+              .filter((k) => k.startsWith(`${topic}/`))
+              .map((k) => Number(k.slice(topic.length + 1)));
+            const others = all.filter((p) => !wanted.includes(p));
+            if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+          }
+          for (const { request } of pending.values())
+            consumer.seek({
+              topic: request.topic,
+              partition: request.partition,
+              offset: request.from,
+            });
+        });
+        consumer.on(consumer.events.CRASH, (event) => fail(event.payload.error));
+        await consumer.subscribe({ topics, fromBeginning: true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatch: async ({ batch, isStale }) => {
+            const k = `${batch.topic}/${batch.partition}`;
+            const state = pending.get(k);
+            if (state === undefined || isStale() || batch.messages.length === 0) return;
+            const records: FetchedRecord[] = batch.messages
+              .filter((m) => BigInt(m.offset) >= state.position)
+              .map((m) => ({
+                key: m.key,
+                value: m.value,
+                timestamp: Number(m.timestamp),
+                headers: {},
+                offset: m.offset,
+              }));
+            if (records.length > 0)
+              await onRecords({ topic: batch.topic, partition: batch.partition }, records);
+            state.position = BigInt(batch.lastOffset()) + 1n;
+            const progress = counts.get(k);
+            if (progress !== undefined) {
+              progress.records += records.length;
+              progress.position = state.position;
+            }
+            state.lastSeen = Date.now();
+            settle();
+          },
+        });
+        await finished;
+      } finally {
+        clearInterval(timer);
+        await consumer.disconnect();
+        await admin.deleteGroups([groupId]).catch(() => undefined);
+        await admin.disconnect();
+      }
+      return counts;
+    },
+  };
+}

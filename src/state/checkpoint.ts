@@ -1,0 +1,136 @@
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { TributaryError } from '../core/index.ts';
+
+/**
+ * The checkpoint file of a task directory: for each changelog topic of the task's stores, the
+ * next offset to read on restore (the task's partition is implied). It is written at the end of
+ * a commit, after the stores' RocksDB is flushed, so it never claims more than is on disk.
+ *
+ *   { "version": 1, "offsets": { "<changelogTopic>": "<next offset>" } }
+ *
+ * Offsets are strings because Kafka offsets are 64-bit.
+ */
+export const checkpointFileName = '.checkpoint';
+
+const version = 1;
+const offsetPattern = /^(0|[1-9][0-9]*)$/;
+
+let tempCounter = 0;
+
+/**
+ * The offsets of the task's checkpoint, or undefined when there is none, or it cannot be read or
+ * parsed: then the caller wipes the stores and restores them from the beginning of the changelog.
+ */
+export async function readCheckpoint(taskDir: string): Promise<Map<string, string> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(taskDir, checkpointFileName), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseCheckpoint(text);
+}
+
+/**
+ * Replaces the task's checkpoint atomically: a reader sees the old file or the new one, never a
+ * part of either, also after a crash.
+ *
+ * 1. Write a temporary file in the task directory and fsync it.
+ * 2. Rename it over the checkpoint (atomic within one file system).
+ * 3. Fsync the directory, so the rename itself survives a crash.
+ */
+export async function writeCheckpoint(
+  taskDir: string,
+  offsets: ReadonlyMap<string, string>,
+): Promise<void> {
+  const target = join(taskDir, checkpointFileName);
+  const text = formatCheckpoint(offsets, target);
+  const temp = join(taskDir, `${checkpointFileName}.${process.pid}-${++tempCounter}.tmp`);
+  try {
+    await mkdir(taskDir, { recursive: true });
+    const file = await open(temp, 'w');
+    try {
+      await file.writeFile(text, 'utf8');
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, target);
+    await syncDirectory(taskDir);
+  } catch (cause) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw new TributaryError('STATE_FAILED', `could not write the checkpoint file ${target}`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * Deletes the task's checkpoint, if any. Under exactly_once a task calls this when it starts
+ * processing: until its next clean commit writes a new checkpoint, RocksDB may hold writes the
+ * changelog does not, so a crash must leave no checkpoint, and the next start wipes the stores
+ * and restores from the changelog (Kafka Streams' rule).
+ */
+export async function deleteCheckpoint(taskDir: string): Promise<void> {
+  const target = join(taskDir, checkpointFileName);
+  try {
+    await rm(target, { force: true });
+    await syncDirectory(taskDir);
+  } catch (cause) {
+    if (isMissing(cause)) return;
+    throw new TributaryError('STATE_FAILED', `could not delete the checkpoint file ${target}`, {
+      cause,
+    });
+  }
+}
+
+/** Parses checkpoint text; undefined unless it is a well-formed version 1 checkpoint. */
+export function parseCheckpoint(text: string): Map<string, string> | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(data) || data['version'] !== version || !isObject(data['offsets'])) {
+    return undefined;
+  }
+  const offsets = new Map<string, string>();
+  for (const [topic, offset] of Object.entries(data['offsets'])) {
+    if (typeof offset !== 'string' || !offsetPattern.test(offset)) return undefined;
+    offsets.set(topic, offset);
+  }
+  return offsets;
+}
+
+function formatCheckpoint(offsets: ReadonlyMap<string, string>, target: string): string {
+  for (const [topic, offset] of offsets) {
+    if (!offsetPattern.test(offset)) {
+      throw new TributaryError(
+        'STATE_FAILED',
+        `cannot write the checkpoint file ${target}: offset '${offset}' of changelog topic ${topic} is not a non-negative integer`,
+        { retriable: false },
+      );
+    }
+  }
+  return `${JSON.stringify({ version, offsets: Object.fromEntries(offsets) })}\n`;
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === 'ENOENT';
+}

@@ -1,0 +1,24 @@
+/**
+ * state: task-local stores. Operators read and write a StateStore synchronously; the runtime
+ * flushes each store's changes at commit to its changelog topic and to RocksDB (state/rocksdb,
+ * the only importer of the RocksDB binding, a separate entry so that this one loads no native
+ * code), then writes the task's checkpoint file, and restores stores from both.
+ *
+ * @example
+ *   const counts = new MemoryStore<number>('counts', jsonCodec<number>());
+ *   counts.put(Buffer.from('sensor-1'), 1);
+ *
+ *   const taskDir = taskStateDir(stateDir, appId, taskId);
+ *   const offsets = await readCheckpoint(taskDir); // undefined: restore from the beginning
+ *   await writeCheckpoint(taskDir, new Map([['app-counts-changelog', '42']]));
+ */
+export {
+  checkpointFileName,
+  deleteCheckpoint,
+  parseCheckpoint,
+  readCheckpoint,
+  writeCheckpoint,
+} from './checkpoint.ts';
+export { jsonCodec, MemoryStore } from './memory-store.ts';
+export { storeDir, taskStateDir } from './state-dirs.ts';
+export type { StateStore, StoreChange, ValueCodec } from './store.ts';

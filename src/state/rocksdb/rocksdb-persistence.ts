@@ -1,0 +1,165 @@
+import { mkdir, rm } from 'node:fs/promises';
+
+import RocksDB from 'rocksdb-native';
+
+import { TributaryError } from '../../core/index.ts';
+import type { StoreChange } from '../store.ts';
+
+/**
+ * Every live entry of a store is held in memory (store.ts), so RocksDB is read only by one scan
+ * when a task starts: no block cache and no Bloom filter, which only serve point reads. The
+ * memtables are sized explicitly, because each task has its own RocksDB per store (0002).
+ */
+const rocksDbOptions = {
+  blockCache: false,
+  tableCacheIndexAndFilterBlocks: false,
+  filterPolicy: null,
+  writeBufferSize: 16 * 1024 * 1024,
+  maxWriteBufferNumber: 2,
+} as const;
+
+/**
+ * Entries per native call of the scan. Scanning 1,000,000 entries on the 2-CPU dev VM took
+ * 6.7 s at the binding's default of 8, 2.3 s at 1,024 and 3.6 s at 16,384.
+ */
+const scanCapacity = 1024;
+
+/**
+ * The durable layer of one store: its RocksDB directory `<stateDir>/<appId>/<taskId>/<store>`.
+ * It never serves reads. At commit the runtime writes the store's flushed changes in one batch,
+ * then `flush()`es before the checkpoint is written; on start it loads every entry back.
+ */
+export class RocksDbPersistence {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: RocksDB,
+  ) {}
+
+  /** Creates the directory if needed and opens the store's RocksDB. */
+  static async open(dir: string): Promise<RocksDbPersistence> {
+    const db = await openDb(dir);
+    return new RocksDbPersistence(dir, db);
+  }
+
+  /**
+   * Deletes a store directory and everything in it, for a restore from the beginning of the
+   * changelog. The store must not be open.
+   */
+  static async wipe(dir: string): Promise<void> {
+    try {
+      await rm(dir, { recursive: true, force: true });
+    } catch (cause) {
+      throw new TributaryError('STATE_FAILED', `could not delete RocksDB store ${dir}`, { cause });
+    }
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /**
+   * Hands every entry to `apply`, in key order, and returns how many there were. One iterator
+   * reads them in chunks; entries arrive as events, so nothing is awaited per entry. If `apply`
+   * throws, the scan stops and the promise rejects with that error.
+   */
+  async loadAll(apply: (key: Buffer, value: Buffer) => void): Promise<number> {
+    this.checkOpen('load');
+    const iterator = this.db.iterator({}, { capacity: scanCapacity });
+    return new Promise((resolve, reject) => {
+      let count = 0;
+      let failure: { error: unknown } | undefined;
+      iterator.on('data', ({ key, value }) => {
+        if (failure !== undefined) return;
+        try {
+          apply(key, value);
+          count++;
+        } catch (error) {
+          failure = { error };
+          iterator.destroy(error);
+        }
+      });
+      iterator.on('error', (cause) => {
+        failure ??= { error: this.error('could not read', cause) };
+      });
+      // 'close' comes last, after 'end' or 'error', once the native iterator is released (so the
+      // store can then be closed).
+      iterator.on('close', () => {
+        if (failure === undefined) resolve(count);
+        else reject(failure.error);
+      });
+    });
+  }
+
+  /** Writes changes (a null value deletes the key) in one atomic batch. */
+  async write(changes: readonly StoreChange[]): Promise<void> {
+    this.checkOpen('write');
+    if (changes.length === 0) return;
+    const batch = this.db.write({ capacity: changes.length });
+    try {
+      for (const { key, value } of changes) {
+        if (value === null) batch.tryDelete(key);
+        else batch.tryPut(key, value);
+      }
+      await batch.flush();
+    } catch (cause) {
+      throw this.error(`could not write ${changes.length} changes to`, cause);
+    } finally {
+      // An undestroyed batch holds a reference that would make close() wait forever.
+      batch.destroy();
+    }
+  }
+
+  /**
+   * Flushes the memtables to SST files. Batches go to RocksDB's write-ahead log without fsync,
+   * which survives a killed process but not a lost machine. Calling this before writing the
+   * checkpoint (commit step 5) keeps a checkpoint from covering changes that are not on disk.
+   */
+  async flush(): Promise<void> {
+    this.checkOpen('flush');
+    try {
+      await this.db.flush();
+    } catch (cause) {
+      throw this.error('could not flush', cause);
+    }
+  }
+
+  /** Closes the RocksDB after the reads and writes in flight. Closing again is a no-op. */
+  close(): Promise<void> {
+    this.closing ??= this.db.close().catch((cause: unknown) => {
+      throw this.error('could not close', cause);
+    });
+    return this.closing;
+  }
+
+  private checkOpen(action: string): void {
+    if (this.closing !== undefined) {
+      throw new TributaryError(
+        'STATE_FAILED',
+        `cannot ${action} RocksDB store ${this.dir}: closed`,
+        {
+          retriable: false,
+        },
+      );
+    }
+  }
+
+  private error(what: string, cause: unknown): TributaryError {
+    return new TributaryError('STATE_FAILED', `${what} RocksDB store ${this.dir}`, { cause });
+  }
+}
+
+async function openDb(dir: string): Promise<RocksDB> {
+  let db: RocksDB | undefined;
+  try {
+    await mkdir(dir, { recursive: true });
+    db = new RocksDB(dir, rocksDbOptions);
+    await db.ready();
+    return db;
+  } catch (cause) {
+    await db?.close().catch(() => undefined);
+    // Retriable: the usual cause is the LOCK still held by the task's previous owner.
+    throw new TributaryError('STATE_FAILED', `could not open RocksDB store ${dir}`, { cause });
+  }
+}

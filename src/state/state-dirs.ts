@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+
+import { TributaryError } from '../core/index.ts';
+import type { TaskId } from '../core/index.ts';
+
+import { checkpointFileName } from './checkpoint.ts';
+
+/**
+ * A task's state directory, `<stateDir>/<appId>/<taskId>`: one RocksDB directory per store and
+ * the checkpoint file.
+ */
+export function taskStateDir(stateDir: string, appId: string, taskId: TaskId): string {
+  return join(stateDir, checkSegment(appId, 'application id'), checkSegment(taskId, 'task id'));
+}
+
+/** A store's RocksDB directory, `<stateDir>/<appId>/<taskId>/<store>`. */
+export function storeDir(stateDir: string, appId: string, taskId: TaskId, store: string): string {
+  checkSegment(store, 'store name');
+  if (store.startsWith(checkpointFileName)) {
+    throw new TributaryError(
+      'TOPOLOGY_INVALID',
+      `store name '${store}' is not valid: names starting with '${checkpointFileName}' are reserved for the checkpoint file`,
+    );
+  }
+  return join(taskStateDir(stateDir, appId, taskId), store);
+}
+
+/**
+ * The topology checks names against Kafka's rule for topic names; this keeps a name that slipped
+ * through from leaving the state directory ('..', '/').
+ */
+function checkSegment(name: string, role: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === '.' || name === '..') {
+    throw new TributaryError(
+      'TOPOLOGY_INVALID',
+      `${role} '${name}' cannot name a state directory: use the characters a-z A-Z 0-9 '.' '_' '-', and not '.' or '..'`,
+    );
+  }
+  return name;
+}

@@ -1,0 +1,29 @@
+/**
+ * A task's local state, read and written synchronously by operators. Keys are bytes (the
+ * operator encodes its key, and for windows the window start, into them); values are typed.
+ *
+ * Every live entry is held in memory, so a read never awaits: a single awaited RocksDB call
+ * costs ~50 us (docs/decisions/0002). Writes mark entries dirty; at commit the runtime flushes
+ * the dirty entries, in one batch, to the store's changelog topic and to RocksDB.
+ */
+export interface StateStore<V> {
+  readonly name: string;
+  get(key: Buffer): V | undefined;
+  put(key: Buffer, value: V): void;
+  delete(key: Buffer): void;
+  /** Every live entry, in no particular order. */
+  entries(): IterableIterator<[Buffer, V]>;
+  readonly size: number;
+}
+
+/** How a store's values become changelog and RocksDB bytes. */
+export interface ValueCodec<V> {
+  encode(value: V): Buffer;
+  decode(data: Buffer): V;
+}
+
+/** A change not yet flushed: a new value, or `null` for a deletion (a tombstone). */
+export interface StoreChange {
+  key: Buffer;
+  value: Buffer | null;
+}
