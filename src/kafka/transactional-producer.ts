@@ -1,14 +1,13 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs';
 
 import { javaCompatiblePartitioner } from './partitioner.ts';
-import { topicMessages } from './producer.ts';
+import { sendInChunks } from './producer.ts';
 import type {
   OutgoingRecord,
   TopicPartitionOffset,
   TransactionalProducer,
   WrittenOffsets,
 } from './types.ts';
-import { writtenOffsets } from './written-offsets.ts';
 
 /**
  * A task's transactional producer (transactional id `<appId>-<taskId>`): outputs, changelog
@@ -37,13 +36,9 @@ export function createTransactionalProducer(
     },
     async send(records: OutgoingRecord[]): Promise<WrittenOffsets> {
       if (records.length === 0) return new Map();
-      if (transaction === undefined)
-        throw new Error(`${transactionalId}: send outside a transaction`);
-      const metadata = await transaction.sendBatch({
-        acks: -1,
-        topicMessages: topicMessages(records),
-      });
-      return writtenOffsets(metadata, records);
+      const open = transaction;
+      if (open === undefined) throw new Error(`${transactionalId}: send outside a transaction`);
+      return sendInChunks(records, (topicMessages) => open.sendBatch({ acks: -1, topicMessages }));
     },
     async sendOffsets(groupId: string, offsets: TopicPartitionOffset[]) {
       if (transaction === undefined)
