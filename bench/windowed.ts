@@ -251,6 +251,8 @@ async function main(): Promise<void> {
   ]);
   rmSync(empty, { recursive: true, force: true });
   console.log('restore', JSON.stringify(restore));
+  if (restore['restored'] !== total)
+    throw new Error(`restored ${restore['restored']} of ${total} changelog records`);
 
   const result = {
     benchmark: 'hourly tumbling summary (count, sum, min, max, mean) per sensor, final emission',

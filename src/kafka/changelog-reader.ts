@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import type { Kafka } from 'kafkajs';
 
 import type {
@@ -9,11 +11,13 @@ import type {
 } from './types.ts';
 
 /**
- * The end offset may be a transaction marker, or follow aborted records, that read_committed
- * never delivers; so a partition with no new record for this long is read to its end (nothing
- * else writes a changelog partition while its task restores: the old owner is fenced).
+ * A partition is read when the consumer's position reaches the end offset taken at the start.
+ * Batches that hold only transaction markers or aborted records are never delivered to
+ * eachBatch, but kafkajs reports them (END_BATCH_PROCESS with their last offset), so the
+ * position passes them too. If nothing at all happens for this long the restore fails: a store
+ * must never start from a partial changelog.
  */
-const idleEndMs = 1500;
+const quietEndMs = 30_000;
 
 /**
  * Reads changelog partitions from given offsets to their end with a short-lived consumer
@@ -56,7 +60,8 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
         await admin.disconnect();
         return counts;
       }
-      const groupId = `${groupPrefix}-restore-${process.pid}-${Date.now().toString(36)}`;
+      // Unique per read: restores run concurrently, and two in one group would split its partitions.
+      const groupId = `${groupPrefix}-restore-${process.pid}-${randomUUID()}`;
       const consumer = kafka.consumer({
         groupId,
         maxWaitTimeInMs: 100,
@@ -73,14 +78,35 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
         const now = Date.now();
         for (const [k, p] of pending) {
           const end = ends.get(k) ?? 0n;
-          if (p.position >= end || now - p.lastSeen > idleEndMs) pending.delete(k);
+          if (p.position >= end) pending.delete(k);
+          else if (now - p.lastSeen > quietEndMs) {
+            fail(
+              new Error(
+                `restore of ${k} stalled at offset ${p.position} of ${end}: nothing arrived for ${quietEndMs} ms`,
+              ),
+            );
+            return;
+          }
         }
         if (pending.size === 0) finish();
       };
       const timer = setInterval(settle, 100);
       try {
         await consumer.connect();
+        // Positions move on for every batch kafkajs handled, delivered or filtered out.
+        consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+          const state = pending.get(`${event.payload.topic}/${event.payload.partition}`);
+          const last = event.payload.lastOffset;
+          if (state === undefined || last === null || last === undefined) return;
+          const next = BigInt(last) + 1n;
+          if (next > state.position) state.position = next;
+          const progress = counts.get(`${event.payload.topic}/${event.payload.partition}`);
+          if (progress !== undefined) progress.position = state.position;
+          state.lastSeen = Date.now();
+          settle();
+        });
         consumer.on(consumer.events.GROUP_JOIN, () => {
+          for (const state of pending.values()) state.lastSeen = Date.now();
           for (const topic of topics) {
             const wanted = requests.filter((r) => r.topic === topic).map((r) => r.partition);
             const all = [...ends.keys()]
@@ -100,10 +126,12 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
         await consumer.subscribe({ topics, fromBeginning: true });
         await consumer.run({
           autoCommit: false,
-          eachBatch: async ({ batch, isStale }) => {
+          // A batch fetched before the seek ("stale") is used too: records are taken only from
+          // the position on, and positions only move forward, so nothing is read twice or skipped.
+          eachBatch: async ({ batch }) => {
             const k = `${batch.topic}/${batch.partition}`;
             const state = pending.get(k);
-            if (state === undefined || isStale() || batch.messages.length === 0) return;
+            if (state === undefined || batch.messages.length === 0) return;
             const records: FetchedRecord[] = batch.messages
               .filter((m) => BigInt(m.offset) >= state.position)
               .map((m) => ({
@@ -115,7 +143,8 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
               }));
             if (records.length > 0)
               await onRecords({ topic: batch.topic, partition: batch.partition }, records);
-            state.position = BigInt(batch.lastOffset()) + 1n;
+            const next = BigInt(batch.lastOffset()) + 1n;
+            if (next > state.position) state.position = next;
             const progress = counts.get(k);
             if (progress !== undefined) {
               progress.records += records.length;

@@ -4,6 +4,8 @@ import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
 
 /** Headers a dead-letter record carries besides the original record's own. */
 export const deadLetterHeaders = {
+  /** `late`, `invalid` (could not be decoded or validated) or `failed` (an operator threw). */
+  reason: 'tributary.error.reason',
   code: 'tributary.error.code',
   message: 'tributary.error.message',
   operator: 'tributary.error.operator',
@@ -20,6 +22,11 @@ export function describeError(error: unknown): { code: string; message: string }
   return { code: 'OPERATOR_FAILED', message: String(error) };
 }
 
+function reasonOf(code: string): 'late' | 'invalid' | 'failed' {
+  if (code === 'LATE_RECORD') return 'late';
+  return code.startsWith('SERDE_') ? 'invalid' : 'failed';
+}
+
 /** The input record, unchanged, addressed to the dead-letter topic with the reason in headers. */
 export function deadLetter(
   dlqTopic: string,
@@ -30,6 +37,7 @@ export function deadLetter(
 ): OutgoingRecord {
   const headers: Headers = {
     ...input.headers,
+    [deadLetterHeaders.reason]: reasonOf(reason.code),
     [deadLetterHeaders.code]: reason.code,
     // Bounded: a message quoting 1 MB of garbage must not double the record.
     [deadLetterHeaders.message]: reason.message.slice(0, 1000),

@@ -99,6 +99,7 @@ describe('windowed aggregation over a real broker: hourly tumbling summary of 20
     const dead = await readTopic(`${appId}-dlq`, (rs) => rs.length >= expected.late);
     assert.equal(dead.length, expected.late);
     assert.ok(dead.every((d) => d.headers[deadLetterHeaders.code] === 'LATE_RECORD'));
+    assert.ok(dead.every((d) => d.headers[deadLetterHeaders.reason] === 'late'));
     t.diagnostic(
       `${data.length} readings, ${expected.windows.size} windows, ${expected.late} late`,
     );

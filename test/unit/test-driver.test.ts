@@ -138,6 +138,10 @@ describe('stateless operators in the test driver', () => {
       ],
     );
     assert.match(String(dead[2]?.headers[deadLetterHeaders.message]), /RangeError: too hot/);
+    assert.deepEqual(
+      dead.map((d) => d.headers[deadLetterHeaders.reason]),
+      ['invalid', 'invalid', 'failed'],
+    );
     assert.equal(dead[0]?.value?.toString(), '{"sensor":', 'the original bytes');
     assert.equal(dead[0]?.headers[deadLetterHeaders.offset], '1');
   });
