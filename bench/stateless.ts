@@ -5,8 +5,6 @@
 //
 // Writes bench/results/stateless.json: records per second from the worker's first assignment
 // until its committed offsets reach the end of every input partition, and peak RSS.
-import { spawn } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -16,6 +14,7 @@ import { silentLogger } from '../src/core/index.ts';
 import { createKafkaClient } from '../src/kafka/index.ts';
 import { json, string } from '../src/serde/index.ts';
 import { topology } from '../src/topology/index.ts';
+import { committedTotal, machine, preloadWithKcat } from './kafka-load.ts';
 
 interface Reading {
   sensor: string;
@@ -46,40 +45,13 @@ function value(seq: number): string {
 }
 
 /** Pre-loads the input with kcat (librdkafka), which is not what is measured. */
-async function preload(): Promise<void> {
-  const kcat = spawn(
-    'kcat',
-    [
-      '-b',
-      kafkaBrokers.join(','),
-      '-P',
-      '-t',
-      input,
-      '-K',
-      '\t',
-      '-z',
-      'none',
-      '-X',
-      'partitioner=murmur2_random',
-      '-X',
-      'linger.ms=20',
-      '-X',
-      'batch.num.messages=10000',
-    ],
-    {
-      stdio: ['pipe', 'inherit', 'inherit'],
-    },
+function preload(): Promise<void> {
+  return preloadWithKcat(
+    kafkaBrokers,
+    input,
+    total,
+    (seq) => `sensor-${seq % 1000}\t${value(seq)}`,
   );
-  const done = new Promise<number | null>((resolve) => kcat.on('exit', resolve));
-  const chunk = 10_000;
-  for (let i = 0; i < total; i += chunk) {
-    let text = '';
-    for (let seq = i; seq < Math.min(total, i + chunk); seq++)
-      text += `sensor-${seq % 1000}\t${value(seq)}\n`;
-    if (!kcat.stdin.write(text)) await new Promise((r) => kcat.stdin.once('drain', r));
-  }
-  kcat.stdin.end();
-  if ((await done) !== 0) throw new Error('kcat failed to pre-load the input');
 }
 
 async function endOffsets(admin: ReturnType<typeof client.admin>): Promise<number> {
@@ -87,9 +59,8 @@ async function endOffsets(admin: ReturnType<typeof client.admin>): Promise<numbe
   return offsets.reduce((sum, p) => sum + Number(p.high), 0);
 }
 
-async function committed(admin: ReturnType<typeof client.admin>, groupId: string): Promise<number> {
-  const [topic] = await admin.fetchOffsets({ groupId, topics: [input] });
-  return (topic?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+function committed(admin: ReturnType<typeof client.admin>, groupId: string): Promise<number> {
+  return committedTotal(admin, groupId, input);
 }
 
 async function main(): Promise<void> {
@@ -147,12 +118,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'stateless pipeline: JSON parse, filter (drops 10%), mapValues, produce JSON',
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model,
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machine(),
     setup: {
       records: total,
       recordBytes,

@@ -8,9 +8,9 @@
 //     input offset) and peak RSS, each run in a process of its own;
 // (2) the time to restore a 1,000,000-key store from its changelog into an empty directory.
 // Writes bench/results/windowed.json.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -22,6 +22,7 @@ import { json, string } from '../src/serde/index.ts';
 import { hours, minutes, summary, topology, tumbling } from '../src/topology/index.ts';
 import type { Windowed } from '../src/topology/index.ts';
 import type { Summary } from '../src/topology/index.ts';
+import { committedTotal, machine, preloadWithKcat } from './kafka-load.ts';
 
 interface Reading {
   sensor: string;
@@ -40,45 +41,14 @@ const { kafkaBrokers } = stackEndpoints();
 const client = createKafkaClient({ brokers: kafkaBrokers, clientId: 'tributary-bench' });
 const start = Date.UTC(2026, 10, 1);
 
-/** Pre-loads `count` lines `key\tvalue` with kcat (not measured). */
-async function preload(topic: string, count: number, line: (i: number) => string): Promise<void> {
-  const kcat = spawn(
-    'kcat',
-    [
-      '-b',
-      kafkaBrokers.join(','),
-      '-P',
-      '-t',
-      topic,
-      '-K',
-      '\t',
-      '-z',
-      'none',
-      '-X',
-      'partitioner=murmur2_random',
-      '-X',
-      'linger.ms=20',
-      '-X',
-      'batch.num.messages=10000',
-    ],
-    { stdio: ['pipe', 'inherit', 'inherit'] },
-  );
-  const done = new Promise<number | null>((resolve) => kcat.on('exit', resolve));
-  for (let i = 0; i < count; i += 10_000) {
-    let text = '';
-    for (let j = i; j < Math.min(count, i + 10_000); j++) text += line(j) + '\n';
-    if (!kcat.stdin.write(text)) await new Promise((r) => kcat.stdin.once('drain', r));
-  }
-  kcat.stdin.end();
-  if ((await done) !== 0) throw new Error(`kcat failed to pre-load ${topic}`);
-}
+const preload = (topic: string, count: number, line: (i: number) => string): Promise<void> =>
+  preloadWithKcat(kafkaBrokers, topic, count, line);
 
 async function committed(groupId: string, topic: string): Promise<number> {
   const admin = client.admin();
   await admin.connect();
   try {
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (entry?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    return await committedTotal(admin, groupId, topic);
   } finally {
     await admin.disconnect();
   }
@@ -159,14 +129,35 @@ async function child(): Promise<void> {
   process.exit(0);
 }
 
-function runChild(args: string[]): Record<string, number> {
-  const result = spawnSync(
+/** Runs one measured configuration in a process of its own and returns its figures. */
+async function runChild(args: string[]): Promise<Record<string, number>> {
+  const child = spawn(
     process.execPath,
-    ['--import', 'tsx', new URL(import.meta.url).pathname, '--child', ...args],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    // The child measures as many records as the parent loaded.
+    [
+      '--import',
+      'tsx',
+      new URL(import.meta.url).pathname,
+      '--child',
+      '--records',
+      String(total),
+      ...args,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
-  if (result.status !== 0) throw new Error(`bench run ${args.join(' ')} failed:\n${result.stderr}`);
-  const last = result.stdout.trim().split('\n').at(-1) ?? '{}';
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (process.env['BENCH_LOG'] !== undefined) process.stderr.write(chunk);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0)
+    throw new Error(`bench run ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-4000)}`);
+  const last = stdout.trim().split('\n').at(-1) ?? '{}';
   return JSON.parse(last) as Record<string, number>;
 }
 
@@ -205,7 +196,7 @@ async function main(): Promise<void> {
   for (const [name, extra] of configs) {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
     const app = `${run}-${Object.keys(runs).length}`;
-    runs[name] = runChild([
+    runs[name] = await runChild([
       '--mode',
       'throughput',
       '--input',
@@ -223,7 +214,7 @@ async function main(): Promise<void> {
   // Restore: build a 1,000,000-key count store, then restore it into an empty directory.
   const restoreApp = `${run}-restore`;
   const built = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
-  const build = runChild([
+  const build = await runChild([
     '--mode',
     'restore',
     '--input',
@@ -235,7 +226,7 @@ async function main(): Promise<void> {
   ]);
   rmSync(built, { recursive: true, force: true });
   const empty = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
-  const restore = runChild([
+  const restore = await runChild([
     '--mode',
     'restore',
     '--input',
@@ -257,12 +248,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'hourly tumbling summary (count, sum, min, max, mean) per sensor, final emission',
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model,
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machine(),
     setup: {
       records: total,
       sensors,
