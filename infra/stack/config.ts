@@ -8,6 +8,8 @@ export type ServiceName = (typeof serviceNames)[number];
 export interface StackPorts {
   kafka: number;
   kafkaController: number;
+  /** A second Kafka listener that requires SASL (PLAIN and SCRAM), for authentication tests. */
+  kafkaSasl: number;
   cassandra: number;
   cassandraStorage: number;
   registry: number;
@@ -27,6 +29,9 @@ export interface StackConfig {
 /** Where tests and tools find the servers. */
 export interface StackEndpoints {
   kafkaBrokers: string[];
+  /** The same broker through its SASL_PLAINTEXT listener; log in with `kafkaSaslUser`. */
+  kafkaSaslBrokers: string[];
+  kafkaSaslUser: { username: string; password: string };
   cassandraContactPoint: string;
   cassandraDataCenter: string;
   registryUrl: string;
@@ -38,6 +43,7 @@ export interface StackEndpoints {
 const portVariables: Record<keyof StackPorts, [string, number]> = {
   kafka: ['TRIBUTARY_KAFKA_PORT', 9092],
   kafkaController: ['TRIBUTARY_KAFKA_CONTROLLER_PORT', 9093],
+  kafkaSasl: ['TRIBUTARY_KAFKA_SASL_PORT', 9094],
   cassandra: ['TRIBUTARY_CASSANDRA_PORT', 9042],
   cassandraStorage: ['TRIBUTARY_CASSANDRA_STORAGE_PORT', 7000],
   registry: ['TRIBUTARY_REGISTRY_PORT', 8081],
@@ -84,10 +90,18 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
   return { repoDir, stackDir, ports };
 }
 
+/**
+ * The one user of the SASL listener (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512). A loopback test
+ * credential, not a secret: the listener exists so tests can check authentication end to end.
+ */
+export const kafkaSaslUser = { username: 'tributary', password: 'tributary-sasl-test' };
+
 export function stackEndpoints(config: StackConfig = stackConfig()): StackEndpoints {
   const { ports, stackDir } = config;
   return {
     kafkaBrokers: [`127.0.0.1:${ports.kafka}`],
+    kafkaSaslBrokers: [`127.0.0.1:${ports.kafkaSasl}`],
+    kafkaSaslUser,
     cassandraContactPoint: `127.0.0.1:${ports.cassandra}`,
     cassandraDataCenter: 'datacenter1',
     registryUrl: `http://127.0.0.1:${ports.registry}/apis/ccompat/v7`,

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { kafkaSaslUser } from './config.ts';
 import type { ServiceName, StackConfig, StackEndpoints } from './config.ts';
 import { FetchError, findExecutable, mavenDependencies, untarOnce } from './fetch.ts';
 import { findJava, installJavaFromPyPI } from './java.ts';
@@ -98,7 +99,11 @@ async function mavenCache(
 const kafka: ServiceDefinition = {
   name: 'kafka',
   address: (ctx) => ctx.endpoints.kafkaBrokers.join(','),
-  ports: (ctx) => [ctx.config.ports.kafka, ctx.config.ports.kafkaController],
+  ports: (ctx) => [
+    ctx.config.ports.kafka,
+    ctx.config.ports.kafkaController,
+    ctx.config.ports.kafkaSasl,
+  ],
   debianPackages: [],
   readyTimeoutMs: 90_000,
   stopGraceMs: 60_000,
@@ -108,6 +113,9 @@ const kafka: ServiceDefinition = {
     const properties = render(ctx, 'kafka', 'server.properties', {
       PORT: ctx.config.ports.kafka,
       CONTROLLER_PORT: ctx.config.ports.kafkaController,
+      SASL_PORT: ctx.config.ports.kafkaSasl,
+      SASL_USER: kafkaSaslUser.username,
+      SASL_PASSWORD: kafkaSaslUser.password,
       DATA_DIR: dir,
     });
     const jvm = [
@@ -131,6 +139,11 @@ const kafka: ServiceDefinition = {
         '-c',
         properties,
         '--ignore-formatted',
+        // SCRAM credentials live in the cluster metadata, written here with the first records.
+        ...['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => [
+          '--add-scram',
+          `${mechanism}=[name=${kafkaSaslUser.username},password=${kafkaSaslUser.password}]`,
+        ]),
       ]);
       writeFileSync(join(ctx.dirs.logs, 'kafka-format.log'), stdout + stderr);
     }

@@ -9,3 +9,31 @@ export { createLogger } from './logger.ts';
 export type { LoggerOptions } from './logger.ts';
 export { runWorker, startWorker } from './worker.ts';
 export type { Worker, WorkerOptions } from './worker.ts';
+export {
+  flagOf,
+  loadSettings,
+  printableSettings,
+  rawSettings,
+  resolveSettings,
+  secretsOf,
+  settingSpecs,
+} from './config.ts';
+export type {
+  CassandraSettings,
+  KafkaSettings,
+  RawSettings,
+  RegistrySettings,
+  SettingGroup,
+  SettingName,
+  Settings,
+  SettingSpec,
+} from './config.ts';
+export { produceRecords, random, readings } from './generators.ts';
+export type { GeneratedRecord, ProduceOptions, ReadingsOptions } from './generators.ts';
+export {
+  createInternalTopics,
+  resetApplication,
+  toolClient,
+  workerOptionsFrom,
+} from './operations.ts';
+export type { ResetOptions, ResetReport } from './operations.ts';

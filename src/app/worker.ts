@@ -4,13 +4,27 @@ import { join } from 'node:path';
 import { systemClock, TributaryError } from '../core/index.ts';
 import type { Clock, Logger } from '../core/index.ts';
 import { createKafkaClient } from '../kafka/index.ts';
+import type { KafkaSasl, KafkaTls } from '../kafka/index.ts';
+import { createMetrics, startMetricsServer } from '../metrics/index.ts';
+import type { WorkerMetrics } from '../metrics/index.ts';
 import { createRuntime } from '../runtime/index.ts';
 import type { Guarantee, Runtime } from '../runtime/index.ts';
-import type { Plan } from '../topology/plan.ts';
+import { withAppId } from '../topology/index.ts';
+import type { Topology } from '../topology/index.ts';
 import { createLogger } from './logger.ts';
 
 export interface WorkerOptions {
   brokers: string[];
+  /** SASL (PLAIN, SCRAM) and TLS to the brokers, passed to the Kafka client. */
+  sasl?: KafkaSasl;
+  tls?: KafkaTls;
+  /** Runs the topology under this application id instead of its own (see withAppId). */
+  appId?: string;
+  /**
+   * Serve /metrics, /healthz and /readyz on this address (port 0: any free port). Without it
+   * the worker still keeps its metrics (`worker.metrics`) but serves nothing.
+   */
+  metrics?: { host: string; port: number };
   /** Default `at_least_once`. */
   guarantee?: Guarantee;
   /**
@@ -41,15 +55,15 @@ export interface WorkerOptions {
 export interface Worker {
   readonly runtime: Runtime;
   readonly logger: Logger;
+  readonly metrics: WorkerMetrics;
+  /** Where /metrics is served, when it is. */
+  readonly metricsAddress: { host: string; port: number } | undefined;
   stop(): Promise<void>;
 }
 
 /** Connects a topology's plan to Kafka and starts consuming. */
-export async function startWorker(
-  topology: { plan: Plan },
-  options: WorkerOptions,
-): Promise<Worker> {
-  const { plan } = topology;
+export async function startWorker(topology: Topology, options: WorkerOptions): Promise<Worker> {
+  const { plan } = options.appId === undefined ? topology : withAppId(topology, options.appId);
   const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
   const logger =
     options.logger ??
@@ -61,9 +75,12 @@ export async function startWorker(
   const client = createKafkaClient({
     brokers: options.brokers,
     clientId: `${plan.appId}-${workerId}`,
+    ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
   });
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
   const guarantee = options.guarantee ?? 'at_least_once';
+  const metrics = createMetrics({ app: plan.appId, guarantee });
   const commitIntervalMs = options.commitIntervalMs ?? 100;
   const runtime = createRuntime({
     plan,
@@ -91,10 +108,50 @@ export async function startWorker(
       }),
     clock: options.clock ?? systemClock,
     logger,
+    telemetry: metrics.telemetry,
   });
-  await runtime.start();
-  logger.info({ topics: plan.sourceTopics, guarantee }, 'worker started');
-  return { runtime, logger, stop: () => runtime.stop() };
+  metrics.observe(
+    () => runtime.snapshot(),
+    () => runtime.consumerLag(),
+  );
+  // Serving starts before the group is joined: /healthz answers at once, /readyz once ready.
+  const server =
+    options.metrics === undefined
+      ? undefined
+      : await startMetricsServer({
+          ...options.metrics,
+          metrics,
+          health: {
+            alive: () => runtime.state !== 'failed',
+            ready: () => runtime.snapshot().ready,
+            state: () => runtime.state,
+          },
+        });
+  const metricsAddress =
+    server === undefined ? undefined : { host: server.host, port: server.port };
+  try {
+    await runtime.start();
+  } catch (error) {
+    await server?.close();
+    throw error;
+  }
+  logger.info(
+    { topics: plan.sourceTopics, guarantee, ...(metricsAddress && { metrics: metricsAddress }) },
+    'worker started',
+  );
+  return {
+    runtime,
+    logger,
+    metrics,
+    metricsAddress,
+    async stop() {
+      try {
+        await runtime.stop();
+      } finally {
+        await server?.close();
+      }
+    },
+  };
 }
 
 /**
@@ -102,7 +159,7 @@ export async function startWorker(
  * batches in flight, leaves the group and exits 0; if that takes longer than the shutdown
  * timeout it exits 1. A fatal error (an operator with the `fail` policy) exits 1.
  */
-export async function runWorker(topology: { plan: Plan }, options: WorkerOptions): Promise<void> {
+export async function runWorker(topology: Topology, options: WorkerOptions): Promise<Worker> {
   const worker = await startWorker(topology, options);
   const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
   let stopping = false;
@@ -131,4 +188,5 @@ export async function runWorker(topology: { plan: Plan }, options: WorkerOptions
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   void worker.runtime.failure.then((error) => shutdown(`failed: ${error.message}`, 1));
+  return worker;
 }

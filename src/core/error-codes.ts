@@ -24,6 +24,10 @@ export const errorCodes = {
   LATE_RECORD: { domain: 'user', retriable: false },
   /** A store could not be restored or flushed. */
   STATE_FAILED: { domain: 'internal', retriable: true },
+  /** `tributary reset` found live members in the application's consumer group. */
+  RESET_REFUSED: { domain: 'user', retriable: true },
+  /** A topology file could not be loaded or does not export a topology. */
+  TOPOLOGY_FILE_INVALID: { domain: 'user', retriable: false },
   /** The worker could not shut down within its time limit. */
   SHUTDOWN_TIMEOUT: { domain: 'internal', retriable: false },
 } as const satisfies Record<string, { domain: ErrorDomain; retriable: boolean }>;

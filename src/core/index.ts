@@ -15,3 +15,11 @@ export type { Processor, ProcessorContext, ProcessorSupplier } from './processor
 export type { Headers, RawRecord, SourcePosition, StreamRecord } from './record.ts';
 export { parseTaskId, taskId } from './task-id.ts';
 export type { TaskId } from './task-id.ts';
+export { noTelemetry } from './telemetry.ts';
+export type {
+  OperatorSnapshot,
+  PartitionLag,
+  RuntimeSnapshot,
+  TaskSnapshot,
+  Telemetry,
+} from './telemetry.ts';

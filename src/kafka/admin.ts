@@ -35,6 +35,41 @@ export function createTopicAdmin(kafka: Kafka): TopicAdmin {
       }
       return offsets;
     },
+    async endOffsets(topic: string) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
+    },
+    async groupMembers(groupId: string) {
+      const { groups } = await admin.describeGroups([groupId]);
+      return (groups[0]?.members ?? []).map((m) => ({ clientId: m.clientId, host: m.clientHost }));
+    },
+    async seekGroup(groupId, topic, to) {
+      const partitions =
+        to === 'earliest'
+          ? (await admin.fetchTopicOffsets(topic)).map((p) => ({
+              partition: p.partition,
+              offset: p.low,
+            }))
+          : await admin.fetchTopicOffsetsByTimestamp(topic, to.timestamp);
+      await admin.setOffsets({ groupId, topic, partitions });
+      return new Map(partitions.map((p) => [p.partition, BigInt(p.offset)]));
+    },
+    async deleteTopics(topics, timeoutMs = 30_000) {
+      const existing = new Set(await admin.listTopics());
+      const present = topics.filter((t) => existing.has(t));
+      if (present.length === 0) return [];
+      await admin.deleteTopics({ topics: present, timeout: timeoutMs });
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const left = new Set(await admin.listTopics());
+        if (!present.some((t) => left.has(t))) return present;
+        if (Date.now() > deadline)
+          throw new Error(
+            `topics still present after deletion: ${present.filter((t) => left.has(t)).join(', ')}`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
     disconnect: () => admin.disconnect(),
   };
 }

@@ -1,5 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin, Consumer, ConsumerConfig, Producer, ProducerConfig } from 'kafkajs';
+import type {
+  Admin,
+  Consumer,
+  ConsumerConfig,
+  Producer,
+  ProducerConfig,
+  SASLOptions,
+} from 'kafkajs';
 
 import { createTopicAdmin } from './admin.ts';
 import { createChangelogReader } from './changelog-reader.ts';
@@ -16,9 +23,26 @@ import type {
   TransactionalProducer,
 } from './types.ts';
 
+/** SASL authentication, passed to the client as is. */
+export interface KafkaSasl {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+/** TLS to the brokers: PEM contents (not paths). */
+export interface KafkaTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  rejectUnauthorized: boolean;
+}
+
 export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;
+  sasl?: KafkaSasl;
+  tls?: KafkaTls;
   /** kafkajs's own logs; silent unless asked for (our logger owns the output). */
   verbose?: boolean;
 }
@@ -41,11 +65,25 @@ export interface KafkaClient {
   admin(): Admin;
 }
 
+function saslConfig(sasl: KafkaSasl): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
+}
+
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
     logLevel: options.verbose === true ? logLevel.INFO : logLevel.NOTHING,
+    ...(options.sasl === undefined ? {} : { sasl: saslConfig(options.sasl) }),
+    ...(options.tls === undefined ? {} : { ssl: options.tls }),
   });
   return {
     batchConsumer: (consumerOptions) => createBatchConsumer(kafka, consumerOptions),

@@ -8,7 +8,7 @@
  *   const producer = client.recordProducer();
  */
 export { createKafkaClient } from './client.ts';
-export type { KafkaClient, KafkaClientOptions } from './client.ts';
+export type { KafkaClient, KafkaClientOptions, KafkaSasl, KafkaTls } from './client.ts';
 export type { BatchConsumerOptions } from './consumer.ts';
 export { murmur2, toPositive } from './murmur2.ts';
 export { javaCompatiblePartitioner, partitionForKey } from './partitioner.ts';

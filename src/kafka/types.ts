@@ -121,5 +121,21 @@ export interface TopicAdmin {
   createTopics(topics: TopicSpec[]): Promise<void>;
   /** The group's committed offset per partition of a topic (partitions without one are absent). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>;
+  /** The end offset (offset of the next record) of each partition of a topic. */
+  endOffsets(topic: string): Promise<Map<number, bigint>>;
+  /** The live members of a consumer group (client id and host of each). */
+  groupMembers(groupId: string): Promise<{ clientId: string; host: string }[]>;
+  /**
+   * Moves a group's committed offsets of a topic to the start of each partition, or to the first
+   * record at or after a timestamp (the end where there is none). The group must have no live
+   * member. Returns the offsets set.
+   */
+  seekGroup(
+    groupId: string,
+    topic: string,
+    to: 'earliest' | { timestamp: number },
+  ): Promise<Map<number, bigint>>;
+  /** Deletes the topics that exist and waits until they are gone; returns those deleted. */
+  deleteTopics(topics: string[], timeoutMs?: number): Promise<string[]>;
   disconnect(): Promise<void>;
 }

@@ -1,4 +1,6 @@
-import type { Clock, Logger } from '../core/index.ts';
+import { performance } from 'node:perf_hooks';
+
+import type { Clock, Logger, Telemetry } from '../core/index.ts';
 import type {
   OutgoingRecord,
   RecordProducer,
@@ -101,12 +103,14 @@ function merge(into: Map<string, StoreChange[]>, from: Map<string, StoreChange[]
 export function atLeastOnceCommitter(
   producer: RecordProducer,
   commitOffsets: (offsets: TopicPartitionOffset[]) => Promise<void>,
+  telemetry: Telemetry,
 ): Committer {
   const sendAndPersist = async (
     handle: TaskHandle,
     produced: OutgoingRecord[],
     offset?: TopicPartitionOffset,
   ): Promise<void> => {
+    const began = performance.now();
     // (1) nothing yet; (2)
     const flush = handle.task.flushStores();
     // (3)
@@ -115,6 +119,7 @@ export function atLeastOnceCommitter(
     if (offset !== undefined) await commitOffsets([offset]);
     // (5)
     await persist(handle, flush.changes, written);
+    if (offset !== undefined) telemetry.committed((performance.now() - began) / 1000);
   };
   return {
     afterBatch: (handle, produced, offset) => sendAndPersist(handle, produced, offset),
@@ -132,6 +137,7 @@ export function exactlyOnceCommitter(options: {
   commitIntervalMs: number;
   clock: Clock;
   logger: Logger;
+  telemetry: Telemetry;
 }): Committer {
   const { groupId, commitIntervalMs, clock } = options;
   const producerOf = (handle: TaskHandle): TransactionalProducer => {
@@ -157,6 +163,7 @@ export function exactlyOnceCommitter(options: {
   const commit = async (handle: TaskHandle): Promise<void> => {
     const producer = producerOf(handle);
     if (!producer.inTransaction) return;
+    const began = performance.now();
     // (4)
     const offsets = [...handle.pending.offsets.values()];
     if (offsets.length > 0) await producer.sendOffsets(groupId, offsets);
@@ -165,6 +172,7 @@ export function exactlyOnceCommitter(options: {
     handle.pending = emptyPending();
     // (5)
     await persist(handle, changes, written);
+    options.telemetry.committed((performance.now() - began) / 1000);
   };
   const due = (handle: TaskHandle): boolean =>
     clock.now() - handle.pending.since >= commitIntervalMs;

@@ -5,13 +5,15 @@ import type { Plan } from '../topology/plan.ts';
 
 /** Dead letters carry the original record, which may be as large as the broker allows. */
 const dlqConfig = { 'max.message.bytes': '10485760' };
+/** A changelog keeps the latest value per store key (a deleted entry's tombstone removes it). */
+const changelogConfig = { 'cleanup.policy': 'compact' };
 
 /**
  * Before a worker joins its group:
  *   (1) every user source topic must exist;
  *   (2) repartition topics get the largest partition count of the user topics upstream of them,
  *       and are created when missing; one that exists with another count is an error;
- *   (3) the dead-letter topic is created when missing;
+ *   (3) the dead-letter topic and the stores' changelog topics (compacted) are created when missing;
  *   (4) all source topics of a sub-topology must have the same partition count (they are
  *       co-partitioned: partition p of each goes to task <sub>_p).
  * Returns the partition count of every topic the worker reads.
@@ -48,7 +50,11 @@ export async function prepareTopics(
       if (actual === undefined) toCreate.push({ topic: topic.name, partitions: expected });
     } else if (actual === undefined) {
       // (3)
-      toCreate.push({ topic: topic.name, partitions: expected, config: dlqConfig });
+      toCreate.push({
+        topic: topic.name,
+        partitions: expected,
+        config: topic.kind === 'dlq' ? dlqConfig : changelogConfig,
+      });
     }
     counts.set(topic.name, actual ?? expected);
   }

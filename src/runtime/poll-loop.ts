@@ -1,3 +1,6 @@
+import { performance } from 'node:perf_hooks';
+
+import type { Telemetry } from '../core/index.ts';
 import type { FetchedBatch } from '../kafka/index.ts';
 import type { Committer } from './commit.ts';
 import { HaltError } from './processor-node.ts';
@@ -12,6 +15,9 @@ export interface PollLoopDeps {
   halt: (error: HaltError) => void;
   /** True once the worker is stopping: batches are left for the next owner. */
   stopping: () => boolean;
+  telemetry: Telemetry;
+  /** After a batch is committed: the partition's next offset to process. */
+  position: (topic: string, partition: number, next: bigint) => void;
 }
 
 export interface PollLoop {
@@ -41,6 +47,7 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
     const { task } = taskHandle;
     return task.exclusive(async () => {
       if (deps.stopping()) return 'halt';
+      const began = performance.now();
       // (2)
       await deps.prepareBatch(batch);
       // (3)
@@ -62,6 +69,12 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
         partition: batch.partition,
         offset: next,
       });
+      deps.telemetry.batchProcessed(
+        task.id,
+        (performance.now() - began) / 1000,
+        batch.records.length,
+      );
+      deps.position(batch.topic, batch.partition, BigInt(next));
       return 'done';
     });
   };

@@ -35,6 +35,9 @@ export interface NodeHost {
  */
 export class ProcessorNode {
   readonly children: ProcessorNode[] = [];
+  /** Records this operator received, and records it forwarded (or, for a sink, wrote). */
+  recordsIn = 0;
+  recordsOut = 0;
   readonly context: ProcessorContext<unknown, unknown>;
 
   constructor(
@@ -58,6 +61,7 @@ export class ProcessorNode {
   private readonly host: NodeHost;
 
   private forward(record: AnyRecord, child: string | undefined): void {
+    this.recordsOut++;
     if (child === undefined) {
       for (const next of this.children) next.process(record);
       return;
@@ -68,6 +72,7 @@ export class ProcessorNode {
   }
 
   process(record: AnyRecord): void {
+    this.recordsIn++;
     try {
       this.processor.process(record, this.context);
     } catch (error) {

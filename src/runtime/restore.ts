@@ -66,6 +66,7 @@ export async function restoreTask(
       const target = byTopic.get(tp.topic);
       const memory = target === undefined ? undefined : task.stores.get(target.name)?.memory;
       if (target === undefined || memory === undefined) return;
+      task.restored.set(target.name, (task.restored.get(target.name) ?? 0) + records.length);
       for (const record of records) {
         if (record.key === null) continue;
         memory.apply(record.key, record.value);

@@ -1,10 +1,18 @@
-import type { Clock, Logger, TaskId } from '../core/index.ts';
+import type {
+  Clock,
+  Logger,
+  PartitionLag,
+  RuntimeSnapshot,
+  TaskId,
+  Telemetry,
+} from '../core/index.ts';
 import type {
   BatchConsumer,
   ChangelogReader,
   FetchedBatch,
   RecordProducer,
   TopicAdmin,
+  TopicPartition,
   TransactionalProducer,
 } from '../kafka/index.ts';
 import type { AnySerde, Plan } from '../topology/plan.ts';
@@ -37,6 +45,7 @@ export interface RuntimeDeps {
   consumer: (groupOf: (topic: string) => number | undefined) => BatchConsumer;
   clock: Clock;
   logger: Logger;
+  telemetry: Telemetry;
 }
 
 /**
@@ -59,6 +68,10 @@ export interface Runtime {
   /** Resolves with the error that stopped the worker, if one does. */
   readonly failure: Promise<Error>;
   stats(): { tasks: string[]; totals: TaskStats };
+  /** Counters and gauges for the metrics layer (per task and operator, readiness). */
+  snapshot(): RuntimeSnapshot;
+  /** Consumer lag of every source partition owned, against the partitions' current ends. */
+  consumerLag(): Promise<PartitionLag[]>;
 }
 
 function serdesByTopic(plan: Plan): Map<string, AnySerde[]> {
@@ -87,11 +100,16 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         commitIntervalMs: deps.commitIntervalMs,
         clock,
         logger,
+        telemetry: deps.telemetry,
       })
-    : atLeastOnceCommitter(producer, async (offsets) => {
-        // The consumer is made after the registry (its assigner needs the registry's topics).
-        await consumerRef.current?.commit(offsets);
-      });
+    : atLeastOnceCommitter(
+        producer,
+        async (offsets) => {
+          // The consumer is made after the registry (its assigner needs the registry's topics).
+          await consumerRef.current?.commit(offsets);
+        },
+        deps.telemetry,
+      );
   const registry = new TaskRegistry({
     plan,
     clock,
@@ -113,6 +131,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const retired = emptyStats();
   let ticker: NodeJS.Timeout | undefined;
   let ticking = false;
+  /** The source partitions owned, and the next offset to process of those processed so far. */
+  let owned: TopicPartition[] = [];
+  const positions = new Map<string, bigint>();
+  let rebalances = 0;
+  let assigning = 0;
 
   const prepareBatch = async (batch: FetchedBatch): Promise<void> => {
     for (const serde of serdes.get(batch.topic) ?? []) {
@@ -132,6 +155,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     committer,
     prepareBatch,
     stopping: () => state === 'stopping' || state === 'stopped' || state === 'failed',
+    telemetry: deps.telemetry,
+    position: (topic, partition, next) => {
+      positions.set(`${topic}/${partition}`, next);
+    },
     halt: (error: HaltError) => {
       logger.error({ operator: error.operator, err: error.cause }, error.message);
       failWith(error);
@@ -180,10 +207,19 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await consumer.start(registry.sourceTopics, {
         handleBatch: (batch) => loop.handleBatch(batch),
         onAssignment: async (tps) => {
-          const before = registry.all;
-          await onAssignment(registry, tps, logger);
-          for (const handle of before)
-            if (!registry.all.includes(handle)) addStats(retired, handle.task.stats);
+          rebalances++;
+          assigning++;
+          try {
+            const before = registry.all;
+            owned = tps;
+            const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
+            for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
+            await onAssignment(registry, tps, logger);
+            for (const handle of before)
+              if (!registry.all.includes(handle)) addStats(retired, handle.task.stats);
+          } finally {
+            assigning--;
+          }
           if (state === 'starting') state = 'running';
           markAssigned();
         },
@@ -215,6 +251,35 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       const totals = { ...retired };
       for (const handle of registry.all) addStats(totals, handle.task.stats);
       return { tasks: registry.all.map((h) => h.task.id), totals };
+    },
+    snapshot() {
+      const restoring = registry.restoring;
+      return {
+        tasks: registry.all.map((handle) => handle.task.snapshot()),
+        rebalances,
+        restoring,
+        ready: state === 'running' && assigning === 0 && restoring === 0,
+      };
+    },
+    async consumerLag() {
+      if (state !== 'running' || owned.length === 0) return [];
+      const lags: PartitionLag[] = [];
+      for (const topic of new Set(owned.map((tp) => tp.topic))) {
+        const ends = await admin.endOffsets(topic);
+        // Partitions not processed yet here: the group's committed offset (0 without one).
+        const mine = owned.filter((tp) => tp.topic === topic);
+        const committed = mine.some((tp) => !positions.has(`${topic}/${tp.partition}`))
+          ? await admin.committedOffsets(plan.appId, topic)
+          : new Map<number, bigint>();
+        for (const { partition } of mine) {
+          const end = ends.get(partition);
+          if (end === undefined) continue;
+          const position = positions.get(`${topic}/${partition}`) ?? committed.get(partition) ?? 0n;
+          const lag = end - position;
+          lags.push({ topic, partition, lag: lag > 0n ? Number(lag) : 0 });
+        }
+      }
+      return lags;
     },
   };
 }

@@ -60,6 +60,11 @@ export class TaskRegistry {
     return this.handles.get(id);
   }
 
+  /** Tasks being created (their stores restoring). */
+  get restoring(): number {
+    return this.creating.size;
+  }
+
   get all(): TaskHandle[] {
     return [...this.handles.values()];
   }

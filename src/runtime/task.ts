@@ -1,5 +1,12 @@
 import { TributaryError } from '../core/index.ts';
-import type { Clock, Logger, SourcePosition, TaskId } from '../core/index.ts';
+import type {
+  Clock,
+  Logger,
+  OperatorSnapshot,
+  SourcePosition,
+  TaskId,
+  TaskSnapshot,
+} from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
 import { jsonCodec, MemoryStore } from '../state/index.ts';
 import type { StoreChange } from '../state/index.ts';
@@ -51,6 +58,8 @@ interface SourceEntry {
   onError: ErrorPolicy;
   timestamp: TimestampExtractor | undefined;
   children: ProcessorNode[];
+  recordsIn: number;
+  recordsOut: number;
 }
 
 export interface TaskOptions {
@@ -78,6 +87,10 @@ export class Task implements NodeHost {
   /** Under exactly-once: input offsets below these were committed by an earlier owner. */
   readonly committedFloor = new Map<string, bigint>();
   source: SourcePosition | undefined;
+  /** Largest event time processed so far (ms), or undefined before the first record. */
+  streamTimeMs: number | undefined;
+  /** Changelog records read back into each store while restoring. */
+  readonly restored = new Map<string, number>();
 
   private readonly logger: Logger;
   private readonly dlqTopic: string;
@@ -110,12 +123,14 @@ export class Task implements NodeHost {
       });
     }
     const byName = new Map<string, ProcessorNode>();
-    const emit = (record: OutgoingRecord): void => {
-      this.collected.push(record);
-    };
     for (const node of subtopology.nodes) {
       if (node.kind === 'source') continue;
-      const processorNode = new ProcessorNode(
+      // A sink's output is what it emits, counted as the operator's records out.
+      const emit = (record: OutgoingRecord): void => {
+        processorNode.recordsOut++;
+        this.collected.push(record);
+      };
+      const processorNode: ProcessorNode = new ProcessorNode(
         node.name,
         processorFor(node, emit, (name) => this.store(name)),
         node.onError,
@@ -139,6 +154,8 @@ export class Task implements NodeHost {
           onError: node.onError,
           timestamp: node.timestamp,
           children: childrenOf(node),
+          recordsIn: 0,
+          recordsOut: 0,
         };
         for (const topic of node.topics) this.sources.set(topic, entry);
       } else {
@@ -180,6 +197,7 @@ export class Task implements NodeHost {
         if (floor !== undefined && BigInt(input.offset) < floor) continue;
         this.input = input;
         this.source = { topic, partition, offset: input.offset };
+        source.recordsIn++;
         let key: unknown;
         let value: unknown;
         let timestamp = input.timestamp;
@@ -194,6 +212,9 @@ export class Task implements NodeHost {
           continue;
         }
         const record = { key, value, timestamp, headers: input.headers };
+        if (this.streamTimeMs === undefined || timestamp > this.streamTimeMs)
+          this.streamTimeMs = timestamp;
+        source.recordsOut++;
         for (const child of source.children) child.process(record);
         this.stats.processed++;
       }
@@ -279,6 +300,36 @@ export class Task implements NodeHost {
       },
       'record sent to the dead-letter topic',
     );
+  }
+
+  /** Counters and gauges of this task for the metrics layer. */
+  snapshot(): TaskSnapshot {
+    const operators: OperatorSnapshot[] = [];
+    const seen = new Set<SourceEntry>();
+    for (const source of this.sources.values()) {
+      if (seen.has(source)) continue;
+      seen.add(source);
+      operators.push({
+        operator: source.name,
+        recordsIn: source.recordsIn,
+        recordsOut: source.recordsOut,
+      });
+    }
+    for (const node of this.nodes) {
+      operators.push({
+        operator: node.name,
+        recordsIn: node.recordsIn,
+        recordsOut: node.recordsOut,
+      });
+    }
+    return {
+      task: this.id,
+      operators,
+      streamTimeMs: this.streamTimeMs,
+      late: this.stats.late,
+      deadLettered: this.stats.deadLettered,
+      restored: new Map(this.restored),
+    };
   }
 
   async close(): Promise<void> {

@@ -59,6 +59,9 @@ export type {
   WindowedAggregateOptions,
   WindowedStream,
 } from './stream.ts';
+export { describeJson } from './describe-json.ts';
+export type { NodeDescription, PlanDescription } from './describe-json.ts';
+export { withAppId } from './rename.ts';
 export { topology } from './topology.ts';
 export type { Topology, TopologyBuilder } from './topology.ts';
 export { days, hopping, hours, minutes, seconds, session, tumbling } from './windows.ts';

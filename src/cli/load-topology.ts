@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { TributaryError } from '../core/index.ts';
+import type { Topology } from '../topology/index.ts';
+
+function isTopology(value: unknown): value is Topology {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'plan' in value &&
+    'appId' in value &&
+    typeof (value as { describe?: unknown }).describe === 'function'
+  );
+}
+
+function isBuilder(value: unknown): value is { build(): Topology } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { build?: unknown }).build === 'function'
+  );
+}
+
+/**
+ * Loads a topology file (TypeScript or JavaScript). Its default export (or an export named
+ * `topology`) is a built topology, a builder (built here), or a function returning either.
+ */
+export async function loadTopology(file: string): Promise<Topology> {
+  const path = resolve(file);
+  if (!existsSync(path)) {
+    throw new TributaryError('TOPOLOGY_FILE_INVALID', `topology file ${file} does not exist`);
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TributaryError) throw error;
+    throw new TributaryError(
+      'TOPOLOGY_FILE_INVALID',
+      `topology file ${file} failed to load: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  let exported = module['default'] ?? module['topology'];
+  if (typeof exported === 'function') exported = await (exported as () => unknown)();
+  if (isBuilder(exported) && !isTopology(exported)) exported = exported.build();
+  if (!isTopology(exported)) {
+    throw new TributaryError(
+      'TOPOLOGY_FILE_INVALID',
+      `topology file ${file} must export a topology as its default export (export default t.build())`,
+    );
+  }
+  return exported;
+}

@@ -1,0 +1,61 @@
+import type { Plan, PlanNode, WindowSpec } from './plan.ts';
+
+/** A plan node as data: what it is and where it connects, without its functions and serdes. */
+export interface NodeDescription {
+  name: string;
+  kind: PlanNode['kind'];
+  children: string[];
+  onError: PlanNode['onError'];
+  topics?: string[];
+  topic?: string;
+  store?: string;
+  window?: WindowSpec;
+  emit?: 'final' | 'updates';
+}
+
+export interface PlanDescription {
+  appId: string;
+  subtopologies: { id: number; nodes: NodeDescription[]; stores: string[] }[];
+  sourceTopics: string[];
+  sinkTopics: string[];
+  internalTopics: { name: string; kind: string; partitionsFrom: string[] }[];
+  dlqTopic: string;
+}
+
+function node(n: PlanNode): NodeDescription {
+  const base = { name: n.name, kind: n.kind, children: [...n.children], onError: n.onError };
+  switch (n.kind) {
+    case 'source':
+      return { ...base, topics: [...n.topics] };
+    case 'sink':
+      return { ...base, topic: n.topic };
+    case 'aggregate':
+      return {
+        ...base,
+        store: n.store.name,
+        ...(n.window === undefined ? {} : { window: n.window, emit: n.emit }),
+      };
+    default:
+      return base;
+  }
+}
+
+/** The plan as JSON-ready data (`tributary describe --format json`). */
+export function describeJson(plan: Plan): PlanDescription {
+  return {
+    appId: plan.appId,
+    subtopologies: plan.subtopologies.map((s) => ({
+      id: s.id,
+      nodes: s.nodes.map(node),
+      stores: s.stores.map((store) => store.name),
+    })),
+    sourceTopics: [...plan.sourceTopics],
+    sinkTopics: [...plan.sinkTopics],
+    internalTopics: plan.internalTopics.map((t) => ({
+      name: t.name,
+      kind: t.kind,
+      partitionsFrom: [...t.partitionsFrom],
+    })),
+    dlqTopic: plan.dlqTopic,
+  };
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { loadSettings, printableSettings, rawSettings } from '../../src/app/index.ts';
+import { TributaryError } from '../../src/core/index.ts';
+
+function configError(env: Record<string, string>, flags: Record<string, unknown> = {}): string {
+  try {
+    loadSettings(env, flags);
+  } catch (error) {
+    assert.ok(error instanceof TributaryError);
+    assert.equal(error.code, 'CONFIG_INVALID');
+    return error.message;
+  }
+  assert.fail('the settings were accepted');
+}
+
+describe('settings from the environment and flags', () => {
+  it('has defaults for everything', () => {
+    const settings = loadSettings({});
+    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'] });
+    assert.equal(settings.guarantee, 'at_least_once');
+    assert.deepEqual(settings.metrics, { host: '127.0.0.1', port: 9464 });
+    assert.equal(settings.appId, undefined);
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const settings = loadSettings(
+      {
+        TRIBUTARY_BROKERS: 'k1:9092, k2:9093',
+        TRIBUTARY_GUARANTEE: 'exactly_once',
+        TRIBUTARY_METRICS_PORT: '9000',
+      },
+      { metricsPort: '9100', appId: 'weather-eu' },
+    );
+    assert.deepEqual(settings.kafka.brokers, ['k1:9092', 'k2:9093']);
+    assert.equal(settings.guarantee, 'exactly_once');
+    assert.equal(settings.metrics.port, 9100);
+    assert.equal(settings.appId, 'weather-eu');
+  });
+
+  it('names the setting and the expected form when a value is wrong', () => {
+    assert.equal(
+      configError({ TRIBUTARY_GUARANTEE: 'exactly-once' }),
+      "TRIBUTARY_GUARANTEE must be at_least_once or exactly_once, got 'exactly-once'",
+    );
+    assert.equal(
+      configError({ TRIBUTARY_BROKERS: '' }),
+      "TRIBUTARY_BROKERS must be a comma-separated list of host:port, got ''",
+    );
+    assert.equal(
+      configError({ TRIBUTARY_METRICS_PORT: 'ninety' }),
+      "TRIBUTARY_METRICS_PORT must be a TCP port number from 0 to 65535 (0: any free port), got 'ninety'",
+    );
+    assert.match(configError({}, { metricsPort: '70000' }), /^--metrics-port must be a TCP port/);
+    assert.match(configError({ TRIBUTARY_BROKERS: 'kafka' }), /^TRIBUTARY_BROKERS must be/);
+    assert.match(
+      configError({ TRIBUTARY_COMMIT_INTERVAL_MS: '-5' }),
+      /^TRIBUTARY_COMMIT_INTERVAL_MS/,
+    );
+    assert.match(configError({ TRIBUTARY_APP_ID: 'my app' }), /^TRIBUTARY_APP_ID/);
+    assert.match(
+      configError({
+        TRIBUTARY_KAFKA_TLS_CA_FILE: '/nonexistent/ca.pem',
+        TRIBUTARY_KAFKA_TLS: 'true',
+      }),
+      /cannot read '\/nonexistent\/ca.pem' \(ENOENT\)/,
+    );
+  });
+
+  it('checks SASL settings together and never echoes a password', () => {
+    assert.match(
+      configError({ TRIBUTARY_KAFKA_SASL_MECHANISM: 'plain' }),
+      /^TRIBUTARY_KAFKA_SASL_USERNAME must be a name: it is required when TRIBUTARY_KAFKA_SASL_MECHANISM is set/,
+    );
+    assert.match(
+      configError({ TRIBUTARY_KAFKA_SASL_USERNAME: 'u', TRIBUTARY_KAFKA_SASL_PASSWORD: 'p' }),
+      /^TRIBUTARY_KAFKA_SASL_MECHANISM .*required when TRIBUTARY_KAFKA_SASL_USERNAME is set/,
+    );
+    const message = configError({
+      TRIBUTARY_KAFKA_SASL_MECHANISM: 'kerberos',
+      TRIBUTARY_KAFKA_SASL_USERNAME: 'u',
+      TRIBUTARY_KAFKA_SASL_PASSWORD: 'hunter2',
+    });
+    assert.match(message, /plain, scram-sha-256 or scram-sha-512/);
+    assert.ok(!message.includes('hunter2'));
+    const settings = loadSettings({
+      TRIBUTARY_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      TRIBUTARY_KAFKA_SASL_USERNAME: 'svc',
+      TRIBUTARY_KAFKA_SASL_PASSWORD: 'hunter2',
+      TRIBUTARY_CASSANDRA_USERNAME: 'cass',
+      TRIBUTARY_CASSANDRA_PASSWORD: 'pw2',
+    });
+    assert.deepEqual(settings.kafka.sasl, {
+      mechanism: 'scram-sha-512',
+      username: 'svc',
+      password: 'hunter2',
+    });
+    assert.deepEqual(settings.cassandra.credentials, { username: 'cass', password: 'pw2' });
+  });
+
+  it('prints the effective configuration with its sources and secrets as ***', () => {
+    const raw = rawSettings(
+      { TRIBUTARY_KAFKA_SASL_PASSWORD: 'hunter2', TRIBUTARY_GUARANTEE: 'exactly_once' },
+      { brokers: 'k:1' },
+    );
+    const text = printableSettings(raw, ['kafka', 'worker']);
+    assert.match(text, /^TRIBUTARY_BROKERS=k:1 {2}# --brokers$/m);
+    assert.match(text, /^TRIBUTARY_GUARANTEE=exactly_once {2}# TRIBUTARY_GUARANTEE$/m);
+    assert.match(
+      text,
+      /^TRIBUTARY_KAFKA_SASL_PASSWORD=\*\*\* {2}# TRIBUTARY_KAFKA_SASL_PASSWORD$/m,
+    );
+    assert.match(text, /^TRIBUTARY_COMMIT_INTERVAL_MS=100 {2}# default$/m);
+    assert.ok(!text.includes('hunter2'));
+    assert.ok(!text.includes('TRIBUTARY_CASSANDRA'), 'only the groups asked for');
+  });
+});
