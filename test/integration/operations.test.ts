@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 
-import { readings } from '../../src/app/index.ts';
 import { httpGet, runCli, startCli, waitReady } from './cli.ts';
 import type { CliProcess } from './cli.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
@@ -247,15 +246,20 @@ describe('operating workers with the tributary command (real Kafka and Prometheu
       READINGS_TOPIC: input,
       READINGS_HOURLY_TOPIC: output,
     };
-    // 6 sensors, one reading a minute for 5 hours, starting on an hour.
-    const startMs = Date.UTC(2026, 10, 20, 0, 0, 0);
-    const generated = [
-      ...readings({ sensors: 6, count: 1800, startMs, intervalMs: 60_000, malformed: 0, seed: 7 }),
-    ];
-    await produceJson(
-      input,
-      generated.map((r) => ({ key: r.key, value: JSON.parse(r.value) as unknown })),
+    // 6 sensors, one reading a minute for 5 hours, starting on an hour, through the CLI.
+    const produced = await runCli(
+      ['produce', 'readings', '--topic', input, '--count', '1800', '--sensors', '6'].concat([
+        '--interval-ms',
+        '60000',
+        '--start',
+        '2026-11-20T00:00:00Z',
+        '--seed',
+        '7',
+      ]),
+      { TRIBUTARY_BROKERS: endpoints.kafkaBrokers.join(',') },
     );
+    assert.equal(produced.code, 0, produced.stderr);
+    assert.equal(produced.stdout, `produced 1800 records to ${input}\n`);
     // Every sensor's hours 0..3 close (hour 4's window stays open: nothing later arrives).
     const expected = 6 * 4;
 
