@@ -14,6 +14,19 @@ export const errorCodes = {
   SERDE_VALIDATION_FAILED: { domain: 'user', retriable: false },
   /** A null key or value where the serde does not accept null. */
   SERDE_NULL: { domain: 'user', retriable: false },
+  /** An Avro record names a schema id the registry does not know (it goes to the dead-letter topic). */
+  SERDE_UNKNOWN_SCHEMA: { domain: 'user', retriable: false },
+  /**
+   * An Avro serde was used before its schemas were loaded: serialize before init registered the
+   * schema, or deserialize of a schema id that prepareBatch did not fetch.
+   */
+  SCHEMA_NOT_LOADED: { domain: 'internal', retriable: false },
+  /** The schema registry refused a schema as incompatible with the subject's earlier versions. */
+  SCHEMA_INCOMPATIBLE: { domain: 'user', retriable: false },
+  /** The schema registry could not be reached or answered with a server error. */
+  REGISTRY_UNAVAILABLE: { domain: 'external', retriable: true },
+  /** The schema registry refused a request: credentials, an invalid schema, a bad setting. */
+  REGISTRY_REJECTED: { domain: 'user', retriable: false },
   /** A user function (map, filter, process, ...) threw. */
   OPERATOR_FAILED: { domain: 'user', retriable: false },
   /** The topology is not valid (duplicate name, no sink, ...). */
@@ -24,6 +37,10 @@ export const errorCodes = {
   LATE_RECORD: { domain: 'user', retriable: false },
   /** A store could not be restored or flushed. */
   STATE_FAILED: { domain: 'internal', retriable: true },
+  /** Cassandra could not be reached (connect). */
+  CASSANDRA_UNAVAILABLE: { domain: 'external', retriable: true },
+  /** An external sink (Cassandra) could not write; retried until it can, or the worker stops. */
+  SINK_WRITE_FAILED: { domain: 'external', retriable: true },
   /** `tributary reset` found live members in the application's consumer group. */
   RESET_REFUSED: { domain: 'user', retriable: true },
   /** A topology file could not be loaded or does not export a topology. */

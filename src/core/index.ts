@@ -23,3 +23,4 @@ export type {
   TaskSnapshot,
   Telemetry,
 } from './telemetry.ts';
+export type { ExternalSink, SinkRecord } from './external-sink.ts';

@@ -74,11 +74,22 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
             headers: headersOf(m.headers),
             offset: m.offset,
           }));
-          const outcome = await handlers.handleBatch({
-            topic: batch.topic,
-            partition: batch.partition,
-            records,
-          });
+          // A batch can take long (an external sink retrying through an outage): heartbeats go
+          // on meanwhile so the group keeps this member. A heartbeat that finds a rebalance
+          // throws; the rejoin happens once the batch returns.
+          const beat = setInterval(() => {
+            heartbeat().catch(() => undefined);
+          }, options.heartbeatIntervalMs);
+          let outcome;
+          try {
+            outcome = await handlers.handleBatch({
+              topic: batch.topic,
+              partition: batch.partition,
+              records,
+            });
+          } finally {
+            clearInterval(beat);
+          }
           if (outcome === 'halt') {
             pause();
             return;

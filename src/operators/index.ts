@@ -22,3 +22,4 @@ export type { EncodedRecord } from './sink.ts';
 export { parseWindowKey, windowKey, windowStarts } from './window.ts';
 export type { WindowSpec } from './window.ts';
 export { streamTimeKey } from './window-aggregate.ts';
+export { externalSinkOperator } from './external-sink.ts';

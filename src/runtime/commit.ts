@@ -39,7 +39,7 @@ export function emptyPending(): TaskHandle['pending'] {
 /**
  * How a guarantee commits. The order of the steps is the guarantee (DESIGN.md, Data flow):
  *
- *   (1) flush sinks to external systems (none yet: Cassandra's sink joins here)
+ *   (1) write what the tasks collected for external sinks (Cassandra), retrying until written
  *   (2) flush store caches: their changes become changelog records
  *   (3) send the produced records (outputs, dead letters, changelog records) and wait for acks
  *   (4) commit the input offsets (inside the transaction under exactly-once)
@@ -104,6 +104,7 @@ export function atLeastOnceCommitter(
   producer: RecordProducer,
   commitOffsets: (offsets: TopicPartitionOffset[]) => Promise<void>,
   telemetry: Telemetry,
+  flushExternal: (task: Task) => Promise<void>,
 ): Committer {
   const sendAndPersist = async (
     handle: TaskHandle,
@@ -111,7 +112,9 @@ export function atLeastOnceCommitter(
     offset?: TopicPartitionOffset,
   ): Promise<void> => {
     const began = performance.now();
-    // (1) nothing yet; (2)
+    // (1)
+    await flushExternal(handle.task);
+    // (2)
     const flush = handle.task.flushStores();
     // (3)
     const written = await producer.send([...produced, ...flush.records]);
@@ -138,6 +141,7 @@ export function exactlyOnceCommitter(options: {
   clock: Clock;
   logger: Logger;
   telemetry: Telemetry;
+  flushExternal: (task: Task) => Promise<void>;
 }): Committer {
   const { groupId, commitIntervalMs, clock } = options;
   const producerOf = (handle: TaskHandle): TransactionalProducer => {
@@ -164,6 +168,8 @@ export function exactlyOnceCommitter(options: {
     const producer = producerOf(handle);
     if (!producer.inTransaction) return;
     const began = performance.now();
+    // (1)
+    await options.flushExternal(handle.task);
     // (4)
     const offsets = [...handle.pending.offsets.values()];
     if (offsets.length > 0) await producer.sendOffsets(groupId, offsets);

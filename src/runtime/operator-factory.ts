@@ -1,7 +1,8 @@
-import type { Processor } from '../core/index.ts';
+import type { Processor, SinkRecord } from '../core/index.ts';
 import {
   aggregateOperator,
   branchOperator,
+  externalSinkOperator,
   filterOperator,
   flatMapOperator,
   mapOperator,
@@ -22,6 +23,7 @@ export function processorFor(
   node: Exclude<PlanNode, { kind: 'source' }>,
   emit: (record: EncodedRecord) => void,
   store: (name: string) => StateStore<unknown>,
+  collect: (record: SinkRecord<unknown, unknown>) => void,
 ): AnyProcessor {
   switch (node.kind) {
     case 'map':
@@ -48,5 +50,7 @@ export function processorFor(
       return aggregateOperator(node, store(node.store.name));
     case 'sink':
       return sinkOperator(node.topic, node.key, node.value, emit) as AnyProcessor;
+    case 'external':
+      return externalSinkOperator(collect) as AnyProcessor;
   }
 }

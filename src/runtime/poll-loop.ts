@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 
 import type { Telemetry } from '../core/index.ts';
 import type { FetchedBatch } from '../kafka/index.ts';
-import type { Committer } from './commit.ts';
+import type { Committer, TaskHandle } from './commit.ts';
 import { HaltError } from './processor-node.ts';
 import type { TaskRegistry } from './task-registry.ts';
 
@@ -16,6 +16,8 @@ export interface PollLoopDeps {
   /** True once the worker is stopping: batches are left for the next owner. */
   stopping: () => boolean;
   telemetry: Telemetry;
+  /** A commit failed after the batch changed the task's state: the task must be rebuilt. */
+  corrupted: (handle: TaskHandle, error: unknown) => Promise<void>;
   /** After a batch is committed: the partition's next offset to process. */
   position: (topic: string, partition: number, next: bigint) => void;
 }
@@ -47,6 +49,8 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
     const { task } = taskHandle;
     return task.exclusive(async () => {
       if (deps.stopping()) return 'halt';
+      // Discarded while this batch waited: run it on the task's successor instead.
+      if (deps.registry.get(task.id) !== taskHandle) return handle(batch);
       const began = performance.now();
       // (2)
       await deps.prepareBatch(batch);
@@ -64,11 +68,17 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
       const last = batch.records[batch.records.length - 1];
       if (last === undefined) return 'done';
       const next = (BigInt(last.offset) + 1n).toString();
-      await deps.committer.afterBatch(taskHandle, produced, {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: next,
-      });
+      try {
+        await deps.committer.afterBatch(taskHandle, produced, {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: next,
+        });
+      } catch (error) {
+        // The batch will be delivered again; the task's stores already hold its effects.
+        await deps.corrupted(taskHandle, error);
+        throw error;
+      }
       deps.telemetry.batchProcessed(
         task.id,
         (performance.now() - began) / 1000,

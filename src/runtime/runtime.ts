@@ -1,3 +1,4 @@
+import { TributaryError } from '../core/index.ts';
 import type {
   Clock,
   Logger,
@@ -15,8 +16,9 @@ import type {
   TopicPartition,
   TransactionalProducer,
 } from '../kafka/index.ts';
-import type { AnySerde, Plan } from '../topology/plan.ts';
+import type { AnyExternalSink, AnySerde, Plan } from '../topology/plan.ts';
 import { atLeastOnceCommitter, exactlyOnceCommitter } from './commit.ts';
+import { externalWriter } from './external-writes.ts';
 import type { Committer, TaskHandle } from './commit.ts';
 import { prepareTopics } from './internal-topics.ts';
 import { pollLoop } from './poll-loop.ts';
@@ -90,10 +92,47 @@ function addStats(into: TaskStats, from: TaskStats): void {
   for (const key of Object.keys(into) as (keyof TaskStats)[]) into[key] += from[key];
 }
 
+function externalSinksOf(plan: Plan): AnyExternalSink[] {
+  const sinks = new Set<AnyExternalSink>();
+  for (const sub of plan.subtopologies)
+    for (const node of sub.nodes) if (node.kind === 'external') sinks.add(node.sink);
+  return [...sinks];
+}
+
+/** Opens the external sinks at start: a few attempts with backoff, then start-up fails. */
+async function openSinks(sinks: AnyExternalSink[], logger: Logger): Promise<void> {
+  for (const sink of sinks) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sink.open();
+        break;
+      } catch (error) {
+        if (attempt >= 5) {
+          throw new TributaryError(
+            'SINK_WRITE_FAILED',
+            `sink ${sink.name} could not be opened after ${attempt} attempts: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+        logger.warn({ sink: sink.name, attempt, err: error }, 'opening sink failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+      }
+    }
+  }
+}
+
 export function createRuntime(deps: RuntimeDeps): Runtime {
   const { plan, admin, producer, logger, clock } = deps;
   const exactlyOnce = deps.guarantee === 'exactly_once';
   const consumerRef: { current?: BatchConsumer } = {};
+  const sinks = externalSinksOf(plan);
+  const stoppingNow = (): boolean =>
+    state === 'stopping' || state === 'stopped' || state === 'failed';
+  const flushExternal = externalWriter({
+    stopping: stoppingNow,
+    telemetry: deps.telemetry,
+    logger,
+  });
   const committer: Committer = exactlyOnce
     ? exactlyOnceCommitter({
         groupId: plan.appId,
@@ -101,6 +140,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         clock,
         logger,
         telemetry: deps.telemetry,
+        flushExternal,
       })
     : atLeastOnceCommitter(
         producer,
@@ -109,6 +149,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
           await consumerRef.current?.commit(offsets);
         },
         deps.telemetry,
+        flushExternal,
       );
   const registry = new TaskRegistry({
     plan,
@@ -154,8 +195,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     registry,
     committer,
     prepareBatch,
-    stopping: () => state === 'stopping' || state === 'stopped' || state === 'failed',
+    stopping: stoppingNow,
     telemetry: deps.telemetry,
+    corrupted: (handle, error) => registry.discard(handle, error),
     position: (topic, partition, next) => {
       positions.set(`${topic}/${partition}`, next);
     },
@@ -173,8 +215,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await Promise.all(
         registry.all.map((handle: TaskHandle) =>
           handle.task.exclusive(async () => {
+            if (registry.get(handle.task.id) !== handle) return;
             const produced = handle.task.punctuate(now);
-            await committer.tick(handle, produced);
+            try {
+              await committer.tick(handle, produced);
+            } catch (error) {
+              await registry.discard(handle, error);
+            }
           }),
         ),
       );
@@ -202,7 +249,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         state = 'failed';
         throw error;
       }
-      for (const [topic, list] of serdes) for (const serde of list) await serde.init?.(topic);
+      try {
+        for (const [topic, list] of serdes) for (const serde of list) await serde.init?.(topic);
+        await openSinks(sinks, logger);
+      } catch (error) {
+        await admin.disconnect();
+        state = 'failed';
+        throw error;
+      }
       if (!exactlyOnce) await producer.connect();
       await consumer.start(registry.sourceTopics, {
         handleBatch: (batch) => loop.handleBatch(batch),
@@ -245,6 +299,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await consumer.stop();
       if (!exactlyOnce) await producer.disconnect();
       await admin.disconnect();
+      for (const sink of sinks) {
+        await sink.close().catch((error: unknown) => {
+          logger.warn({ sink: sink.name, err: error }, 'closing sink failed');
+        });
+      }
       state = failed ? 'failed' : 'stopped';
     },
     stats() {

@@ -159,6 +159,30 @@ export class TaskRegistry {
     this.deps.logger.info({ task: id, ...handle.task.stats }, 'task closed');
   }
 
+  /**
+   * Drops a task whose in-memory state may no longer match what was committed (a commit failed
+   * after its batch changed the stores): its open transaction is aborted and nothing of it is
+   * committed or written to RocksDB. The next batch of its partition creates it afresh, restored
+   * from the changelog and, under exactly-once, skipping the records committed before, so a
+   * batch delivered again is not counted twice (Kafka Streams revives a corrupted task alike).
+   * Safe to call from inside the task's own batch.
+   */
+  async discard(handle: TaskHandle, reason: unknown): Promise<void> {
+    const id = handle.task.id;
+    // Only the live handle: a batch of an already discarded task must not drop its successor.
+    if (this.handles.get(id) !== handle) return;
+    this.handles.delete(id);
+    this.deps.logger.warn(
+      { task: id, err: reason },
+      'commit failed: task discarded, it restarts from its last committed state',
+    );
+    if (handle.producer?.inTransaction === true)
+      await handle.producer.abort().catch(() => undefined);
+    await handle.producer?.disconnect().catch(() => undefined);
+    await handle.task.abandon();
+    for (const db of handle.persistence.values()) await db.close().catch(() => undefined);
+  }
+
   async closeAll(): Promise<void> {
     await Promise.all([...this.handles.keys()].map((id) => this.close(id)));
   }

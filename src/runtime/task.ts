@@ -3,6 +3,7 @@ import type {
   Clock,
   Logger,
   OperatorSnapshot,
+  SinkRecord,
   SourcePosition,
   TaskId,
   TaskSnapshot,
@@ -11,6 +12,7 @@ import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
 import { jsonCodec, MemoryStore } from '../state/index.ts';
 import type { StoreChange } from '../state/index.ts';
 import type {
+  AnyExternalSink,
   AnySerde,
   ErrorPolicy,
   PlanNode,
@@ -91,6 +93,8 @@ export class Task implements NodeHost {
   streamTimeMs: number | undefined;
   /** Changelog records read back into each store while restoring. */
   readonly restored = new Map<string, number>();
+  /** Records for external sinks, collected since the last commit took them. */
+  private readonly external = new Map<AnyExternalSink, SinkRecord<unknown, unknown>[]>();
 
   private readonly logger: Logger;
   private readonly dlqTopic: string;
@@ -132,7 +136,18 @@ export class Task implements NodeHost {
       };
       const processorNode: ProcessorNode = new ProcessorNode(
         node.name,
-        processorFor(node, emit, (name) => this.store(name)),
+        processorFor(
+          node,
+          emit,
+          (name) => this.store(name),
+          (record) => {
+            if (node.kind !== 'external') return;
+            processorNode.recordsOut++;
+            const list = this.external.get(node.sink);
+            if (list === undefined) this.external.set(node.sink, [record]);
+            else list.push(record);
+          },
+        ),
         node.onError,
         this,
       );
@@ -302,6 +317,13 @@ export class Task implements NodeHost {
     );
   }
 
+  /** The records collected for external sinks since the last call, by sink (commit step 1). */
+  takeExternal(): Map<AnyExternalSink, SinkRecord<unknown, unknown>[]> {
+    const taken = new Map(this.external);
+    this.external.clear();
+    return taken;
+  }
+
   /** Counters and gauges of this task for the metrics layer. */
   snapshot(): TaskSnapshot {
     const operators: OperatorSnapshot[] = [];
@@ -330,6 +352,14 @@ export class Task implements NodeHost {
       deadLettered: this.stats.deadLettered,
       restored: new Map(this.restored),
     };
+  }
+
+  /** Closes without waiting for queued batches (the caller is one of them); nothing is committed. */
+  async abandon(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.external.clear();
+    for (const node of this.nodes) await node.processor.close?.();
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { silentLogger, taskId } from '../core/index.ts';
-import type { Headers } from '../core/index.ts';
+import type { Headers, SinkRecord } from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
 import { partitionForKey } from '../kafka/partitioner.ts';
 import { emptyStats, Task } from '../runtime/index.ts';
@@ -47,6 +47,11 @@ export interface TestDriver {
   /** The raw records written to a topic (dead-letter and changelog topics included). */
   written(topic: string): OutgoingRecord[];
   /**
+   * The records that reached an external sink (by its name), in the order they would be
+   * written; the driver does not call the sink.
+   */
+  sunk<K = unknown, V = unknown>(sink: string): SinkRecord<K, V>[];
+  /**
    * Moves the manual clock on and runs every task's punctuation, as the worker does on its
    * timer: windows on a quiet partition close after their idle timeout.
    */
@@ -82,6 +87,11 @@ export async function createTestDriver(
     }
   }
   const topics = new Map<string, (OutgoingRecord & { partition: number })[]>();
+  const external = new Map<string, SinkRecord<unknown, unknown>[]>();
+  const takeExternal = (task: Task): void => {
+    for (const [sink, records] of task.takeExternal())
+      external.set(sink.name, [...(external.get(sink.name) ?? []), ...records]);
+  };
   const offsets = new Map<string, number>();
 
   const partitionOf = (record: OutgoingRecord): number =>
@@ -110,6 +120,7 @@ export async function createTestDriver(
     for (const produced of task.process(record.topic, partition, [fetched])) write(produced);
     // Commit after every record: the stores' changes go to their changelog topics.
     for (const changelog of task.flushStores().records) write(changelog);
+    takeExternal(task);
   };
 
   return {
@@ -140,11 +151,13 @@ export async function createTestDriver(
       return { readAll, readValues: () => readAll().map((r) => r.value) };
     },
     written: (topic) => [...(topics.get(topic) ?? [])],
+    sunk: <K, V>(sink: string) => [...(external.get(sink) ?? [])] as SinkRecord<K, V>[],
     advanceWallClock(ms) {
       clock.advance(ms);
       for (const task of tasks.values()) {
         for (const produced of task.punctuate(clock.now())) write(produced);
         for (const changelog of task.flushStores().records) write(changelog);
+        takeExternal(task);
       }
     },
     stats() {

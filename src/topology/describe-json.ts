@@ -9,6 +9,8 @@ export interface NodeDescription {
   topics?: string[];
   topic?: string;
   store?: string;
+  /** An external sink's name. */
+  sink?: string;
   window?: WindowSpec;
   emit?: 'final' | 'updates';
 }
@@ -29,6 +31,8 @@ function node(n: PlanNode): NodeDescription {
       return { ...base, topics: [...n.topics] };
     case 'sink':
       return { ...base, topic: n.topic };
+    case 'external':
+      return { ...base, sink: n.sink.name };
     case 'aggregate':
       return {
         ...base,

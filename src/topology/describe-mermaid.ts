@@ -40,6 +40,8 @@ export function describeMermaid(plan: Plan): string {
     return topicId(name);
   };
 
+  const externalId = idMaker('ext');
+  const externalLines: string[] = [];
   const graphLines: string[] = [];
   const edges: string[] = [];
   for (const sub of plan.subtopologies) {
@@ -51,6 +53,11 @@ export function describeMermaid(plan: Plan): string {
         for (const t of node.topics) edges.push(`  ${topic(t)} --> ${id}`);
       for (const child of node.children) edges.push(`  ${id} --> ${nodeId(child)}`);
       if (node.kind === 'sink') edges.push(`  ${id} --> ${topic(node.topic)}`);
+      if (node.kind === 'external') {
+        const target = externalId(node.sink.name);
+        externalLines.push(`  ${target}[/"${node.sink.name}"/]`);
+        edges.push(`  ${id} --> ${target}`);
+      }
       if (node.kind === 'aggregate') {
         // A store is drawn in its sub-topology, joined to its operator by a dotted line.
         const store = storeId(node.store.name);
@@ -60,5 +67,5 @@ export function describeMermaid(plan: Plan): string {
     }
     graphLines.push('  end');
   }
-  return ['flowchart LR', ...topicLines, ...graphLines, ...edges].join('\n');
+  return ['flowchart LR', ...topicLines, ...graphLines, ...externalLines, ...edges].join('\n');
 }

@@ -28,6 +28,8 @@ function header(node: PlanNode): string {
       return `Sink: ${node.name} (topic: ${node.topic})`;
     case 'aggregate':
       return `Processor: ${node.name} (aggregate, ${aggregateDetails(node)})`;
+    case 'external':
+      return `Sink: ${node.name} (external: ${node.sink.name})`;
     default:
       return `Processor: ${node.name} (${node.kind})`;
   }
@@ -49,7 +51,8 @@ export function describeText(plan: Plan): string {
     }
     for (const node of sub.nodes) {
       lines.push(`    ${header(node)}`);
-      if (node.kind !== 'sink') lines.push(`      --> ${list(node.children)}`);
+      if (node.kind !== 'sink' && node.kind !== 'external')
+        lines.push(`      --> ${list(node.children)}`);
       if (node.kind !== 'source') lines.push(`      <-- ${list(parents.get(node.name) ?? [])}`);
     }
   }

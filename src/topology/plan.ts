@@ -1,4 +1,4 @@
-import type { ProcessorSupplier, StreamRecord } from '../core/index.ts';
+import type { ExternalSink, ProcessorSupplier, StreamRecord } from '../core/index.ts';
 import type { Serde } from '../serde/index.ts';
 
 /**
@@ -15,6 +15,7 @@ export const defaultErrorPolicy: ErrorPolicy = 'dlq';
 /** Erased function types: the DSL checks the types, the plan only runs them. */
 export type AnyKeyValueFn = (key: unknown, value: unknown) => unknown;
 export type AnySerde = Serde<unknown>;
+export type AnyExternalSink = ExternalSink<unknown, unknown>;
 
 /** Event-time windows. Sizes in milliseconds; `graceMs` is how late a record may still count. */
 export type WindowSpec =
@@ -93,6 +94,8 @@ export type PlanNode =
   | (NodeBase & { kind: 'merge' })
   /** fn returns the new key; the next node is a repartition sink. */
   | (NodeBase & { kind: 'selectKey'; fn: AnyKeyValueFn })
+  /** Collects records for a system outside Kafka; written at commit (ExternalSink). */
+  | (NodeBase & { kind: 'external'; sink: AnyExternalSink })
   | (NodeBase & {
       kind: 'process';
       supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;

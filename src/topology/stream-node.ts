@@ -1,12 +1,12 @@
 import { TributaryError } from '../core/index.ts';
-import type { ProcessorSupplier } from '../core/index.ts';
+import type { ExternalSink, ProcessorSupplier } from '../core/index.ts';
 import type { Serdes } from '../serde/index.ts';
 import { eraseFn, eraseSerde, eraseSupplier } from './erase.ts';
 import type { NodeBody, TopologyGraph } from './graph.ts';
 import { GroupedStreamNode, partitionKeySerde } from './grouped-stream.ts';
 import type { StreamAt } from './grouped-stream.ts';
 import { checkTopicName, repartitionTopic } from './names.ts';
-import type { ErrorPolicy } from './plan.ts';
+import type { AnyExternalSink, ErrorPolicy } from './plan.ts';
 import type {
   BranchPredicate,
   BranchStreams,
@@ -156,6 +156,10 @@ export class StreamNode<K, V> implements Stream<K, V> {
       internal: false,
     };
     this.then(body, options);
+  }
+
+  sinkTo(sink: ExternalSink<K, V>, options: OperatorOptions = {}): void {
+    this.then({ kind: 'external', sink: sink as unknown as AnyExternalSink }, options);
   }
 
   process<K2, V2>(

@@ -1,4 +1,4 @@
-import type { ProcessorSupplier } from '../core/index.ts';
+import type { ExternalSink, ProcessorSupplier } from '../core/index.ts';
 import type { Serde, Serdes } from '../serde/index.ts';
 import type { Aggregator } from './aggregators.ts';
 import type { ErrorPolicy, WindowSpec } from './plan.ts';
@@ -197,6 +197,12 @@ export interface Stream<K, V> {
 
   /** Writes the stream to a topic. */
   to(topic: string, serdes: Serdes<K, V>, options?: OperatorOptions): void;
+
+  /**
+   * Writes the stream to a system outside Kafka (a Cassandra table): the records are written at
+   * each commit, before input offsets, and retried while the system is down.
+   */
+  sinkTo(sink: ExternalSink<K, V>, options?: OperatorOptions): void;
 
   /** A custom processor (see core's Processor); it forwards records of its output types. */
   process<K2, V2>(
