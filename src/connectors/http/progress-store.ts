@@ -1,0 +1,164 @@
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+import { z } from 'zod';
+
+import { systemClock } from '../../core/index.ts';
+import type { Clock } from '../../core/index.ts';
+import { HttpSourceError } from './errors.ts';
+
+/**
+ * What has been published, kept in a small JSON file:
+ *
+ *   { "version": 1,
+ *     "poll": { "<location>": "<last published hour, ISO UTC>" },
+ *     "backfill": { "<location>/<from>/<to>": { "records": 168, "completedAt": "<ISO>" } } }
+ *
+ * One process owns a file: a poll source and a backfill running at the same time use two files.
+ */
+const progressSchema = z.object({
+  version: z.literal(1),
+  poll: z.record(z.string().datetime()),
+  backfill: z.record(
+    z.object({ records: z.number().int().nonnegative(), completedAt: z.string() }),
+  ),
+});
+
+export type ProgressData = z.infer<typeof progressSchema>;
+
+export interface ProgressStore {
+  readonly path: string;
+  /** The last hour published for the location (ms UTC), undefined before the first. */
+  highWater(location: string): number | undefined;
+  /** Moves the location's mark forward (never back) and resolves once the file is written. */
+  advanceHighWater(location: string, time: number): Promise<void>;
+  /** Whether a backfill chunk was published completely. */
+  chunkDone(key: string): boolean;
+  /** Records a backfill chunk as published and resolves once the file is written. */
+  markChunkDone(key: string, records: number): Promise<void>;
+  /** A copy of the data as last changed (written or about to be). */
+  snapshot(): ProgressData;
+}
+
+/** The key of a backfill chunk in the progress file. */
+export const chunkKey = (location: string, from: string, to: string): string =>
+  `${location}/${from}/${to}`;
+
+/**
+ * Writes the file atomically: a temporary file in the same directory, flushed to disk, then
+ * renamed over the old one (rename replaces atomically on POSIX), then the directory flushed so
+ * the rename itself survives a power cut. A crash leaves the old file or the new one, never half.
+ */
+export async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  try {
+    const file = await open(temp, 'w');
+    try {
+      await file.writeFile(text, 'utf8');
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // some platforms cannot fsync a directory; the rename is still atomic there
+  }
+}
+
+async function load(path: string): Promise<ProgressData> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { version: 1, poll: {}, backfill: {} };
+    }
+    throw new HttpSourceError('HTTP_PROGRESS_FAILED', `cannot read progress file ${path}`, {
+      cause: error,
+    });
+  }
+  // A damaged file stops the source rather than starting over, which would publish again.
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new HttpSourceError(
+      'HTTP_PROGRESS_FAILED',
+      `progress file ${path} is not JSON (${(cause as Error).message}); fix or delete it`,
+      { cause },
+    );
+  }
+  const result = progressSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new HttpSourceError(
+      'HTTP_PROGRESS_FAILED',
+      `progress file ${path} does not match its format at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}; fix or delete it`,
+      { cause: result.error },
+    );
+  }
+  return result.data;
+}
+
+/** Opens (or starts) the progress file at path. The clock stamps completed chunks. */
+export async function openProgressStore(
+  path: string,
+  clock: Clock = systemClock,
+): Promise<ProgressStore> {
+  const data = await load(path);
+  // Writes go one at a time, each with the data as it is when it starts; callers that change
+  // the data while a write runs share the next write.
+  let running: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | undefined;
+  const persist = (): Promise<void> => {
+    if (queued !== undefined) return queued;
+    const next = running
+      .catch(() => undefined)
+      .then(async () => {
+        queued = undefined;
+        try {
+          await writeFileAtomically(path, `${JSON.stringify(data, null, 2)}\n`);
+        } catch (cause) {
+          throw new HttpSourceError('HTTP_PROGRESS_FAILED', `cannot write progress file ${path}`, {
+            cause,
+          });
+        }
+      });
+    queued = next;
+    running = next;
+    return next;
+  };
+
+  return {
+    path,
+    highWater(location) {
+      const mark = data.poll[location];
+      return mark === undefined ? undefined : Date.parse(mark);
+    },
+    async advanceHighWater(location, time) {
+      const current = data.poll[location];
+      if (current !== undefined && Date.parse(current) >= time) return;
+      data.poll[location] = new Date(time).toISOString();
+      await persist();
+    },
+    chunkDone: (key) => data.backfill[key] !== undefined,
+    async markChunkDone(key, records) {
+      data.backfill[key] = { records, completedAt: new Date(clock.now()).toISOString() };
+      await persist();
+    },
+    snapshot: () => structuredClone(data),
+  };
+}
