@@ -94,6 +94,7 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
             pause();
             return;
           }
+          if (outcome === 'skip') return;
           // Tell kafkajs where to fetch next; the offsets were committed by handleBatch.
           resolveOffset(batch.lastOffset());
           await heartbeat();

@@ -41,9 +41,10 @@ export interface BatchConsumerHandlers {
   /**
    * Processes one fetched batch. Batches of one partition never overlap, so per-partition order
    * holds; batches of different partitions may run concurrently. 'halt' pauses the partition
-   * and leaves the batch unconsumed (the worker is stopping after a fatal error).
+   * and leaves the batch unconsumed (the worker is stopping after a fatal error); 'skip' leaves
+   * the batch unconsumed without pausing (its task was closed: the partition is being revoked).
    */
-  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt'>;
+  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt' | 'skip'>;
   /** Called after each (re)join of the group with the partitions now owned by this member. */
   onAssignment(assigned: TopicPartition[]): Promise<void>;
   /** Called when the consumer stops for good because of an error it cannot recover from. */

@@ -16,6 +16,8 @@ import type { Task } from './task.ts';
 /** A live task with what its commits need: its open RocksDB stores and checkpoint. */
 export interface TaskHandle {
   task: Task;
+  /** Set when the task was discarded after a failed commit: its partition gets a new task. */
+  discarded?: boolean;
   taskDir: string;
   persistence: TaskPersistence;
   /** The changelog offsets after the task's last committed writes (merged into at every commit). */

@@ -23,7 +23,7 @@ export interface PollLoopDeps {
 }
 
 export interface PollLoop {
-  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt'>;
+  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt' | 'skip'>;
   /** Resolves when no batch is being handled. */
   idle(): Promise<void>;
 }
@@ -42,15 +42,18 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
   let halted = false;
   let inFlight = 0;
   let whenIdle: (() => void)[] = [];
-  const handle = async (batch: FetchedBatch): Promise<'done' | 'halt'> => {
+  const handle = async (batch: FetchedBatch): Promise<'done' | 'halt' | 'skip'> => {
     if (halted || deps.stopping()) return 'halt';
     // (1)
     const taskHandle = await deps.registry.handleFor(batch);
     const { task } = taskHandle;
     return task.exclusive(async () => {
       if (deps.stopping()) return 'halt';
-      // Discarded while this batch waited: run it on the task's successor instead.
-      if (deps.registry.get(task.id) !== taskHandle) return handle(batch);
+      if (deps.registry.get(task.id) !== taskHandle) {
+        // Discarded while this batch waited: run it on the task's successor. Closed (its
+        // partition was revoked): leave the batch, unprocessed and unresolved, to the new owner.
+        return taskHandle.discarded === true ? handle(batch) : 'skip';
+      }
       const began = performance.now();
       // (2)
       await deps.prepareBatch(batch);

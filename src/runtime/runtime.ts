@@ -76,13 +76,19 @@ export interface Runtime {
   consumerLag(): Promise<PartitionLag[]>;
 }
 
-function serdesByTopic(plan: Plan): Map<string, AnySerde[]> {
-  const map = new Map<string, AnySerde[]>();
+/** The serdes of every topic read or written, keys and values apart. */
+function serdesByTopic(plan: Plan): Map<string, { keys: AnySerde[]; values: AnySerde[] }> {
+  const map = new Map<string, { keys: AnySerde[]; values: AnySerde[] }>();
+  const add = (topic: string, key: AnySerde, value: AnySerde): void => {
+    const entry = map.get(topic) ?? { keys: [], values: [] };
+    entry.keys.push(key);
+    entry.values.push(value);
+    map.set(topic, entry);
+  };
   for (const sub of plan.subtopologies) {
     for (const node of sub.nodes) {
-      if (node.kind === 'source') for (const t of node.topics) map.set(t, [node.key, node.value]);
-      if (node.kind === 'sink')
-        map.set(node.topic, [...(map.get(node.topic) ?? []), node.key, node.value]);
+      if (node.kind === 'source') for (const t of node.topics) add(t, node.key, node.value);
+      if (node.kind === 'sink') add(node.topic, node.key, node.value);
     }
   }
   return map;
@@ -179,7 +185,16 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let assigning = 0;
 
   const prepareBatch = async (batch: FetchedBatch): Promise<void> => {
-    for (const serde of serdes.get(batch.topic) ?? []) {
+    const entry = serdes.get(batch.topic);
+    if (entry === undefined) return;
+    // Key serdes see the keys, value serdes the values (an Avro serde fetches their schema ids).
+    for (const serde of entry.keys) {
+      await serde.prepareBatch?.(
+        batch.records.map((r) => r.key),
+        batch.topic,
+      );
+    }
+    for (const serde of entry.values) {
       await serde.prepareBatch?.(
         batch.records.map((r) => r.value),
         batch.topic,
@@ -207,9 +222,25 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     },
   });
   /** Punctuation: time-driven output (idle windows) and commits of idle transactions. */
+  let tickSince = 0;
+  let tickWarned = false;
   const tick = async (): Promise<void> => {
-    if (ticking || state !== 'running') return;
+    if (ticking) {
+      // Punctuation waits for each task's batch in flight; one that never ends stalls commits.
+      const waited = Date.now() - tickSince;
+      if (waited > 30_000 && !tickWarned) {
+        tickWarned = true;
+        logger.warn(
+          { ms: waited, tasks: registry.all.map((h) => h.task.id) },
+          'punctuation and interval commits have been waiting for a task for over 30 s',
+        );
+      }
+      return;
+    }
+    if (state !== 'running') return;
     ticking = true;
+    tickSince = Date.now();
+    tickWarned = false;
     try {
       const now = clock.now();
       await Promise.all(
@@ -250,7 +281,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         throw error;
       }
       try {
-        for (const [topic, list] of serdes) for (const serde of list) await serde.init?.(topic);
+        for (const [topic, { keys, values }] of serdes)
+          for (const serde of [...keys, ...values]) await serde.init?.(topic);
         await openSinks(sinks, logger);
       } catch (error) {
         await admin.disconnect();

@@ -172,6 +172,7 @@ export class TaskRegistry {
     // Only the live handle: a batch of an already discarded task must not drop its successor.
     if (this.handles.get(id) !== handle) return;
     this.handles.delete(id);
+    handle.discarded = true;
     this.deps.logger.warn(
       { task: id, err: reason },
       'commit failed: task discarded, it restarts from its last committed state',
