@@ -1,13 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Logger } from '../core/index.ts';
-import type { KafkaSettings } from './config.ts';
+import { avro, weatherSchemaFiles } from '../serde/index.ts';
+import type { Observation } from '../serde/index.ts';
+import type { KafkaSettings, Settings } from './config.ts';
+import { createLogger } from './logger.ts';
 import { toolClient } from './operations.ts';
 
 /** One generated record: key, value bytes (or text) and event time. */
 export interface GeneratedRecord {
   key: string;
-  value: string;
+  /** Encoded value (a Buffer), or text sent as UTF-8. */
+  value: string | Buffer;
   timestamp: number;
 }
 
@@ -121,7 +125,7 @@ export async function produceRecords(
         batch.map((r) => ({
           topic: options.topic,
           key: Buffer.from(r.key),
-          value: Buffer.from(r.value),
+          value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
           timestamp: r.timestamp,
           headers: {},
         })),
@@ -142,4 +146,170 @@ export async function produceRecords(
     await producer.disconnect();
   }
   return sent;
+}
+
+/** A weather station: id, coordinates and its climate (mean temperature, daily swing). */
+export interface WeatherLocation {
+  id: string;
+  latitude: number;
+  longitude: number;
+}
+
+/** Deterministic locations `loc-000`, ... spread over Europe. */
+export function weatherLocations(count: number, seed = 1): WeatherLocation[] {
+  const next = random(seed);
+  return Array.from({ length: count }, (_, i) => ({
+    id: `loc-${String(i).padStart(3, '0')}`,
+    latitude: Math.round((36 + next() * 34) * 100) / 100,
+    longitude: Math.round((-9 + next() * 38) * 100) / 100,
+  }));
+}
+
+/** An observation as schemas/observation.avsc describes it. */
+export interface GeneratedObservation {
+  location: string;
+  latitude: number;
+  longitude: number;
+  time: number;
+  temperature_2m: number | null;
+  relative_humidity_2m: number | null;
+  precipitation: number | null;
+  wind_speed_10m: number | null;
+}
+
+export interface WeatherOptions {
+  locations: WeatherLocation[];
+  /** First observation time (ms, UTC); observations every `intervalMs` for `days` days. */
+  startMs: number;
+  days: number;
+  intervalMs: number;
+  /** Share of observations delivered late (after up to `maxDelayMs` of later ones). */
+  outOfOrder: number;
+  maxDelayMs: number;
+  /** Share of records that are malformed bytes instead of an observation. */
+  malformed: number;
+  seed: number;
+}
+
+/** One generated weather record: an observation, or (malformed) raw bytes that decode to nothing. */
+export type WeatherRecord =
+  | { key: string; timestamp: number; observation: GeneratedObservation }
+  | { key: string; timestamp: number; malformed: Buffer };
+
+/**
+ * Realistic observations per location: temperature with a daily cycle (coldest near 05:00,
+ * warmest near 15:00) around a mean that falls with latitude, noise, humidity moving against
+ * temperature, showers in spells, wind with gusts; now and then a missing value (null). Time
+ * goes forward location by location interleaved; some observations arrive late, and a few
+ * records are garbage (for the dead-letter topic). Deterministic for a seed.
+ */
+export function* weatherObservations(options: WeatherOptions): Generator<WeatherRecord> {
+  const next = random(options.seed);
+  const steps = Math.floor((options.days * 24 * hourMs) / options.intervalMs);
+  const delayed: { due: number; record: WeatherRecord }[] = [];
+  const rain = new Map<string, number>();
+  for (let step = 0; step < steps; step++) {
+    const time = options.startMs + step * options.intervalMs;
+    for (const location of options.locations) {
+      if (next() < options.malformed) {
+        yield {
+          key: location.id,
+          timestamp: time,
+          malformed: Buffer.from([0, 0x7f, 0xff, 0xff, 0xff, 1, 2, 3]),
+        };
+      }
+      const hourOfDay = (time % (24 * hourMs)) / hourMs;
+      const mean = 27 - 0.45 * location.latitude;
+      const cycle = Math.cos(((hourOfDay - 15) / 24) * 2 * Math.PI);
+      const temperature = mean + 5 * cycle + (next() - 0.5) * 2;
+      const spell = Math.max(0, (rain.get(location.id) ?? 0) + (next() < 0.02 ? 6 : 0) - 0.25);
+      rain.set(location.id, spell);
+      const missing = (): boolean => next() < 0.005;
+      const observation: GeneratedObservation = {
+        location: location.id,
+        latitude: location.latitude,
+        longitude: location.longitude,
+        time,
+        temperature_2m: missing() ? null : round(temperature),
+        relative_humidity_2m: missing()
+          ? null
+          : round(
+              Math.min(
+                100,
+                Math.max(5, 70 - 15 * cycle + (spell > 0 ? 20 : 0) + (next() - 0.5) * 6),
+              ),
+            ),
+        precipitation: missing() ? null : spell > 0 ? round(next() * 1.2) : 0,
+        wind_speed_10m: missing()
+          ? null
+          : round(Math.max(0, 12 + 8 * Math.sin(time / (9 * hourMs)) + (next() - 0.3) * 10)),
+      };
+      const record: WeatherRecord = { key: location.id, timestamp: time, observation };
+      if (next() < options.outOfOrder) {
+        delayed.push({ due: time + next() * options.maxDelayMs, record });
+        continue;
+      }
+      yield record;
+    }
+    for (let i = delayed.length - 1; i >= 0; i--) {
+      const entry = delayed[i];
+      if (entry !== undefined && entry.due <= time) {
+        delayed.splice(i, 1);
+        yield entry.record;
+      }
+    }
+  }
+  for (const entry of delayed) yield entry.record;
+}
+
+export interface ProduceWeatherOptions {
+  topic: string;
+  locations: number;
+  startMs: number;
+  days: number;
+  intervalMs: number;
+  outOfOrder: number;
+  malformed: number;
+  seed: number;
+  rate: number;
+  partitions: number;
+}
+
+/**
+ * `tributary produce weather`: generated observations, Avro-encoded with the observation schema
+ * (registered under `<topic>-value` with BACKWARD compatibility), garbage records as they are.
+ */
+export async function produceWeather(
+  settings: Pick<Settings, 'kafka' | 'registry'>,
+  options: ProduceWeatherOptions,
+): Promise<number> {
+  const { topic } = options;
+  const serde = avro<Observation>({
+    registry: settings.registry,
+    schema: weatherSchemaFiles.observation,
+    compatibility: 'BACKWARD',
+  });
+  await serde.init?.(topic);
+  const records = function* (): Generator<GeneratedRecord> {
+    for (const r of weatherObservations({
+      locations: weatherLocations(options.locations),
+      startMs: options.startMs,
+      days: options.days,
+      intervalMs: options.intervalMs,
+      outOfOrder: options.outOfOrder,
+      maxDelayMs: 45 * 60_000,
+      malformed: options.malformed,
+      seed: options.seed,
+    })) {
+      const value =
+        'malformed' in r ? r.malformed : (serde.serialize(r.observation, topic) ?? Buffer.alloc(0));
+      yield { key: r.key, value, timestamp: r.timestamp };
+    }
+  };
+  return produceRecords(settings.kafka, records(), {
+    topic,
+    rate: options.rate,
+    partitions: options.partitions,
+    logger: createLogger({ app: 'tributary-produce', worker: 'cli', level: 'warn' }),
+  });
 }

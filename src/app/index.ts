@@ -28,12 +28,34 @@ export type {
   Settings,
   SettingSpec,
 } from './config.ts';
-export { produceRecords, random, readings } from './generators.ts';
-export type { GeneratedRecord, ProduceOptions, ReadingsOptions } from './generators.ts';
+export {
+  produceRecords,
+  produceWeather,
+  random,
+  readings,
+  weatherLocations,
+  weatherObservations,
+} from './generators.ts';
+export type {
+  GeneratedObservation,
+  GeneratedRecord,
+  ProduceOptions,
+  ProduceWeatherOptions,
+  ReadingsOptions,
+  WeatherLocation,
+  WeatherOptions,
+  WeatherRecord,
+} from './generators.ts';
 export {
   createInternalTopics,
+  registerTopologySchemas,
   resetApplication,
   toolClient,
   workerOptionsFrom,
 } from './operations.ts';
 export type { ResetOptions, ResetReport } from './operations.ts';
+export { topologyContext } from './topology-context.ts';
+export type { TopologyContext } from './topology-context.ts';
+export { backfillWeather, pollWeather } from './weather-source.ts';
+export type { WeatherSourceOptions } from './weather-source.ts';
+export { parseLocations } from '../connectors/http/index.ts';

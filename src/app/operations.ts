@@ -68,6 +68,33 @@ export async function createInternalTopics(
   }
 }
 
+/**
+ * Registers the schemas of every serde of the topology's source and sink topics (Avro serdes
+ * register under their subject and check compatibility; others do nothing), as a worker does
+ * at start. Returns the topics whose serdes were initialised.
+ */
+export async function registerTopologySchemas(topology: Topology): Promise<string[]> {
+  const topics: string[] = [];
+  for (const sub of topology.plan.subtopologies) {
+    for (const node of sub.nodes) {
+      const list =
+        node.kind === 'source'
+          ? node.topics.map((topic) => ({ topic, serdes: [node.key, node.value] }))
+          : node.kind === 'sink'
+            ? [{ topic: node.topic, serdes: [node.key, node.value] }]
+            : [];
+      for (const { topic, serdes } of list) {
+        for (const serde of serdes) {
+          if (serde.init === undefined) continue;
+          await serde.init(topic);
+          if (!topics.includes(topic)) topics.push(topic);
+        }
+      }
+    }
+  }
+  return topics;
+}
+
 export interface ResetOptions {
   /** Where the input offsets go: the start of each partition, or the first record at a time. */
   to: 'earliest' | { timestamp: number };

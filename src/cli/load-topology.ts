@@ -25,9 +25,10 @@ function isBuilder(value: unknown): value is { build(): Topology } {
 
 /**
  * Loads a topology file (TypeScript or JavaScript). Its default export (or an export named
- * `topology`) is a built topology, a builder (built here), or a function returning either.
+ * `topology`) is a built topology, a builder (built here), or a function of the app's
+ * TopologyContext (settings, registry, Cassandra) returning either.
  */
-export async function loadTopology(file: string): Promise<Topology> {
+export async function loadTopology(file: string, context: () => unknown): Promise<Topology> {
   const path = resolve(file);
   if (!existsSync(path)) {
     throw new TributaryError('TOPOLOGY_FILE_INVALID', `topology file ${file} does not exist`);
@@ -44,7 +45,8 @@ export async function loadTopology(file: string): Promise<Topology> {
     );
   }
   let exported = module['default'] ?? module['topology'];
-  if (typeof exported === 'function') exported = await (exported as () => unknown)();
+  if (typeof exported === 'function')
+    exported = await (exported as (context: unknown) => unknown)(context());
   if (isBuilder(exported) && !isTopology(exported)) exported = exported.build();
   if (!isTopology(exported)) {
     throw new TributaryError(

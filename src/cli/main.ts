@@ -8,7 +8,13 @@ import {
   produceRecords,
   readings,
   resetApplication,
+  backfillWeather,
+  parseLocations,
+  pollWeather,
+  produceWeather,
+  registerTopologySchemas,
   runWorker,
+  topologyContext,
   workerOptionsFrom,
 } from '../app/index.ts';
 import type { SettingGroup } from '../app/index.ts';
@@ -80,7 +86,7 @@ export function program(): Command {
         process.stdout.write(`${printableSettings(raw, runGroups)}\n`);
         return;
       }
-      const topology = await loadTopology(file);
+      const topology = await loadTopology(file, () => topologyContext(settings));
       await runWorker(topology, workerOptionsFrom(settings));
     },
   );
@@ -96,7 +102,7 @@ export function program(): Command {
   addSettingOptions(describe, ['app']).action(
     async (file: string, options: Record<string, unknown>) => {
       const { settings } = commandSettings(options);
-      let topology = await loadTopology(file);
+      let topology = await loadTopology(file, () => topologyContext(settings));
       if (settings.appId !== undefined) topology = withAppId(topology, settings.appId);
       const format = options['format'];
       const out =
@@ -118,7 +124,7 @@ export function program(): Command {
   addSettingOptions(topics, ['kafka', 'app']).action(
     async (file: string, options: Record<string, unknown>) => {
       const { settings } = commandSettings(options);
-      let topology = await loadTopology(file);
+      let topology = await loadTopology(file, () => topologyContext(settings));
       if (settings.appId !== undefined) topology = withAppId(topology, settings.appId);
       const { plan } = topology;
       if (options['create'] !== true) {
@@ -151,7 +157,7 @@ export function program(): Command {
   addSettingOptions(reset, ['kafka', 'app']).action(
     async (file: string, options: Record<string, unknown>) => {
       const { settings } = commandSettings(options);
-      let topology = await loadTopology(file);
+      let topology = await loadTopology(file, () => topologyContext(settings));
       if (settings.appId !== undefined) topology = withAppId(topology, settings.appId);
       const toTime = options['toDatetime'] as number | undefined;
       const target = toTime === undefined ? 'the earliest offsets' : new Date(toTime).toISOString();
@@ -182,6 +188,95 @@ export function program(): Command {
       process.stdout.write(`application ${report.appId} reset\n`);
     },
   );
+
+  const schemas = new Command('schemas')
+    .description(
+      "Register the schemas of a topology's Avro topics (subjects <topic>-value and <topic>-key) and check their compatibility, as a worker does at start.",
+    )
+    .argument('<topology-file>', 'a .ts or .js file whose default export is a topology');
+  addSettingOptions(schemas, ['app', 'registry']).action(
+    async (file: string, options: Record<string, unknown>) => {
+      const { settings } = commandSettings(options);
+      const topology = await loadTopology(file, () => topologyContext(settings));
+      const topics = await registerTopologySchemas(topology);
+      process.stdout.write(
+        `schemas registered for ${topics.length === 0 ? 'no topic (no Avro serde)' : topics.join(', ')}\n`,
+      );
+    },
+  );
+
+  const source = new Command('source').description(
+    'Run a source that publishes an external system into Kafka.',
+  );
+  const weatherSource = new Command('weather')
+    .description(
+      'Poll an Open-Meteo style API for hourly observations (or backfill a date range from its archive) and publish them, Avro-encoded and keyed by location.',
+    )
+    .requiredOption('--base-url <url>', 'the API, e.g. https://api.open-meteo.com')
+    .option('--archive-base-url <url>', 'the archive API (default: --base-url)')
+    .requiredOption('--locations <list>', "'id=lat,lon;id=lat,lon;...'")
+    .option('--topic <name>', 'topic to write', 'weather-observations')
+    .option('--progress-file <path>', 'where progress is kept', '.tributary-weather-progress.json')
+    .option('--interval-ms <ms>', 'poll interval', integer('--interval-ms', 1000), 3_600_000)
+    .option(
+      '--rounds <n>',
+      'stop after this many polls (default: until SIGTERM)',
+      integer('--rounds', 1),
+    )
+    .option('--backfill-from <day>', 'backfill from this day (YYYY-MM-DD) instead of polling')
+    .option('--backfill-to <day>', 'last day of the backfill (YYYY-MM-DD, before today)')
+    .option('--chunk-days <n>', 'days per archive request', integer('--chunk-days', 1), 7);
+  addSettingOptions(weatherSource, ['kafka', 'registry']).action(
+    async (options: Record<string, unknown>) => {
+      const { settings } = commandSettings(options);
+      const abort = new AbortController();
+      process.once('SIGTERM', () => abort.abort());
+      process.once('SIGINT', () => abort.abort());
+      const common = {
+        baseUrl: options['baseUrl'] as string,
+        ...(typeof options['archiveBaseUrl'] === 'string'
+          ? { archiveBaseUrl: options['archiveBaseUrl'] }
+          : {}),
+        locations: parseLocations(options['locations'] as string, '--locations'),
+        topic: options['topic'] as string,
+        progressFile: options['progressFile'] as string,
+        logger: createLogger({
+          app: 'tributary-source',
+          worker: 'weather',
+          level: settings.logLevel,
+        }),
+        signal: abort.signal,
+      };
+      const from = options['backfillFrom'] as string | undefined;
+      const to = options['backfillTo'] as string | undefined;
+      if (from !== undefined || to !== undefined) {
+        if (from === undefined || to === undefined)
+          throw new TributaryError(
+            'CONFIG_INVALID',
+            '--backfill-from and --backfill-to go together',
+          );
+        const report = await backfillWeather(settings, {
+          ...common,
+          from,
+          to,
+          chunkDays: options['chunkDays'] as number,
+        });
+        process.stdout.write(
+          `backfill: ${report.completed} chunks done, ${report.skipped} skipped, ${report.failed.length} failed, ${report.records} records\n`,
+        );
+        if (report.failed.length > 0 || report.notStarted > 0) process.exitCode = 1;
+        return;
+      }
+      const rounds = options['rounds'] as number | undefined;
+      const reports = await pollWeather(settings, {
+        ...common,
+        intervalMs: options['intervalMs'] as number,
+        ...(rounds === undefined ? {} : { rounds }),
+      });
+      process.stdout.write(`poll: ${reports.length} rounds\n`);
+    },
+  );
+  source.addCommand(weatherSource);
 
   const produce = new Command('produce').description(
     'Generate realistic input and publish it to Kafka.',
@@ -240,8 +335,74 @@ export function program(): Command {
   });
   produce.addCommand(produceReadings);
 
-  for (const command of [run, describe, topics, reset, produce]) root.addCommand(command);
-  for (const command of [run, describe, topics, reset, produce, produceReadings])
+  const weatherCommand = new Command('weather')
+    .description(
+      'Weather observations as topologies/weather.ts reads them (Avro, registered in the schema registry), keyed by location.',
+    )
+    .option('--topic <name>', 'topic to write (created when missing)', 'weather-observations')
+    .option('--locations <n>', 'number of locations', integer('--locations', 1), 50)
+    .option('--days <n>', 'days of observations', integer('--days', 1), 30)
+    .option(
+      '--interval-minutes <n>',
+      'minutes between observations of a location',
+      integer('--interval-minutes', 1),
+      15,
+    )
+    .option(
+      '--start <iso>',
+      'time of the first observation (default: midnight UTC, --days days ago)',
+      dateTime,
+    )
+    .option('--rate <n>', 'records per second (0: as fast as possible)', integer('--rate', 0), 0)
+    .option(
+      '--partitions <n>',
+      'partitions of the topic when it is created',
+      integer('--partitions', 1),
+      6,
+    )
+    .option('--out-of-order <fraction>', 'share of observations delivered late', fraction, 0.02)
+    .option('--malformed <fraction>', 'share of records that are garbage bytes', fraction, 0.001)
+    .option('--seed <n>', 'seed of the random sequence', integer('--seed', 0), 1);
+  addSettingOptions(weatherCommand, ['kafka', 'registry']).action(
+    async (options: Record<string, unknown>) => {
+      const { settings } = commandSettings(options);
+      const topic = options['topic'] as string;
+      const days = options['days'] as number;
+      const dayMs = 86_400_000;
+      const startMs =
+        (options['start'] as number | undefined) ??
+        Math.floor(Date.now() / dayMs) * dayMs - days * dayMs;
+      const sent = await produceWeather(settings, {
+        topic,
+        startMs,
+        days,
+        locations: options['locations'] as number,
+        intervalMs: (options['intervalMinutes'] as number) * 60_000,
+        outOfOrder: options['outOfOrder'] as number,
+        malformed: options['malformed'] as number,
+        seed: options['seed'] as number,
+        rate: options['rate'] as number,
+        partitions: options['partitions'] as number,
+      });
+      process.stdout.write(`produced ${sent} records to ${topic}\n`);
+    },
+  );
+  produce.addCommand(weatherCommand);
+
+  for (const command of [run, describe, topics, schemas, reset, produce, source])
+    root.addCommand(command);
+  for (const command of [
+    run,
+    describe,
+    topics,
+    schemas,
+    reset,
+    produce,
+    produceReadings,
+    weatherCommand,
+    source,
+    weatherSource,
+  ])
     command.exitOverride().showHelpAfterError();
   return root;
 }

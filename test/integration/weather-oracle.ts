@@ -1,0 +1,87 @@
+// The weather pipeline's expected result, computed directly from the generated observations as
+// a batch job would, independently of topologies/weather-aggregate.ts: per partition (as Kafka
+// places the locations) in order, the partition's stream time deciding what is late and which
+// windows have closed.
+import type { GeneratedObservation, WeatherRecord } from '../../src/app/index.ts';
+import { partitionForKey } from '../../src/kafka/index.ts';
+
+export interface ExpectedRow {
+  location: string;
+  window_start: number;
+  count: number;
+  temperature_min: number | null;
+  temperature_max: number | null;
+  temperature_mean: number | null;
+  humidity_mean: number | null;
+  precipitation_total: number | null;
+  wind_speed_max: number | null;
+}
+
+export interface WeatherOracle {
+  /** `location@windowStart` -> row, for every window that closed. */
+  rows: Map<string, ExpectedRow>;
+  late: number;
+}
+
+function summarize(location: string, start: number, list: GeneratedObservation[]): ExpectedRow {
+  const values = (pick: (o: GeneratedObservation) => number | null): number[] =>
+    list.map(pick).filter((v): v is number => v !== null);
+  const t = values((o) => o.temperature_2m);
+  const h = values((o) => o.relative_humidity_2m);
+  const p = values((o) => o.precipitation);
+  const w = values((o) => o.wind_speed_10m);
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  return {
+    location,
+    window_start: start,
+    count: list.length,
+    temperature_min: t.length === 0 ? null : Math.min(...t),
+    temperature_max: t.length === 0 ? null : Math.max(...t),
+    temperature_mean: t.length === 0 ? null : sum(t) / t.length,
+    humidity_mean: h.length === 0 ? null : sum(h) / h.length,
+    precipitation_total: p.length === 0 ? null : sum(p),
+    wind_speed_max: w.length === 0 ? null : Math.max(...w),
+  };
+}
+
+export function weatherOracle(
+  records: WeatherRecord[],
+  partitions: number,
+  sizeMs: number,
+  graceMs: number,
+): WeatherOracle {
+  const streamTime = new Map<number, number>();
+  const windows = new Map<
+    string,
+    {
+      location: string;
+      start: number;
+      partition: number;
+      byTime: Map<number, GeneratedObservation>;
+    }
+  >();
+  let late = 0;
+  for (const r of records) {
+    if (!('observation' in r)) continue;
+    const o = r.observation;
+    const partition = partitionForKey(o.location, partitions);
+    const time = Math.max(streamTime.get(partition) ?? -Infinity, o.time);
+    streamTime.set(partition, time);
+    const start = Math.floor(o.time / sizeMs) * sizeMs;
+    if (start + sizeMs + graceMs <= time) {
+      late++;
+      continue;
+    }
+    const id = `${o.location}@${start}`;
+    const w = windows.get(id) ?? { location: o.location, start, partition, byTime: new Map() };
+    w.byTime.set(o.time, o);
+    windows.set(id, w);
+  }
+  const rows = new Map<string, ExpectedRow>();
+  for (const [id, w] of windows) {
+    if (w.start + sizeMs + graceMs > (streamTime.get(w.partition) ?? -Infinity)) continue;
+    const list = [...w.byTime.values()].sort((a, b) => a.time - b.time);
+    rows.set(id, summarize(w.location, w.start, list));
+  }
+  return { rows, late };
+}

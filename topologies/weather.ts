@@ -1,0 +1,135 @@
+// The weather pipeline: Open-Meteo style observations (Avro, schema registry) -> per location,
+// hourly and daily aggregates -> Avro topics and the Cassandra tables analytics.weather_hourly
+// and analytics.weather_daily.
+//
+//   tributary describe topologies/weather.ts
+//   tributary run topologies/weather.ts          # one worker; start several
+//
+// Topics: WEATHER_OBSERVATIONS_TOPIC (default `weather-observations`) in;
+// WEATHER_HOURLY_TOPIC and WEATHER_DAILY_TOPIC (`weather-hourly`, `weather-daily`) out.
+// Cassandra: WEATHER_KEYSPACE (default `analytics`), WEATHER_REPLICATION_FACTOR (default 1).
+// Windows close when the observations' event time passes their end plus the grace (30 minutes
+// for hours, 2 hours for days). WEATHER_IDLE_TIMEOUT_MS (default: unset, never) closes them
+// after that much wall-clock time without observations instead; leave it unset when replaying
+// history, or a pause (a Cassandra outage) would close every open window at once.
+import type { TopologyContext } from '../src/app/index.ts';
+import { cassandraSink } from '../src/connectors/cassandra/index.ts';
+import { avro, string, weatherSchemaFiles } from '../src/serde/index.ts';
+import type { Observation, WeatherAggregate } from '../src/serde/index.ts';
+import { days, hours, minutes, topology, tumbling } from '../src/topology/index.ts';
+import type { Stream, Windowed } from '../src/topology/index.ts';
+import { weatherAggregator } from './weather-aggregate.ts';
+import type { WeatherStats } from './weather-aggregate.ts';
+
+const env = (name: string, fallback: string): string => process.env[name] || fallback;
+
+export default function weather({ registry, cassandra }: TopologyContext) {
+  const observations = env('WEATHER_OBSERVATIONS_TOPIC', 'weather-observations');
+  const hourlyTopic = env('WEATHER_HOURLY_TOPIC', 'weather-hourly');
+  const dailyTopic = env('WEATHER_DAILY_TOPIC', 'weather-daily');
+  const keyspace = env('WEATHER_KEYSPACE', 'analytics');
+  const replication = {
+    class: 'SimpleStrategy',
+    replication_factor: Number(env('WEATHER_REPLICATION_FACTOR', '1')),
+  };
+  const idle = process.env['WEATHER_IDLE_TIMEOUT_MS'];
+  const idleTimeoutMs = idle === undefined || idle === '' ? undefined : Number(idle);
+
+  const t = topology('weather');
+  const source = t.stream(
+    observations,
+    {
+      key: string(),
+      value: avro<Observation>({
+        registry,
+        schema: weatherSchemaFiles.observation,
+        compatibility: 'BACKWARD',
+      }),
+    },
+    { name: 'observations', timestamp: (value) => value.time },
+  );
+
+  const toAggregate = (w: Windowed<string, WeatherStats>): WeatherAggregate => ({
+    location: w.key,
+    window_start: w.start,
+    window_end: w.end,
+    ...w.value,
+  });
+  const columns = {
+    location: 'text',
+    window_start: 'timestamp',
+    window_end: 'timestamp',
+    count: 'int',
+    temperature_min: 'double',
+    temperature_max: 'double',
+    temperature_mean: 'double',
+    humidity_mean: 'double',
+    precipitation_total: 'double',
+    wind_speed_max: 'double',
+  };
+  const row = (_key: string, a: WeatherAggregate) => ({
+    ...a,
+    window_start: new Date(a.window_start),
+    window_end: new Date(a.window_end),
+  });
+  const output = (
+    stream: Stream<string, Windowed<string, WeatherStats>>,
+    name: 'hourly' | 'daily',
+    topic: string,
+  ): void => {
+    const aggregates = stream.mapValues(toAggregate, { name: `${name}-record` });
+    aggregates.to(
+      topic,
+      {
+        key: string(),
+        value: avro<WeatherAggregate>({
+          registry,
+          schema: weatherSchemaFiles[name],
+          compatibility: 'BACKWARD',
+        }),
+      },
+      { name: `to-${name}-topic` },
+    );
+    aggregates.sinkTo(
+      cassandraSink({
+        client: cassandra,
+        table: {
+          keyspace,
+          table: `weather_${name}`,
+          columns,
+          // One partition per location, its windows in time order: an upsert per (location, window).
+          primaryKey: '((location), window_start)',
+          replication,
+        },
+        row,
+      }),
+      { name: `to-${name}-table` },
+    );
+  };
+
+  output(
+    source
+      .groupByKey()
+      .windowedBy(tumbling(hours(1), { grace: minutes(30) }))
+      .aggregate(weatherAggregator, {
+        store: 'hourly',
+        name: 'hourly',
+        ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+      }),
+    'hourly',
+    hourlyTopic,
+  );
+  output(
+    source
+      .groupByKey()
+      .windowedBy(tumbling(days(1), { grace: hours(2) }))
+      .aggregate(weatherAggregator, {
+        store: 'daily',
+        name: 'daily',
+        ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+      }),
+    'daily',
+    dailyTopic,
+  );
+  return t.build();
+}
