@@ -120,7 +120,8 @@ async function main(): Promise<void> {
     clientId: 'demo',
   }).topicAdmin();
   await admin.connect();
-  await admin.createTopics([{ topic, partitions: 6 }]);
+  // Observations of two weeks ago: no time retention, or the broker deletes them before they are read.
+  await admin.createTopics([{ topic, partitions: 6, config: { 'retention.ms': '-1' } }]);
   await admin.disconnect();
   say(`topic ${topic} created (6 partitions)`);
 

@@ -1,3 +1,5 @@
+import type { WeatherAggregate } from '../src/serde/index.ts';
+
 // The weather aggregation of topologies/weather.ts: per location and window, the distinct
 // observations by time (a repeated observation of the same time replaces the earlier one, so a
 // source that delivers a row twice does not change the result), then their statistics.
@@ -17,15 +19,7 @@ export interface WeatherAccumulator {
 }
 
 /** The statistics of one location and window; null where no observation had the value. */
-export interface WeatherStats {
-  count: number;
-  temperature_min: number | null;
-  temperature_max: number | null;
-  temperature_mean: number | null;
-  humidity_mean: number | null;
-  precipitation_total: number | null;
-  wind_speed_max: number | null;
-}
+export type WeatherStats = Omit<WeatherAggregate, 'location' | 'window_start' | 'window_end'>;
 
 function stats(
   values: (number | null)[],

@@ -166,16 +166,7 @@ export function weatherLocations(count: number, seed = 1): WeatherLocation[] {
 }
 
 /** An observation as schemas/observation.avsc describes it. */
-export interface GeneratedObservation {
-  location: string;
-  latitude: number;
-  longitude: number;
-  time: number;
-  temperature_2m: number | null;
-  relative_humidity_2m: number | null;
-  precipitation: number | null;
-  wind_speed_10m: number | null;
-}
+export type GeneratedObservation = Observation;
 
 export interface WeatherOptions {
   locations: WeatherLocation[];

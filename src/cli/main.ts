@@ -65,6 +65,19 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/** The options every generator of `produce` takes. */
+function generatorOptions(command: Command): void {
+  command
+    .option('--rate <n>', 'records per second (0: as fast as possible)', integer('--rate', 0), 0)
+    .option(
+      '--partitions <n>',
+      'partitions of the topic when it is created',
+      integer('--partitions', 1),
+      6,
+    )
+    .option('--seed <n>', 'seed of the random sequence', integer('--seed', 0), 1);
+}
+
 export function program(): Command {
   const root = new Command('tributary')
     .description(
@@ -297,15 +310,8 @@ export function program(): Command {
       'event time of the first reading (default: so the last is now)',
       dateTime,
     )
-    .option('--rate <n>', 'records per second (0: as fast as possible)', integer('--rate', 0), 0)
-    .option(
-      '--partitions <n>',
-      'partitions of the topic when it is created',
-      integer('--partitions', 1),
-      6,
-    )
-    .option('--malformed <fraction>', 'share of malformed records', fraction, 0)
-    .option('--seed <n>', 'seed of the random sequence', integer('--seed', 0), 1);
+    .option('--malformed <fraction>', 'share of malformed records', fraction, 0);
+  generatorOptions(produceReadings);
   addSettingOptions(produceReadings, ['kafka']).action(async (options: Record<string, unknown>) => {
     const { settings } = commandSettings(options);
     const count = options['count'] as number;
@@ -353,16 +359,9 @@ export function program(): Command {
       'time of the first observation (default: midnight UTC, --days days ago)',
       dateTime,
     )
-    .option('--rate <n>', 'records per second (0: as fast as possible)', integer('--rate', 0), 0)
-    .option(
-      '--partitions <n>',
-      'partitions of the topic when it is created',
-      integer('--partitions', 1),
-      6,
-    )
     .option('--out-of-order <fraction>', 'share of observations delivered late', fraction, 0.02)
-    .option('--malformed <fraction>', 'share of records that are garbage bytes', fraction, 0.001)
-    .option('--seed <n>', 'seed of the random sequence', integer('--seed', 0), 1);
+    .option('--malformed <fraction>', 'share of records that are garbage bytes', fraction, 0.001);
+  generatorOptions(weatherCommand);
   addSettingOptions(weatherCommand, ['kafka', 'registry']).action(
     async (options: Record<string, unknown>) => {
       const { settings } = commandSettings(options);

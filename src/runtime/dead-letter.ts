@@ -12,6 +12,8 @@ export const deadLetterHeaders = {
   topic: 'tributary.source.topic',
   partition: 'tributary.source.partition',
   offset: 'tributary.source.offset',
+  /** The original record's timestamp (ms): the dead-letter topic stamps records on append. */
+  timestamp: 'tributary.source.timestamp',
 } as const;
 
 /** The error code and message of anything thrown. */
@@ -45,6 +47,7 @@ export function deadLetter(
     [deadLetterHeaders.topic]: source.topic,
     [deadLetterHeaders.partition]: String(source.partition),
     [deadLetterHeaders.offset]: source.offset,
+    [deadLetterHeaders.timestamp]: String(input.timestamp),
   };
   return {
     topic: dlqTopic,

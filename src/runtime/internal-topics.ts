@@ -3,8 +3,19 @@ import type { Logger } from '../core/index.ts';
 import type { TopicAdmin, TopicSpec } from '../kafka/index.ts';
 import type { Plan } from '../topology/plan.ts';
 
-/** Dead letters carry the original record, which may be as large as the broker allows. */
-const dlqConfig = { 'max.message.bytes': '10485760' };
+/**
+ * Dead letters carry the original record, which may be as large as the broker allows. They are
+ * stamped with the time they were appended: a record keeps its (event) timestamp, which for a
+ * replay of history can be older than the retention, and the broker would delete the dead
+ * letter at its next retention check. The original timestamp stays in the record's headers.
+ */
+const dlqConfig = { 'max.message.bytes': '10485760', 'message.timestamp.type': 'LogAppendTime' };
+/**
+ * Repartition records keep their event time (the next sub-topology reads it as the record's
+ * timestamp), so time-based retention would delete replayed history before it is read: no
+ * retention by time, as Kafka Streams configures its repartition topics.
+ */
+const repartitionConfig = { 'retention.ms': '-1' };
 /** A changelog keeps the latest value per store key (a deleted entry's tombstone removes it). */
 const changelogConfig = { 'cleanup.policy': 'compact' };
 
@@ -47,7 +58,8 @@ export async function prepareTopics(
           `repartition topic ${topic.name} has ${actual} partitions but its source topics (${topic.partitionsFrom.join(', ')}) have ${expected}; delete it (tributary reset) or restore the source topics`,
         );
       }
-      if (actual === undefined) toCreate.push({ topic: topic.name, partitions: expected });
+      if (actual === undefined)
+        toCreate.push({ topic: topic.name, partitions: expected, config: repartitionConfig });
     } else if (actual === undefined) {
       // (3)
       toCreate.push({

@@ -13,7 +13,7 @@ export function uniqueName(prefix: string): string {
 
 /** Polls until check returns a value other than undefined, or fails after timeoutMs. */
 export async function eventually<T>(
-  what: string,
+  what: string | (() => string),
   check: () => Promise<T | undefined>,
   timeoutMs = 30_000,
   intervalMs = 250,
@@ -29,5 +29,6 @@ export async function eventually<T>(
     }
     await sleep(intervalMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+  const described = typeof what === 'string' ? what : what();
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${described}`, { cause: lastError });
 }

@@ -17,11 +17,18 @@ export interface ReadRecord {
   headers: Record<string, string>;
 }
 
+/**
+ * Creates the topics. Without a retention of their own: tests write records with event times
+ * of weeks ago, which the broker's 7-day time retention would delete in the middle of a test
+ * (at its retention check, every 5 minutes).
+ */
 export async function createTopics(topics: TopicSpec[]): Promise<void> {
   const admin = kafka.topicAdmin();
   await admin.connect();
   try {
-    await admin.createTopics(topics);
+    await admin.createTopics(
+      topics.map((t) => ({ ...t, config: { 'retention.ms': '-1', ...t.config } })),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -47,11 +54,17 @@ export async function readTopic(
     maxBytesPerPartition: 4 * 1024 * 1024,
   });
   const records: ReadRecord[] = [];
+  // kafkajs may deliver a message again (after a rebalance of the reader's own group): each
+  // record counts once, by its position.
+  const seen = new Set<string>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
+        const position = `${partition}/${message.offset}`;
+        if (seen.has(position)) return;
+        seen.add(position);
         records.push({
           key: message.key?.toString() ?? null,
           value: message.value,
@@ -62,7 +75,7 @@ export async function readTopic(
       },
     });
     await eventually(
-      `records on ${topic}`,
+      () => `records on ${topic} (${records.length} read)`,
       async () => (done(records) ? true : undefined),
       timeoutMs,
       500,

@@ -1,4 +1,8 @@
 import { TributaryError } from '../../core/index.ts';
+import type { Observation } from '../../serde/index.ts';
+
+/** One hourly observation at a location: the fields of schemas/observation.avsc. */
+export type { Observation };
 
 /** The hourly variables requested from Open-Meteo, in the order of schemas/observation.avsc. */
 export const hourlyVariables = [
@@ -9,24 +13,6 @@ export const hourlyVariables = [
 ] as const;
 
 export type HourlyVariable = (typeof hourlyVariables)[number];
-
-/** One hourly observation at a location: the fields of schemas/observation.avsc. */
-export interface Observation {
-  /** Location id, also the record key. */
-  location: string;
-  latitude: number;
-  longitude: number;
-  /** Start of the observed hour, ms since the epoch, UTC. */
-  time: number;
-  /** °C */
-  temperature_2m: number | null;
-  /** % */
-  relative_humidity_2m: number | null;
-  /** mm */
-  precipitation: number | null;
-  /** km/h */
-  wind_speed_10m: number | null;
-}
 
 /** A place to poll. The id is the record key and names the location in progress and errors. */
 export interface Location {
