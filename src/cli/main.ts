@@ -24,7 +24,13 @@ import { loadTopology } from './load-topology.ts';
 import { addSettingOptions, commandSettings, printableSettings } from './settings-options.ts';
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage or configuration (nothing was started). */
-const usageErrors = new Set(['CONFIG_INVALID', 'TOPOLOGY_FILE_INVALID', 'TOPOLOGY_INVALID']);
+const usageErrors = new Set([
+  'CONFIG_INVALID',
+  'TOPOLOGY_FILE_INVALID',
+  'TOPOLOGY_INVALID',
+  'MODEL_NOT_FOUND',
+  'MODEL_INVALID',
+]);
 
 const runGroups: SettingGroup[] = ['kafka', 'app', 'worker', 'metrics', 'registry', 'cassandra'];
 

@@ -47,6 +47,12 @@ export const errorCodes = {
   TOPOLOGY_FILE_INVALID: { domain: 'user', retriable: false },
   /** The worker could not shut down within its time limit. */
   SHUTDOWN_TIMEOUT: { domain: 'internal', retriable: false },
+  /** A model file does not exist or cannot be read (the message names the path). */
+  MODEL_NOT_FOUND: { domain: 'user', retriable: false },
+  /** A model file is not JSON or not a valid model (the message names the file and JSON path). */
+  MODEL_INVALID: { domain: 'user', retriable: false },
+  /** A record's features do not fit its model: a feature absent, or null where a number is needed. */
+  MODEL_INPUT_INVALID: { domain: 'user', retriable: false },
 } as const satisfies Record<string, { domain: ErrorDomain; retriable: boolean }>;
 
 /** Whose fault an error is: the user's (code, data or settings), an external system's, or ours. */

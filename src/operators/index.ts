@@ -23,3 +23,4 @@ export { parseWindowKey, windowKey, windowStarts } from './window.ts';
 export type { WindowSpec } from './window.ts';
 export { streamTimeKey } from './window-aggregate.ts';
 export { externalSinkOperator } from './external-sink.ts';
+export { loadModel, predict, type LoadedModel, type Prediction } from './model/index.ts';

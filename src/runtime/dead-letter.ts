@@ -26,7 +26,7 @@ export function describeError(error: unknown): { code: string; message: string }
 
 function reasonOf(code: string): 'late' | 'invalid' | 'failed' {
   if (code === 'LATE_RECORD') return 'late';
-  return code.startsWith('SERDE_') ? 'invalid' : 'failed';
+  return code.startsWith('SERDE_') || code === 'MODEL_INPUT_INVALID' ? 'invalid' : 'failed';
 }
 
 /** The input record, unchanged, addressed to the dead-letter topic with the reason in headers. */
