@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -319,7 +320,11 @@ const mosquitto: ServiceDefinition = {
   stopGraceMs: 10_000,
   async prepare(ctx) {
     const dir = dataDir(ctx, 'mosquitto');
-    const config = render(ctx, 'mosquitto', 'mosquitto.conf', { PORT: ctx.config.ports.mosquitto });
+    const config = render(ctx, 'mosquitto', 'mosquitto.conf', {
+      PORT: ctx.config.ports.mosquitto,
+      DATA_DIR: dir,
+      USER: userInfo().username,
+    });
     return { command: findExecutable('mosquitto') ?? 'mosquitto', args: ['-c', config], cwd: dir };
   },
   probe: (ctx) => probeMqtt(ctx.endpoints.mqttUrl).then(() => undefined),
