@@ -192,7 +192,11 @@ export function exactlyOnceCommitter(options: {
         handle.pending.since = clock.now();
       }
       await write(handle, produced);
-      handle.pending.offsets.set(`${offset.topic}/${offset.partition}`, offset);
+      // Never back: a batch delivered again (partly skipped) ends below what is pending.
+      const key = `${offset.topic}/${offset.partition}`;
+      const pending = handle.pending.offsets.get(key);
+      if (pending === undefined || BigInt(pending.offset) < BigInt(offset.offset))
+        handle.pending.offsets.set(key, offset);
       if (due(handle)) await commit(handle);
     },
     async tick(handle, produced) {

@@ -57,6 +57,11 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
       const began = performance.now();
       // (2)
       await deps.prepareBatch(batch);
+      // A batch delivered again whose records this task already processed: nothing to do, and
+      // committing its (older) offset would move the partition's position back.
+      const last = batch.records[batch.records.length - 1];
+      const floor = task.committedFloor.get(`${batch.topic}/${batch.partition}`);
+      if (last !== undefined && floor !== undefined && BigInt(last.offset) < floor) return 'done';
       // (3)
       let produced;
       try {
@@ -68,7 +73,6 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
         return 'halt';
       }
       // (4)
-      const last = batch.records[batch.records.length - 1];
       if (last === undefined) return 'done';
       const next = (BigInt(last.offset) + 1n).toString();
       try {

@@ -86,7 +86,13 @@ export class Task implements NodeHost {
   readonly clock: Clock;
   readonly stats: TaskStats = emptyStats();
   readonly stores = new Map<string, TaskStore>();
-  /** Under exactly-once: input offsets below these were committed by an earlier owner. */
+  /**
+   * Per `topic/partition`, the first offset this task has not processed: records below it are
+   * already in its state (processed here, or committed by an earlier owner under exactly-once)
+   * and are skipped when delivered again. kafkajs fetches again from the group's committed
+   * offset after a rebalance that leaves a partition where it was; under exactly-once the
+   * batches of the open transaction are past that offset and must not count twice.
+   */
   readonly committedFloor = new Map<string, bigint>();
   source: SourcePosition | undefined;
   /** Largest event time processed so far (ms), or undefined before the first record. */
@@ -236,6 +242,12 @@ export class Task implements NodeHost {
     } finally {
       this.input = undefined;
       this.source = undefined;
+    }
+    const last = records[records.length - 1];
+    if (last !== undefined) {
+      const next = BigInt(last.offset) + 1n;
+      const key = `${topic}/${partition}`;
+      if ((this.committedFloor.get(key) ?? -1n) < next) this.committedFloor.set(key, next);
     }
     const out = this.collected;
     this.collected = [];
