@@ -52,10 +52,12 @@ export interface Settings {
   metrics: { host: string; port: number };
   registry: RegistrySettings;
   cassandra: CassandraSettings;
+  mqtt: { url: string; credentials?: { username: string; password: string } };
 }
 
 /** Which commands a setting belongs to. */
-export type SettingGroup = 'kafka' | 'app' | 'worker' | 'metrics' | 'registry' | 'cassandra';
+export type SettingGroup =
+  'kafka' | 'app' | 'worker' | 'metrics' | 'registry' | 'cassandra' | 'mqtt';
 
 export interface SettingSpec {
   /** The environment variable; the flag is its kebab-case tail (`--kafka-sasl-password`). */
@@ -230,6 +232,19 @@ export const settingSpecs = {
   cassandraPassword: {
     env: 'TRIBUTARY_CASSANDRA_PASSWORD',
     group: 'cassandra',
+    expects: 'a password',
+    secret: true,
+  },
+  mqttUrl: {
+    env: 'TRIBUTARY_MQTT_URL',
+    group: 'mqtt',
+    expects: 'an mqtt:// or mqtts:// URL',
+    fallback: () => 'mqtt://127.0.0.1:1883',
+  },
+  mqttUsername: { env: 'TRIBUTARY_MQTT_USERNAME', group: 'mqtt', expects: 'a name' },
+  mqttPassword: {
+    env: 'TRIBUTARY_MQTT_PASSWORD',
+    group: 'mqtt',
     expects: 'a password',
     secret: true,
   },
@@ -418,6 +433,9 @@ export function resolveSettings(raw: RawSettings): Settings {
   const appId = r.optional('appId') === undefined ? undefined : r.name('appId', 249);
   const registryAuth = r.credentials('registryUsername', 'registryPassword');
   const cassandraCredentials = r.credentials('cassandraUsername', 'cassandraPassword');
+  const mqttCredentials = r.credentials('mqttUsername', 'mqttPassword');
+  const mqttUrl = r.string('mqttUrl').trim();
+  if (!/^mqtts?:\/\/[^/\s]+/.test(mqttUrl)) r.fail('mqttUrl');
   return {
     kafka,
     appId,
@@ -440,6 +458,10 @@ export function resolveSettings(raw: RawSettings): Settings {
       contactPoints: r.hostPorts('cassandraContactPoints'),
       localDataCenter: r.string('cassandraLocalDc'),
       ...(cassandraCredentials === undefined ? {} : { credentials: cassandraCredentials }),
+    },
+    mqtt: {
+      url: mqttUrl,
+      ...(mqttCredentials === undefined ? {} : { credentials: mqttCredentials }),
     },
   };
 }
@@ -479,5 +501,6 @@ export function secretsOf(settings: Settings): string[] {
     settings.kafka.sasl?.password,
     settings.registry.auth?.password,
     settings.cassandra.credentials?.password,
+    settings.mqtt.credentials?.password,
   ].filter((s): s is string => s !== undefined && s !== '');
 }

@@ -59,3 +59,5 @@ export type { TopologyContext } from './topology-context.ts';
 export { backfillWeather, pollWeather } from './weather-source.ts';
 export type { WeatherSourceOptions } from './weather-source.ts';
 export { parseLocations } from '../connectors/http/index.ts';
+export { produceSensors, runSensorSource } from './sensor-source.ts';
+export type { SensorSourceOptions } from './sensor-source.ts';

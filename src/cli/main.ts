@@ -11,8 +11,10 @@ import {
   backfillWeather,
   parseLocations,
   pollWeather,
+  produceSensors,
   produceWeather,
   registerTopologySchemas,
+  runSensorSource,
   runWorker,
   topologyContext,
   workerOptionsFrom,
@@ -297,6 +299,42 @@ export function program(): Command {
   );
   source.addCommand(weatherSource);
 
+  const sensorSource = new Command('sensors')
+    .description(
+      'Bridge MQTT sensor readings into Kafka: QoS 1, each message acknowledged to the broker only after Kafka acknowledged it; malformed payloads to the dead-letter topic. Runs until SIGTERM.',
+    )
+    .option('--filter <filter...>', 'MQTT topic filters (the + level is the key)', [
+      'sensors/+/data',
+    ])
+    .option('--topic <name>', 'Kafka topic to write', 'sensor-readings')
+    .option('--dead-letter-topic <name>', 'Kafka topic for malformed payloads', 'sensors-dlq')
+    .option(
+      '--client-id <id>',
+      'fixed MQTT client id (keeps the session)',
+      'tributary-sensor-source',
+    );
+  addSettingOptions(sensorSource, ['kafka', 'mqtt']).action(
+    async (options: Record<string, unknown>) => {
+      const { settings } = commandSettings(options);
+      const abort = new AbortController();
+      process.once('SIGTERM', () => abort.abort());
+      process.once('SIGINT', () => abort.abort());
+      await runSensorSource(settings, {
+        filters: options['filter'] as string[],
+        topic: options['topic'] as string,
+        deadLetterTopic: options['deadLetterTopic'] as string,
+        clientId: options['clientId'] as string,
+        logger: createLogger({
+          app: 'tributary-source',
+          worker: 'sensors',
+          level: settings.logLevel,
+        }),
+        signal: abort.signal,
+      });
+    },
+  );
+  source.addCommand(sensorSource);
+
   const produce = new Command('produce').description(
     'Generate realistic input and publish it to Kafka.',
   );
@@ -394,6 +432,55 @@ export function program(): Command {
   );
   produce.addCommand(weatherCommand);
 
+  const sensorsCommand = new Command('sensors')
+    .description(
+      'Simulated sensors publishing readings to the MQTT broker (some bad payloads, spikes, duplicates).',
+    )
+    .option('--sensors <n>', 'number of sensors', integer('--sensors', 1), 100)
+    .option('--rate <n>', 'messages per second (live mode)', integer('--rate', 1), 50)
+    .option(
+      '--duration <seconds>',
+      'how long (live: wall clock; with --history-start: simulated)',
+      integer('--duration', 1),
+    )
+    .option('--count <n>', 'number of reading slots', integer('--count', 1))
+    .option(
+      '--history-start <iso>',
+      'historical mode: time of the first reading (sent as fast as the broker takes them)',
+      dateTime,
+    )
+    .option(
+      '--interval-ms <ms>',
+      "historical mode: time between one sensor's readings",
+      integer('--interval-ms', 1),
+      60_000,
+    )
+    .option('--bad-share <fraction>', 'share of bad payloads', fraction, 0.01)
+    .option('--seed <n>', 'seed of the random sequence', integer('--seed', 0), 1);
+  addSettingOptions(sensorsCommand, ['mqtt']).action(async (options: Record<string, unknown>) => {
+    const { settings } = commandSettings(options);
+    const start = options['historyStart'] as number | undefined;
+    const report = await produceSensors(settings, {
+      sensors: options['sensors'] as number,
+      ratePerSecond: options['rate'] as number,
+      ...(options['duration'] === undefined
+        ? {}
+        : { durationSeconds: options['duration'] as number }),
+      ...(options['count'] === undefined ? {} : { count: options['count'] as number }),
+      ...(start === undefined
+        ? {}
+        : { history: { start, intervalMs: options['intervalMs'] as number } }),
+      badShare: options['badShare'] as number,
+      seed: options['seed'] as number,
+      logger: createLogger({ app: 'tributary-produce', worker: 'sensors', level: 'warn' }),
+    });
+    process.stdout.write(
+      `published ${report.sent} messages, ${report.acknowledged} acknowledged by the broker, ${report.unacknowledged} not\n`,
+    );
+    if (report.unacknowledged > 0) process.exitCode = 1;
+  });
+  produce.addCommand(sensorsCommand);
+
   for (const command of [run, describe, topics, schemas, reset, produce, source])
     root.addCommand(command);
   for (const command of [
@@ -407,6 +494,8 @@ export function program(): Command {
     weatherCommand,
     source,
     weatherSource,
+    sensorSource,
+    sensorsCommand,
   ])
     command.exitOverride().showHelpAfterError();
   return root;

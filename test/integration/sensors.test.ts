@@ -1,0 +1,236 @@
+// The sensor pipeline end to end against the real Mosquitto, Kafka and Cassandra: simulated
+// sensors publish 2 h 10 min of readings over MQTT, `tributary source sensors` bridges them into
+// Kafka, two `tributary run topologies/sensors.ts` workers clean, aggregate and score them, and
+// the Cassandra tables must equal an oracle computed from the messages (the predictions: the
+// model evaluated offline on the oracle's aggregates).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import cassandra from 'cassandra-driver';
+
+import { sensorMessages, simulateSensors } from '../../src/connectors/mqtt/index.ts';
+import type { SensorReading } from '../../src/connectors/mqtt/index.ts';
+import { partitionForKey } from '../../src/kafka/index.ts';
+import { loadModel } from '../../src/operators/index.ts';
+import { deadLetterHeaders } from '../../src/runtime/index.ts';
+import { startCli } from './cli.ts';
+import type { CliProcess } from './cli.ts';
+import { endpoints, eventually, uniqueName } from './helpers.ts';
+import { createTopics, readTopic } from './topics.ts';
+
+const hourMs = 3_600_000;
+const graceMs = 5 * 60_000;
+const partitions = 6;
+
+interface HourRow {
+  count: number;
+  temperature_mean: number;
+  temperature_min: number;
+  temperature_max: number;
+  humidity_mean: number;
+  humidity_min: number;
+  humidity_max: number;
+}
+
+/** Per `sensor@hourStart`, the closed hourly windows of the clean, deduplicated readings. */
+function oracle(readings: SensorReading[]): Map<string, HourRow> {
+  const streamTime = new Map<number, number>();
+  const windows = new Map<
+    string,
+    { partition: number; start: number; byTime: Map<number, SensorReading> }
+  >();
+  for (const r of readings) {
+    const partition = partitionForKey(r.sensorId, partitions);
+    const time = Math.max(streamTime.get(partition) ?? -Infinity, r.timestamp);
+    streamTime.set(partition, time);
+    const outOfRange =
+      r.temperature < -40 || r.temperature > 85 || r.humidity < 0 || r.humidity > 100;
+    if (outOfRange) continue;
+    const start = Math.floor(r.timestamp / hourMs) * hourMs;
+    if (start + hourMs + graceMs <= time) continue;
+    const id = `${r.sensorId}@${start}`;
+    const w = windows.get(id) ?? { partition, start, byTime: new Map() };
+    w.byTime.set(r.timestamp, r);
+    windows.set(id, w);
+  }
+  const rows = new Map<string, HourRow>();
+  for (const [id, w] of windows) {
+    if (w.start + hourMs + graceMs > (streamTime.get(w.partition) ?? -Infinity)) continue;
+    const list = [...w.byTime.values()].sort((a, b) => a.timestamp - b.timestamp);
+    const t = list.map((r) => r.temperature);
+    const h = list.map((r) => r.humidity);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    rows.set(id, {
+      count: list.length,
+      temperature_mean: mean(t),
+      temperature_min: Math.min(...t),
+      temperature_max: Math.max(...t),
+      humidity_mean: mean(h),
+      humidity_min: Math.min(...h),
+      humidity_max: Math.max(...h),
+    });
+  }
+  return rows;
+}
+
+const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
+
+describe('sensor pipeline end to end (real Mosquitto, Kafka and Cassandra)', () => {
+  const cql = new cassandra.Client({
+    contactPoints: [endpoints.cassandraContactPoint],
+    localDataCenter: endpoints.cassandraDataCenter,
+  });
+  const cleanups: (() => void | Promise<void>)[] = [];
+  before(async () => {
+    await cql.connect();
+  });
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await cql.shutdown();
+  });
+
+  it('100 sensors x 2 hours through MQTT: Cassandra aggregates and predictions equal the oracle and the model evaluated offline', async (t) => {
+    const appId = uniqueName('it-sensors');
+    const prefix = appId.replaceAll('-', '_');
+    const readingsTopic = `${appId}-readings`;
+    const sourceDlq = `${appId}-source-dlq`;
+    const keyspace = prefix;
+    await createTopics([{ topic: readingsTopic, partitions }]);
+    const stateDir = mkdtempSync(join(tmpdir(), 'sensors-'));
+    cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    cleanups.push(async () => {
+      await cql.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    });
+    const env = {
+      TRIBUTARY_BROKERS: endpoints.kafkaBrokers.join(','),
+      TRIBUTARY_MQTT_URL: endpoints.mqttUrl,
+      TRIBUTARY_CASSANDRA_CONTACT_POINTS: endpoints.cassandraContactPoint,
+      TRIBUTARY_CASSANDRA_LOCAL_DC: endpoints.cassandraDataCenter,
+      TRIBUTARY_APP_ID: appId,
+      TRIBUTARY_METRICS_PORT: '0',
+      TRIBUTARY_SESSION_TIMEOUT_MS: '6000',
+      SENSORS_READINGS_TOPIC: readingsTopic,
+      SENSORS_FLAGGED_TOPIC: `${appId}-flagged`,
+      SENSORS_MINUTELY_TOPIC: `${appId}-minutely`,
+      SENSORS_KEYSPACE: keyspace,
+    };
+    const processes: CliProcess[] = [];
+    cleanups.push(() => {
+      for (const p of processes) p.child.kill('SIGKILL');
+    });
+    const bridge = startCli(
+      ['source', 'sensors', '--filter', `${prefix}/+/data`, '--topic', readingsTopic].concat([
+        '--dead-letter-topic',
+        sourceDlq,
+        '--client-id',
+        `${appId}-source`,
+      ]),
+      env,
+    );
+    processes.push(bridge);
+    await eventually(
+      'the MQTT source to subscribe',
+      async () => (bridge.log.some((l) => l['msg'] === 'MQTT source started') ? true : undefined),
+      30_000,
+    );
+    for (const id of ['s1', 's2'])
+      processes.push(
+        startCli(['run', 'topologies/sensors.ts'], {
+          ...env,
+          TRIBUTARY_WORKER_ID: id,
+          TRIBUTARY_STATE_DIR: join(stateDir, id),
+        }),
+      );
+
+    const options = {
+      sensors: 100,
+      seed: 5,
+      topicPrefix: prefix,
+      history: { start: Date.UTC(2026, 8, 10), intervalMs: 60_000 },
+      durationSeconds: 2 * 3600 + 10 * 60,
+    };
+    const report = await simulateSensors({ url: endpoints.mqttUrl, ...options });
+    assert.equal(report.unacknowledged, 0, 'the broker acknowledged every message');
+    const messages = [...sensorMessages(options)];
+    assert.equal(report.sent, messages.length);
+    const readings = messages.flatMap((m) => (m.reading === undefined ? [] : [m.reading]));
+    const expected = oracle(readings);
+    assert.equal(expected.size, 200, '100 sensors x 2 closed hours');
+
+    const rowsOf = async (table: string) =>
+      (await cql.execute(`SELECT * FROM ${keyspace}.${table}`, [], { fetchSize: 10_000 })).rows;
+    await eventually(
+      'Cassandra to hold 200 hourly aggregates and 200 predictions',
+      async () => {
+        try {
+          return (await rowsOf('sensor_hourly')).length >= 200 &&
+            (await rowsOf('sensor_predictions')).length >= 200
+            ? true
+            : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      180_000,
+      1000,
+    );
+    const hourly = await rowsOf('sensor_hourly');
+    assert.equal(hourly.length, expected.size);
+    for (const row of hourly) {
+      const id = `${row.get('sensor_id') as string}@${(row.get('window_start') as Date).getTime()}`;
+      const want = expected.get(id);
+      assert.ok(want !== undefined, `unexpected row ${id}`);
+      for (const [column, value] of Object.entries(want))
+        assert.ok(
+          close(row.get(column) as number, value),
+          `${id} ${column}: ${row.get(column)} != ${value}`,
+        );
+    }
+
+    const model = loadModel(new URL('../../models/sensor-model.json', import.meta.url));
+    const predictions = await rowsOf('sensor_predictions');
+    assert.equal(predictions.length, expected.size);
+    for (const row of predictions) {
+      const id = `${row.get('sensor_id') as string}@${(row.get('window_start') as Date).getTime()}`;
+      const agg = expected.get(id);
+      assert.ok(agg !== undefined, `unexpected prediction ${id}`);
+      const offline = model.score({
+        temperature_mean: agg.temperature_mean,
+        temperature_min: agg.temperature_min,
+        temperature_max: agg.temperature_max,
+        humidity_mean: agg.humidity_mean,
+        count: agg.count,
+      });
+      assert.ok(
+        close(row.get('value') as number, offline.value),
+        `${id}: ${row.get('value')} != ${offline.value}`,
+      );
+      assert.equal(row.get('label'), offline.label ?? false, `${id} label`);
+      assert.equal(row.get('model_version'), model.version);
+    }
+
+    // Bad payloads: not JSON (and friends) rejected by the source, wrong fields by the topology's serde.
+    const byKind = report.byKind as Record<string, number>;
+    const atSource =
+      (byKind['not-json'] ?? 0) + (byKind['not-utf8'] ?? 0) + (byKind['not-object'] ?? 0);
+    const atTopology = (byKind['missing-field'] ?? 0) + (byKind['wrong-type'] ?? 0);
+    const sourceDead = await readTopic(sourceDlq, (rs) => rs.length >= atSource, 60_000);
+    assert.equal(sourceDead.length, atSource);
+    const appDead = await readTopic(`${appId}-dlq`, (rs) => rs.length >= atTopology, 60_000);
+    assert.ok(appDead.every((d) => d.headers[deadLetterHeaders.code]?.startsWith('SERDE_')));
+    assert.ok(
+      appDead.every((d) => (d.headers[deadLetterHeaders.message] ?? '').length > 0),
+      'each with its reason',
+    );
+    const spikes = byKind['spike'] ?? 0;
+    const flagged = await readTopic(`${appId}-flagged`, (rs) => rs.length >= spikes, 60_000);
+    t.diagnostic(
+      `${report.sent} messages (${JSON.stringify(byKind)}); ${hourly.length} hourly rows, ${predictions.length} predictions; dead letters: ${sourceDead.length} at the source, ${appDead.length} in the topology; ${flagged.length} flagged`,
+    );
+    for (const p of processes) p.child.kill('SIGTERM');
+    assert.deepEqual(await Promise.all(processes.map((p) => p.exited)), [0, 0, 0]);
+  });
+});
