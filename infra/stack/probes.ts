@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+
 import cassandra from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
@@ -30,7 +32,32 @@ export async function probeKafka(brokers: string[]): Promise<void> {
 }
 
 /** Cassandra: `SELECT release_version FROM system.local`; returns the version. */
+/**
+ * A CQL OPTIONS request on a raw socket: resolves once the native protocol answers SUPPORTED.
+ * The driver is asked only then, because a driver client whose connect failed keeps its control
+ * connection's socket open even after shutdown(), which keeps the calling process alive.
+ */
+function cqlOptions(contactPoint: string): Promise<void> {
+  const [host, port] = contactPoint.split(':');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: host ?? '127.0.0.1', port: Number(port ?? 9042) });
+    const done = (error?: Error): void => {
+      socket.destroy();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    socket.setTimeout(requestTimeoutMs, () => done(new Error('no answer to OPTIONS')));
+    socket.once('error', done);
+    // Protocol v4 frame: version, flags, stream (2 bytes), opcode OPTIONS (5), body length 0.
+    socket.once('connect', () => socket.write(Buffer.from([4, 0, 0, 0, 5, 0, 0, 0, 0])));
+    socket.once('data', (frame: Buffer) =>
+      frame[4] === 6 ? done() : done(new Error(`OPTIONS answered opcode ${frame[4]}`)),
+    );
+  });
+}
+
 export async function probeCassandra(contactPoint: string, dataCenter: string): Promise<string> {
+  await cqlOptions(contactPoint);
   const client = new cassandra.Client({
     contactPoints: [contactPoint],
     localDataCenter: dataCenter,
