@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 
 import cassandra from 'cassandra-driver';
 
@@ -117,13 +117,29 @@ function plan(prefix: string, locations: number, days: number): Run & { produceA
   };
 }
 
-const cql = new cassandra.Client({
-  contactPoints: [endpoints.cassandraContactPoint],
-  localDataCenter: endpoints.cassandraDataCenter,
-  policies: {
-    reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(1000),
+/**
+ * One short-lived driver client per statement: a client kept across the Cassandra restart
+ * reconnects in the background and can hold a socket past shutdown(), which keeps this test
+ * file's process from exiting.
+ */
+const cql = {
+  async execute(
+    query: string,
+    params: unknown[] = [],
+    options: cassandra.QueryOptions = {},
+  ): Promise<cassandra.types.ResultSet> {
+    const client = new cassandra.Client({
+      contactPoints: [endpoints.cassandraContactPoint],
+      localDataCenter: endpoints.cassandraDataCenter,
+    });
+    try {
+      await client.connect();
+      return await client.execute(query, params, options);
+    } finally {
+      await client.shutdown();
+    }
   },
-});
+};
 
 async function tableRows(keyspace: string, table: string): Promise<Map<string, ExpectedRow>> {
   const rows = new Map<string, ExpectedRow>();
@@ -207,12 +223,8 @@ function startWorker(run: Run, id: string, stateDir: string): CliProcess {
 
 describe('weather pipeline end to end (real Kafka, schema registry and Cassandra)', () => {
   const cleanups: (() => void | Promise<void>)[] = [];
-  before(async () => {
-    await cql.connect();
-  });
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
-    await cql.shutdown();
   });
 
   it('30 days x 20 locations: Cassandra equals the oracle, through a worker killed and restarted mid-run', async (t) => {
