@@ -19,9 +19,10 @@ import {
   topologyContext,
   workerOptionsFrom,
 } from '../app/index.ts';
-import type { SettingGroup } from '../app/index.ts';
+import type { SettingGroup, Settings } from '../app/index.ts';
 import { silentLogger, TributaryError } from '../core/index.ts';
 import { describeJson, withAppId } from '../topology/index.ts';
+import type { Topology } from '../topology/index.ts';
 import { loadTopology } from './load-topology.ts';
 import { addSettingOptions, commandSettings, printableSettings } from './settings-options.ts';
 
@@ -71,6 +72,12 @@ async function confirm(question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+/** Loads a topology file, renamed to TRIBUTARY_APP_ID when that is set. */
+async function loadWithAppId(file: string, settings: Settings): Promise<Topology> {
+  const topology = await loadTopology(file, () => topologyContext(settings));
+  return settings.appId === undefined ? topology : withAppId(topology, settings.appId);
 }
 
 /** The options every generator of `produce` takes. */
@@ -123,8 +130,7 @@ export function program(): Command {
   addSettingOptions(describe, ['app']).action(
     async (file: string, options: Record<string, unknown>) => {
       const { settings } = commandSettings(options);
-      let topology = await loadTopology(file, () => topologyContext(settings));
-      if (settings.appId !== undefined) topology = withAppId(topology, settings.appId);
+      const topology = await loadWithAppId(file, settings);
       const format = options['format'];
       const out =
         format === 'json'
@@ -145,8 +151,7 @@ export function program(): Command {
   addSettingOptions(topics, ['kafka', 'app']).action(
     async (file: string, options: Record<string, unknown>) => {
       const { settings } = commandSettings(options);
-      let topology = await loadTopology(file, () => topologyContext(settings));
-      if (settings.appId !== undefined) topology = withAppId(topology, settings.appId);
+      const topology = await loadWithAppId(file, settings);
       const { plan } = topology;
       if (options['create'] !== true) {
         process.stdout.write(
@@ -178,8 +183,7 @@ export function program(): Command {
   addSettingOptions(reset, ['kafka', 'app']).action(
     async (file: string, options: Record<string, unknown>) => {
       const { settings } = commandSettings(options);
-      let topology = await loadTopology(file, () => topologyContext(settings));
-      if (settings.appId !== undefined) topology = withAppId(topology, settings.appId);
+      const topology = await loadWithAppId(file, settings);
       const toTime = options['toDatetime'] as number | undefined;
       const target = toTime === undefined ? 'the earliest offsets' : new Date(toTime).toISOString();
       if (options['yes'] !== true) {
