@@ -37,6 +37,19 @@ async function metricsPort(worker: CliProcess): Promise<number> {
   );
 }
 
+/** A worker's /metrics body; a worker busy with a batch may answer late, so asked until it answers 200. */
+async function scrape(port: number | undefined): Promise<string> {
+  return eventually(
+    `/metrics of the worker on port ${port}`,
+    async () => {
+      const response = await httpGet(`http://127.0.0.1:${port}/metrics`);
+      return response.status === 200 ? response.body : undefined;
+    },
+    30_000,
+    250,
+  );
+}
+
 /** Waits until the workers' latest assignments cover `count` tasks. */
 async function waitTasks(workers: CliProcess[], count: number): Promise<void> {
   await eventually(
@@ -170,7 +183,7 @@ describe('operating workers with the tributary command (real Kafka and Prometheu
       );
     }
     assert.ok(Math.max(...lagSeen) > 0, `lag never rose above 0 (${lagSeen.length} samples)`);
-    const metricsBody = (await httpGet(`http://127.0.0.1:${ports[0]}/metrics`)).body;
+    const metricsBody = await scrape(ports[0]);
     for (const name of [
       'tributary_records_out_total',
       'tributary_process_latency_seconds_bucket',
@@ -217,7 +230,7 @@ describe('operating workers with the tributary command (real Kafka and Prometheu
     assert.ok(takenOver.size > 0, `worker b processed nothing of a's tasks ${aTasks.join(', ')}`);
 
     // Secrets: never in the logs of either worker, nor in what /metrics served.
-    const bMetrics = (await httpGet(`http://127.0.0.1:${ports[1]}/metrics`)).body;
+    const bMetrics = await scrape(ports[1]);
     b.child.kill('SIGTERM');
     assert.equal(await b.exited, 0);
     for (const [name, text] of [
