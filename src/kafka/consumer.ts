@@ -32,6 +32,30 @@ function headersOf(
   return headers;
 }
 
+/** The broker's answers that mean this member has lost its place in the group, not a failure. */
+const membershipLost = new Set([
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'REBALANCE_IN_PROGRESS',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
+
+/**
+ * The protocol error in `error`'s cause chain saying the member lost its place in the group (its
+ * session expired while a long batch blocked the heartbeats, or a rebalance fenced its commit).
+ * kafkajs's commitOffsets wraps it in a non-retriable error, and its fetch loop then crashes the
+ * consumer instead of rejoining; handed back unwrapped, the loop rejoins, as Kafka Streams does
+ * after a CommitFailedException. The tasks whose commit failed were discarded already and start
+ * again from their last committed state.
+ */
+export function groupMembershipError(error: unknown): Error | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === 'string' && membershipLost.has(type)) return e;
+  }
+  return undefined;
+}
+
 export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions): BatchConsumer {
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
@@ -87,6 +111,9 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
               partition: batch.partition,
               records,
             });
+          } catch (error) {
+            // kafkajs rejoins the group on these errors only when they reach it unwrapped.
+            throw groupMembershipError(error) ?? error;
           } finally {
             clearInterval(beat);
           }

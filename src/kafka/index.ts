@@ -9,6 +9,7 @@
  */
 export { createKafkaClient } from './client.ts';
 export type { KafkaClient, KafkaClientOptions, KafkaSasl, KafkaTls } from './client.ts';
+export { groupMembershipError } from './consumer.ts';
 export type { BatchConsumerOptions } from './consumer.ts';
 export { murmur2, toPositive } from './murmur2.ts';
 export { javaCompatiblePartitioner, partitionForKey } from './partitioner.ts';

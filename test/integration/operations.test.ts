@@ -38,12 +38,14 @@ async function metricsPort(worker: CliProcess): Promise<number> {
 }
 
 /** A worker's /metrics body; a worker busy with a batch may answer late, so asked until it answers 200. */
-async function scrape(port: number | undefined): Promise<string> {
+async function scrape(worker: CliProcess, port: number | undefined): Promise<string> {
+  let last = { status: 0, body: '' };
   return eventually(
-    `/metrics of the worker on port ${port}`,
+    () =>
+      `/metrics of the worker on port ${port} (last answer ${last.status} ${last.body.slice(0, 200)}; exit code ${worker.child.exitCode}, signal ${worker.child.signalCode}; last log lines ${JSON.stringify(worker.log.slice(-5))}; stderr ${worker.stderr().slice(-1000)})`,
     async () => {
-      const response = await httpGet(`http://127.0.0.1:${port}/metrics`);
-      return response.status === 200 ? response.body : undefined;
+      last = await httpGet(`http://127.0.0.1:${port}/metrics`);
+      return last.status === 200 ? last.body : undefined;
     },
     30_000,
     250,
@@ -183,7 +185,7 @@ describe('operating workers with the tributary command (real Kafka and Prometheu
       );
     }
     assert.ok(Math.max(...lagSeen) > 0, `lag never rose above 0 (${lagSeen.length} samples)`);
-    const metricsBody = await scrape(ports[0]);
+    const metricsBody = await scrape(a, ports[0]);
     for (const name of [
       'tributary_records_out_total',
       'tributary_process_latency_seconds_bucket',
@@ -230,7 +232,7 @@ describe('operating workers with the tributary command (real Kafka and Prometheu
     assert.ok(takenOver.size > 0, `worker b processed nothing of a's tasks ${aTasks.join(', ')}`);
 
     // Secrets: never in the logs of either worker, nor in what /metrics served.
-    const bMetrics = await scrape(ports[1]);
+    const bMetrics = await scrape(b, ports[1]);
     b.child.kill('SIGTERM');
     assert.equal(await b.exited, 0);
     for (const [name, text] of [
