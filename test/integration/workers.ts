@@ -63,8 +63,11 @@ export function startWorkerProcess(settings: {
     }
   });
   void worker.exited.then((code) => {
-    if (code !== 0 && code !== null && stderr.length > 0) {
-      console.error(`worker ${settings.id} exited ${code}:\n${stderr.join('').slice(-2000)}`);
+    // Not a kill by the test (that is code null): say why, in the test's output.
+    if (code !== 0 && code !== null) {
+      console.error(
+        `worker ${settings.id} exited ${code}: last log lines ${JSON.stringify(worker.log.slice(-4)).slice(-3000)}\n${stderr.join('').slice(-2000)}`,
+      );
     }
   });
   return worker;
@@ -77,7 +80,8 @@ export async function waitForAssignment(
   timeoutMs = 60_000,
 ): Promise<void> {
   await eventually(
-    `${workers.length} workers to share ${taskCount} tasks`,
+    () =>
+      `${workers.length} workers to share ${taskCount} tasks (${workers.map((w) => `${w.id}: exit ${w.child.exitCode}, tasks ${w.tasks?.join(' ')}`).join('; ')})`,
     async () => {
       const all = workers.flatMap((w) => w.tasks ?? []);
       const everyoneHasWork = workers.every((w) => (w.tasks?.length ?? 0) > 0);
