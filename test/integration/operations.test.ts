@@ -145,7 +145,8 @@ describe('operating workers with the tributary command (real Kafka and Prometheu
     let drained = false;
     void outputDone.then(() => (drained = true));
     await eventually(
-      'Prometheus to see the records in and the lag drain back to 0',
+      () =>
+        `Prometheus to see the records in and the lag drain back to 0 (output drained: ${drained}; records_in totals ${totals.slice(-5).join(', ')}; last lags ${lagSeen.slice(-5).join(', ')}; worker exit codes ${workers.map((w) => w.child.exitCode).join(', ')})`,
       async () => {
         const response = await fetch(
           `${endpoints.prometheusUrl}/api/v1/query?query=${encodeURIComponent(`tributary_records_in_total{app="${appId}",operator="in"}`)}`,
