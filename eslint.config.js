@@ -44,7 +44,16 @@ const ownerRules = [
 // The layer order of DESIGN.md and the absence of import cycles are checked by
 // test/unit/architecture.test.ts, which reads the import graph of src/.
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.stack/', 'bench/rocksdb/node_modules/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.stack/',
+      'bench/rocksdb/node_modules/',
+      'bench/quix/.venv/',
+      'bench/kafka-streams/target/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -1,0 +1,505 @@
+// The side-by-side benchmark: Tributary, Kafka Streams and Quix Streams on the same broker, the
+// same pre-loaded input and the same machine, in one run, next to Kafka's own performance tools
+// and a raw client comparison (kafkajs, @platformatic/kafka).
+//
+//   npm run bench                                  everything (about 15 minutes on 2 cores)
+//   npm run bench -- --impl tributary --workload w2-eos     one implementation, one workload
+//   npm run bench -- --records 100000 --no-raw --no-clients   a quick run
+//
+// Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix,
+// --workload w1,w2-eos,w2-alos, --no-raw (skip Kafka's perf tools), --no-clients (skip the client
+// comparison), --limit-s S (per run, default 600), --keep-topics, --no-build (use the jar as built).
+//
+// Needs Java 17 + Maven (Kafka Streams, the perf tools and the pre-loader) and Python 3.11 (Quix
+// Streams, installed from PyPI into bench/quix/.venv). Starts the local stack if it is down and
+// leaves it up. Writes bench/results/<date>.json and prints a markdown table with the ratios
+// Tributary / peer.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { stackEndpoints } from '../../infra/stack/config.ts';
+import { createKafkaClient } from '../../src/kafka/index.ts';
+import { committedTotal, machine } from '../kafka-load.ts';
+import { compareW2, line, oracle, partitions } from './data.ts';
+import type { W2Output } from './data.ts';
+import { startMeasured } from './measure.ts';
+import type { Measured } from './measure.ts';
+
+const repo = new URL('../../', import.meta.url).pathname;
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const option = (name: string, fallback: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? (argv[i + 1] ?? fallback) : fallback;
+};
+const total = Number(option('records', '1000000'));
+const impls = option('impl', 'tributary,kafka-streams,quix').split(',');
+const workloads = option('workload', 'w1,w2-eos,w2-alos').split(',');
+const limitMs = Number(option('limit-s', '600')) * 1000;
+const commitIntervalMs = 100;
+const { kafkaBrokers } = stackEndpoints();
+const brokers = kafkaBrokers.join(',');
+const client = createKafkaClient({ brokers: kafkaBrokers, clientId: 'tributary-bench' });
+const admin = client.admin();
+const runId = `bench-${Date.now().toString(36)}`;
+const jar = join(repo, 'bench/kafka-streams/target/tributary-bench-kafka-streams.jar');
+const python = join(repo, 'bench/quix/.venv/bin/python');
+const jvm = ['-Xms512m', '-Xmx1g', '-XX:+UseParallelGC'];
+
+const say = (text: string): void => console.error(`bench: ${text}`);
+
+/** Runs a command to its end with its output shown; throws on a non-zero exit. */
+async function run(command: string, args: string[], what: string): Promise<void> {
+  const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`${what} failed (${command} exit ${code})`);
+}
+
+/** Runs a command to its end and returns its stdout. */
+async function capture(command: string, args: string[]): Promise<string> {
+  const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}`);
+  return out;
+}
+
+async function createTopic(topic: string, config: Record<string, string> = {}): Promise<void> {
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic,
+        numPartitions: partitions,
+        configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+      },
+    ],
+  });
+}
+
+/** Pre-loads the input with Kafka's Java producer (keys, timestamps, murmur2 partitioning). */
+async function preload(topic: string): Promise<void> {
+  const loader = spawn(
+    'java',
+    [...jvm, '-jar', jar, 'load', '--brokers', brokers, '--topic', topic],
+    {
+      stdio: ['pipe', 'inherit', 'inherit'],
+    },
+  );
+  const done = new Promise<number | null>((resolve) => loader.on('exit', resolve));
+  for (let i = 0; i < total; i += 10_000) {
+    let text = '';
+    for (let j = i; j < Math.min(total, i + 10_000); j++) text += `${line(j, total)}\n`;
+    if (!loader.stdin.write(text)) await new Promise((r) => loader.stdin.once('drain', r));
+  }
+  loader.stdin.end();
+  if ((await done) !== 0) throw new Error(`pre-loading ${topic} failed`);
+}
+
+/** Records in a topic, from its offsets (no transaction markers: at-least-once writers only). */
+async function countRecords(topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+}
+
+/** A topic's committed records' values, read with kcat (read_committed). */
+async function readValues(topic: string): Promise<string[]> {
+  const out = await capture('kcat', [
+    ...['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\\n'],
+    ...['-X', 'isolation.level=read_committed'],
+  ]);
+  return out.split('\n').filter((l) => l.length > 0);
+}
+
+interface RunResult {
+  impl: string;
+  workload: string;
+  ok: boolean;
+  error?: string;
+  recordsPerSecond?: number;
+  seconds?: number;
+  /** CPU from the first record to the end (the measured window). */
+  cpuSeconds?: number;
+  /** CPU of the whole process, start-up included. */
+  cpuSecondsTotal?: number;
+  peakRssMiB?: number;
+  /** W1: outputs counted; W2: compared with the oracle. */
+  output?: string;
+  correct?: boolean;
+  exitCode?: number | null;
+}
+
+interface Implementation {
+  command: string;
+  args: (w: {
+    workload: 'w1' | 'w2';
+    guarantee: string;
+    appId: string;
+    output: string;
+    stateDir: string;
+  }) => string[];
+  env?: (w: {
+    workload: 'w1' | 'w2';
+    guarantee: string;
+    appId: string;
+    output: string;
+    stateDir: string;
+  }) => Record<string, string>;
+}
+
+function implementation(name: string, input: string): Implementation {
+  const common = (w: {
+    workload: string;
+    guarantee: string;
+    appId: string;
+    output: string;
+    stateDir: string;
+  }): string[] => [
+    ...['--workload', w.workload, '--guarantee', w.guarantee, '--brokers', brokers],
+    ...['--input', input, '--output', w.output, '--app-id', w.appId],
+    ...['--commit-interval-ms', String(commitIntervalMs), '--state-dir', w.stateDir],
+  ];
+  if (name === 'tributary') {
+    return {
+      command: process.execPath,
+      args: () => [join(repo, 'bin/tributary.js'), 'run', join(repo, 'bench/compare/tributary.ts')],
+      env: (w) => ({
+        TRIBUTARY_BROKERS: brokers,
+        TRIBUTARY_APP_ID: w.appId,
+        TRIBUTARY_GUARANTEE: w.guarantee,
+        TRIBUTARY_COMMIT_INTERVAL_MS: String(commitIntervalMs),
+        TRIBUTARY_STATE_DIR: w.stateDir,
+        TRIBUTARY_METRICS_PORT: '0',
+        TRIBUTARY_LOG_LEVEL: 'warn',
+        BENCH_WORKLOAD: w.workload,
+        BENCH_INPUT: input,
+        BENCH_OUTPUT: w.output,
+      }),
+    };
+  }
+  if (name === 'kafka-streams') {
+    return { command: 'java', args: (w) => [...jvm, '-jar', jar, 'streams', ...common(w)] };
+  }
+  if (name === 'quix') {
+    return { command: python, args: (w) => [join(repo, 'bench/quix/app.py'), ...common(w)] };
+  }
+  throw new Error(`unknown implementation ${name} (tributary, kafka-streams, quix)`);
+}
+
+/** One implementation on one workload: started fresh, measured, stopped, its output checked. */
+async function measureRun(
+  impl: string,
+  name: string,
+  input: string,
+  expected: ReturnType<typeof oracle>,
+): Promise<RunResult> {
+  const workload = name === 'w1' ? 'w1' : 'w2';
+  const guarantee = name === 'w2-eos' ? 'exactly_once' : 'at_least_once';
+  const appId = `${runId}-${impl}-${name}`;
+  const output = `${appId}-out`;
+  const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+  const result: RunResult = { impl, workload: name, ok: false };
+  let measured: Measured | undefined;
+  try {
+    await createTopic(output);
+    const spec = implementation(impl, input);
+    const w = { workload, guarantee, appId, output, stateDir } as const;
+    measured = startMeasured(spec.command, spec.args(w), { cwd: repo, env: spec.env?.(w) ?? {} });
+    const deadline = Date.now() + limitMs;
+    const failedEarly = measured.exited.then((code) => {
+      throw new Error(`exited ${code} before the end:\n${measured?.output().slice(-3000)}`);
+    });
+    const firstRecord = await Promise.race([measured.firstRecord, failedEarly]);
+    let done = 0;
+    while (done < total) {
+      if (Date.now() > deadline) throw new Error(`only ${done} of ${total} committed in time`);
+      await Promise.race([sleep(100), failedEarly]);
+      done = await committedTotal(admin, appId, input);
+    }
+    const doneAt = Date.now();
+    const figures = measured.figures();
+    failedEarly.catch(() => undefined);
+    result.exitCode = await measured.stop();
+    const seconds = (doneAt - firstRecord) / 1000;
+    result.seconds = seconds;
+    result.recordsPerSecond = Math.round(total / seconds);
+    result.cpuSecondsTotal = figures.cpuSeconds;
+    result.cpuSeconds =
+      Math.round((figures.cpuSeconds - (measured.cpuAtFirstRecord() ?? 0)) * 100) / 100;
+    result.peakRssMiB = figures.peakRssMiB;
+    if (workload === 'w1') {
+      const count = await countRecords(output);
+      result.correct = count === expected.w1;
+      result.output = `${count} records (expected ${expected.w1})`;
+    } else {
+      const values = (await readValues(output)).map((v) => JSON.parse(v) as W2Output);
+      const problems = compareW2(values, expected.w2);
+      result.correct = problems.length === 0;
+      result.output =
+        problems.length === 0
+          ? `${values.length} windows, equal to the oracle`
+          : `${values.length} windows: ${problems.join('; ')}`;
+    }
+    result.ok = true;
+  } catch (error) {
+    result.error = (error as Error).message;
+    await measured?.stop(5000);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+  say(`${impl} ${name}: ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** Kafka's own consumer and producer performance tools on the same topic and record size. */
+async function rawTools(input: string): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  const consumer = startMeasured('java', [
+    ...jvm,
+    ...['-cp', jar, 'org.apache.kafka.tools.ConsumerPerformance'],
+    ...['--bootstrap-server', brokers, '--topic', input, '--messages', String(total)],
+    ...['--group', `${runId}-perf-consumer`, '--timeout', '60000'],
+  ]);
+  const consumerCode = await consumer.exited;
+  // start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec,
+  // rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  const csv =
+    consumer
+      .output()
+      .trim()
+      .split('\n')
+      .at(-1)
+      ?.split(',')
+      .map((s) => s.trim()) ?? [];
+  const fetchRate = Number(csv[9]);
+  results.push(
+    consumerCode === 0 && Number.isFinite(fetchRate)
+      ? {
+          impl: 'kafka-consumer-perf-test',
+          workload: 'consume',
+          ok: true,
+          recordsPerSecond: Math.round(fetchRate),
+          seconds: Number(csv[7]) / 1000,
+          cpuSecondsTotal: consumer.figures().cpuSeconds,
+          peakRssMiB: consumer.figures().peakRssMiB,
+          output: `${csv[4]} records (fetch.nMsg.sec: from the first fetch, without the group join)`,
+        }
+      : {
+          impl: 'kafka-consumer-perf-test',
+          workload: 'consume',
+          ok: false,
+          error: consumer.output().slice(-2000),
+        },
+  );
+  const target = `${runId}-perf-producer`;
+  await createTopic(target);
+  const producer = startMeasured('java', [
+    ...jvm,
+    ...['-cp', jar, 'org.apache.kafka.tools.ProducerPerformance'],
+    ...['--topic', target, '--num-records', String(total), '--record-size', '200'],
+    ...['--throughput', '-1', '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all'],
+  ]);
+  const producerCode = await producer.exited;
+  const summary = /(\d+) records sent, ([\d.]+) records\/sec/.exec(
+    producer.output().trim().split('\n').at(-1) ?? '',
+  );
+  results.push(
+    producerCode === 0 && summary !== null
+      ? {
+          impl: 'kafka-producer-perf-test',
+          workload: 'produce',
+          ok: true,
+          recordsPerSecond: Math.round(Number(summary[2])),
+          cpuSecondsTotal: producer.figures().cpuSeconds,
+          peakRssMiB: producer.figures().peakRssMiB,
+          output: `${summary[1]} records of 200 bytes, acks=all`,
+        }
+      : {
+          impl: 'kafka-producer-perf-test',
+          workload: 'produce',
+          ok: false,
+          error: producer.output().slice(-2000),
+        },
+  );
+  for (const r of results) say(`${r.impl}: ${JSON.stringify(r)}`);
+  return results;
+}
+
+/** bench/clients: consume the input and produce as many records with each Node client. */
+async function clients(input: string): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  for (const name of ['kafkajs', 'platformatic', 'confluent']) {
+    for (const mode of ['consume', 'produce']) {
+      const topic = mode === 'consume' ? input : `${runId}-client-${name}-${mode}`;
+      if (mode === 'produce') await createTopic(topic);
+      const child = startMeasured(process.execPath, [
+        ...['--import', 'tsx', join(repo, 'bench/clients/run.ts')],
+        ...['--client', name, '--mode', mode, '--topic', topic, '--records', String(total)],
+        ...['--brokers', brokers],
+      ]);
+      const code = await child.exited;
+      const last = child
+        .output()
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .at(-1);
+      if (code === 0 && last !== undefined) {
+        const r = JSON.parse(last) as {
+          recordsPerSecond: number;
+          seconds: number;
+          recordsPerSecondFromJoin?: number;
+          secondsFromJoin?: number;
+          cpuSeconds: number;
+          peakRssMiB: number;
+          version: string;
+        };
+        results.push({
+          impl: `${name} ${r.version}`,
+          workload: mode,
+          ok: true,
+          // Consumers from their group assignment: kafkajs decodes a whole fetch response before
+          // handing over its first record, which timing from the first record would leave out.
+          recordsPerSecond: r.recordsPerSecondFromJoin ?? r.recordsPerSecond,
+          seconds: r.secondsFromJoin ?? r.seconds,
+          cpuSecondsTotal: r.cpuSeconds,
+          peakRssMiB: r.peakRssMiB,
+        });
+      } else {
+        results.push({ impl: name, workload: mode, ok: false, error: child.output().slice(-600) });
+      }
+      say(`client ${name} ${mode}: ${JSON.stringify(results.at(-1))}`);
+    }
+  }
+  return results;
+}
+
+const fmt = (n: number | undefined): string =>
+  n === undefined ? '-' : n >= 100 ? Math.round(n).toLocaleString('en-US') : String(n);
+
+function table(runs: RunResult[], raw: RunResult[], clientRuns: RunResult[]): string {
+  const rows = [
+    '| workload | implementation | records/s | CPU s | peak RSS MiB | output | Tributary / this |',
+    '|---|---|--:|--:|--:|---|--:|',
+  ];
+  const ratio = (r: RunResult): string => {
+    const ours = runs.find((x) => x.impl === 'tributary' && x.workload === r.workload);
+    if (ours?.recordsPerSecond === undefined || r.recordsPerSecond === undefined) return '-';
+    return `${(ours.recordsPerSecond / r.recordsPerSecond).toFixed(2)}x`;
+  };
+  const w1Ours = runs.find((x) => x.impl === 'tributary' && x.workload === 'w1');
+  for (const r of runs) {
+    const output = r.ok
+      ? `${r.correct ? 'correct' : 'WRONG'}: ${r.output}`
+      : `failed: ${r.error?.split('\n')[0]}`;
+    rows.push(
+      `| ${r.workload} | ${r.impl} | ${fmt(r.recordsPerSecond)} | ${fmt(r.cpuSeconds)} | ${fmt(r.peakRssMiB)} | ${output} | ${r.impl === 'tributary' ? '1.00x' : ratio(r)} |`,
+    );
+  }
+  for (const r of raw) {
+    const versus =
+      r.workload === 'consume' &&
+      w1Ours?.recordsPerSecond !== undefined &&
+      r.recordsPerSecond !== undefined
+        ? `${(w1Ours.recordsPerSecond / r.recordsPerSecond).toFixed(2)}x (W1)`
+        : '-';
+    rows.push(
+      `| raw ${r.workload} | ${r.impl} | ${fmt(r.recordsPerSecond)} | ${fmt(r.cpuSecondsTotal)} (whole process) | ${fmt(r.peakRssMiB)} | ${r.ok ? r.output : `failed: ${r.error?.split('\n').at(-1)}`} | ${versus} |`,
+    );
+  }
+  if (clientRuns.length > 0) {
+    rows.push(
+      '',
+      '| client | mode | records/s | CPU s (whole process) | peak RSS MiB |',
+      '|---|---|--:|--:|--:|',
+    );
+    for (const r of clientRuns) {
+      rows.push(
+        r.ok
+          ? `| ${r.impl} | ${r.workload} | ${fmt(r.recordsPerSecond)} | ${fmt(r.cpuSecondsTotal)} | ${fmt(r.peakRssMiB)} |`
+          : `| ${r.impl} | ${r.workload} | not run: ${r.error?.trim().split('\n').at(-1)} | | |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  await run(
+    process.execPath,
+    ['--import', 'tsx', join(repo, 'infra/stack/cli.ts'), 'up'],
+    'starting the stack',
+  );
+  if (!flag('no-build')) {
+    say('building Kafka Streams, the perf tools and the pre-loader (Maven)');
+    await run(
+      'mvn',
+      ['-q', '-B', '-f', join(repo, 'bench/kafka-streams/pom.xml'), 'package', '-DskipTests'],
+      'the Maven build',
+    );
+  }
+  if (impls.includes('quix'))
+    await run('bash', [join(repo, 'bench/quix/setup.sh')], 'the Quix Streams virtual environment');
+  await admin.connect();
+  const input = `${runId}-in`;
+  const results: { runs: RunResult[]; raw: RunResult[]; clients: RunResult[] } = {
+    runs: [],
+    raw: [],
+    clients: [],
+  };
+  try {
+    await createTopic(input);
+    say(`pre-loading ${total} readings into ${input}`);
+    const loadStart = Date.now();
+    await preload(input);
+    say(`pre-loaded in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`);
+    const expected = oracle(total);
+    for (const workload of workloads) {
+      for (const impl of impls)
+        results.runs.push(await measureRun(impl, workload, input, expected));
+    }
+    if (!flag('no-raw')) results.raw = await rawTools(input);
+    if (!flag('no-clients')) results.clients = await clients(input);
+  } finally {
+    if (!flag('keep-topics')) {
+      const mine = (await admin.listTopics()).filter((t) => t.startsWith(runId));
+      if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 60_000 });
+    }
+    await admin.disconnect();
+  }
+  const date = new Date().toISOString();
+  const report = {
+    benchmark:
+      'side by side: Tributary, Kafka Streams, Quix Streams, Kafka perf tools, Node clients',
+    date,
+    machine: machine(),
+    setup: {
+      records: total,
+      partitions,
+      recordBytes: Buffer.byteLength(line(0, total).split('\t')[2] ?? ''),
+      commitIntervalMs,
+      instances: 'one process each, one stream thread (Kafka Streams num.stream.threads=1)',
+      jvm: jvm.join(' '),
+      throughput: 'records / (last input offset committed - first record taken)',
+    },
+    ...results,
+    minutes: Math.round((Date.now() - began) / 600) / 100,
+  };
+  const dir = join(repo, 'bench/results');
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${date.slice(0, 10)}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(table(results.runs, results.raw, results.clients));
+  console.log(`\n${total} records, ${report.minutes} minutes; figures in ${file}`);
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+// Tributary's implementation of the side-by-side workloads, a topology file for `tributary run`:
+//
+//   BENCH_WORKLOAD=w1|w2 BENCH_INPUT=<topic> BENCH_OUTPUT=<topic> tributary run bench/compare/tributary.ts
+//
+// W1: parse, keep status "ok" and -40..85 degrees, map to {sensor, ts, temperatureF, humidity}.
+// W2: per sensor, hourly tumbling windows without grace on the record timestamp: count, sum, min
+// and max of the temperature, final results only. Prints `FIRST_RECORD <epoch ms>` on its first
+// record, as every implementation of the benchmark does.
+import { json, string } from '../../src/serde/index.ts';
+import { hours, summary, topology, tumbling } from '../../src/topology/index.ts';
+import { keepW1, mapW1 } from './data.ts';
+import type { Reading, W1Output, W2Output } from './data.ts';
+
+const required = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`bench: ${name} is not set`);
+  return value;
+};
+
+const workload = required('BENCH_WORKLOAD');
+let first = true;
+const announce = (): void => {
+  if (!first) return;
+  first = false;
+  process.stdout.write(`FIRST_RECORD ${Date.now()}\n`);
+};
+
+const t = topology('bench');
+const readings = t
+  .stream(required('BENCH_INPUT'), { key: string(), value: json<Reading>() }, { name: 'readings' })
+  .peek(announce, { name: 'first-record' });
+
+if (workload === 'w1') {
+  readings
+    .filter((_, r) => keepW1(r), { name: 'keep' })
+    .mapValues(mapW1, { name: 'fahrenheit' })
+    .to(required('BENCH_OUTPUT'), { key: string(), value: json<W1Output>() }, { name: 'out' });
+} else if (workload === 'w2') {
+  readings
+    .groupByKey()
+    .windowedBy(tumbling(hours(1)))
+    .aggregate(
+      summary((r: Reading) => r.temperature),
+      { store: 'hourly', name: 'hourly' },
+    )
+    .mapValues(
+      (w): W2Output => ({
+        sensor: w.key,
+        start: w.start,
+        end: w.end,
+        count: w.value.count,
+        sum: w.value.sum,
+        min: w.value.min,
+        max: w.value.max,
+      }),
+      { name: 'shape' },
+    )
+    .to(required('BENCH_OUTPUT'), { key: string(), value: json<W2Output>() }, { name: 'out' });
+} else {
+  throw new Error(`bench: BENCH_WORKLOAD must be w1 or w2, got ${workload}`);
+}
+
+export default t.build();
