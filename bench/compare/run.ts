@@ -8,7 +8,8 @@
 //
 // Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix,
 // --workload w1,w2-eos,w2-alos, --no-raw (skip Kafka's perf tools), --no-clients (skip the client
-// comparison), --limit-s S (per run, default 600), --keep-topics, --no-build (use the jar as built).
+// comparison), --limit-s S (per run, default 600), --keep-topics, --no-build (use the jar as built),
+// --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in DIR).
 //
 // Needs Java 17 + Maven (Kafka Streams, the perf tools and the pre-loader) and Python 3.11 (Quix
 // Streams, installed from PyPI into bench/quix/.venv). Starts the local stack if it is down and
@@ -39,6 +40,10 @@ const total = Number(option('records', '1000000'));
 const impls = option('impl', 'tributary,kafka-streams,quix').split(',');
 const workloads = option('workload', 'w1,w2-eos,w2-alos').split(',');
 const limitMs = Number(option('limit-s', '600')) * 1000;
+/** --profile DIR: Tributary runs with --cpu-prof, its profiles written to DIR. */
+const profileDir = argv.includes('--profile')
+  ? option('profile', 'bench/results/profiles')
+  : undefined;
 const commitIntervalMs = 100;
 const { kafkaBrokers } = stackEndpoints();
 const brokers = kafkaBrokers.join(',');
@@ -47,7 +52,7 @@ const admin = client.admin();
 const runId = `bench-${Date.now().toString(36)}`;
 const jar = join(repo, 'bench/kafka-streams/target/tributary-bench-kafka-streams.jar');
 const python = join(repo, 'bench/quix/.venv/bin/python');
-const jvm = ['-Xms512m', '-Xmx1g', '-XX:+UseParallelGC'];
+const jvm = ['-Xmx1g'];
 
 const say = (text: string): void => console.error(`bench: ${text}`);
 
@@ -91,9 +96,12 @@ async function preload(topic: string): Promise<void> {
     },
   );
   const done = new Promise<number | null>((resolve) => loader.on('exit', resolve));
+  // A loader that fails early closes its input: its exit code tells why, not the broken pipe.
+  loader.stdin.on('error', () => undefined);
   for (let i = 0; i < total; i += 10_000) {
     let text = '';
     for (let j = i; j < Math.min(total, i + 10_000); j++) text += `${line(j, total)}\n`;
+    if (loader.exitCode !== null) break;
     if (!loader.stdin.write(text)) await new Promise((r) => loader.stdin.once('drain', r));
   }
   loader.stdin.end();
@@ -166,7 +174,12 @@ function implementation(name: string, input: string): Implementation {
   if (name === 'tributary') {
     return {
       command: process.execPath,
-      args: () => [join(repo, 'bin/tributary.js'), 'run', join(repo, 'bench/compare/tributary.ts')],
+      args: () => [
+        ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+        join(repo, 'bin/tributary.js'),
+        'run',
+        join(repo, 'bench/compare/tributary.ts'),
+      ],
       env: (w) => ({
         TRIBUTARY_BROKERS: brokers,
         TRIBUTARY_APP_ID: w.appId,
