@@ -1,4 +1,4 @@
-import { AssignerProtocol } from 'kafkajs';
+import { AssignerProtocol } from './kafkajs.ts';
 import type { PartitionAssigner } from 'kafkajs';
 
 /**
