@@ -9,7 +9,8 @@
 // Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix,
 // --workload w1,w2-eos,w2-alos, --no-raw (skip Kafka's perf tools), --no-clients (skip the client
 // comparison), --limit-s S (per run, default 600), --keep-topics, --no-build (use the jar as built),
-// --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in DIR).
+// --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in DIR),
+// --table FILE (print the table of an earlier results file and stop).
 //
 // Needs Java 17 + Maven (Kafka Streams, the perf tools and the pre-loader) and Python 3.11 (Quix
 // Streams, installed from PyPI into bench/quix/.venv). Starts the local stack if it is down and
@@ -383,7 +384,13 @@ async function clients(input: string): Promise<RunResult[]> {
           peakRssMiB: r.peakRssMiB,
         });
       } else {
-        results.push({ impl: name, workload: mode, ok: false, error: child.output().slice(-600) });
+        // The error's message, not the stack frames printed after it.
+        const reason = child
+          .output()
+          .split('\n')
+          .filter((l) => l.trim() !== '' && !/^\s+at /.test(l))
+          .at(-1);
+        results.push({ impl: name, workload: mode, ok: false, error: reason ?? `exit ${code}` });
       }
       say(`client ${name} ${mode}: ${JSON.stringify(results.at(-1))}`);
     }
@@ -512,7 +519,18 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((error: unknown) => {
+/** --table FILE: prints the table of an earlier run's results file, runs nothing. */
+async function printTable(file: string): Promise<void> {
+  const { readFileSync } = await import('node:fs');
+  const report = JSON.parse(readFileSync(file, 'utf8')) as {
+    runs: RunResult[];
+    raw: RunResult[];
+    clients: RunResult[];
+  };
+  console.log(table(report.runs, report.raw, report.clients));
+}
+
+(argv.includes('--table') ? printTable(option('table', '')) : main()).catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
