@@ -65,5 +65,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
 # that can take up to shutdownTimeoutMs (30 s), so stop it with `docker stop -t 45`
 # (docker-compose.yml sets stop_grace_period).
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "bin/tributary.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/tributary.js"]
 CMD ["run", "topologies/readings.ts"]

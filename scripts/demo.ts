@@ -68,7 +68,7 @@ interface Worker {
 function startWorker(id: string): Worker {
   const child = spawn(
     process.execPath,
-    [join(root, 'bin/tributary.js'), 'run', 'topologies/weather.ts'],
+    ['--max-semi-space-size=64', join(root, 'bin/tributary.js'), 'run', 'topologies/weather.ts'],
     {
       cwd: root,
       env: {

@@ -176,6 +176,8 @@ function implementation(name: string, input: string): Implementation {
     return {
       command: process.execPath,
       args: () => [
+        // As the command's shebang and the Docker image run a worker (see bin/tributary.js).
+        '--max-semi-space-size=64',
         ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
         join(repo, 'bin/tributary.js'),
         'run',
