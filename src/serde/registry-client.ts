@@ -206,9 +206,15 @@ class RegistryClient implements SchemaRegistryClient {
   private async setSubjectLevel(subject: string, level: Compatibility): Promise<Compatibility> {
     const doing = `setting the compatibility of subject ${subject} to ${level}`;
     const path = `/config/${encodeURIComponent(subject)}`;
-    const { status, body } = await this.http('PUT', path, doing, { compatibility: level });
-    if (status !== 200) throw this.httpFailure(status, body, doing);
-    return level;
+    for (let attempt = 1; ; attempt++) {
+      const { status, body } = await this.http('PUT', path, doing, { compatibility: level });
+      if (status === 200) return level;
+      // Apicurio answers 409 ("a rule named 'COMPATIBILITY' already exists") when another
+      // worker created the subject's rule at the same moment: done if it holds our level,
+      // else set it again (now an update of the existing rule).
+      if (status !== 409 || attempt >= 3) throw this.httpFailure(status, body, doing);
+      if ((await this.subjectLevel(subject)) === level) return level;
+    }
   }
 
   /** The calls the client library has no method for. */

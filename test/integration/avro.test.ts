@@ -138,6 +138,22 @@ describe('Avro serde against the real schema registry (Apicurio, Confluent-compa
     assert.deepStrictEqual(readerV1.deserialize(fromV2, topic), observation);
   });
 
+  it('registers a new subject from several workers starting at once (the registry answers 409 to all but one setting its level)', async () => {
+    const subject = `${uniqueName('it-avro-race')}-value`;
+    const schema = readFileSync(weatherSchemaFiles.observation, 'utf8');
+    // Separate clients, as separate worker processes have: nothing shared but the registry.
+    const ids = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        schemaRegistry({ url: registryUrl }).register(subject, schema, 'BACKWARD'),
+      ),
+    );
+    assert.equal(new Set(ids).size, 1, `one schema id for all: ${ids.join(', ')}`);
+    const config = (await json(`${registryUrl}/config/${encodeURIComponent(subject)}`)) as {
+      compatibilityLevel: string;
+    };
+    assert.equal(config.compatibilityLevel, 'BACKWARD');
+  });
+
   it('stops init with SCHEMA_INCOMPATIBLE, naming the subject and the reason, on an incompatible change', async () => {
     const topic = uniqueName('it-avro-incompatible');
     const subject = `${topic}-value`;
