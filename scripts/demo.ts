@@ -99,7 +99,11 @@ function startWorker(id: string): Worker {
     });
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, metrics, exited };
+  // A worker that stops before it started (its reason is on stderr above) ends the demo.
+  const failed = exited.then((code): string => {
+    throw new Error(`worker ${id} exited ${code} before it started`);
+  });
+  return { child, metrics: Promise.race([metrics, failed]), exited };
 }
 
 const ctx = serviceContext();
@@ -204,6 +208,11 @@ async function main(): Promise<void> {
     if (!now.startsWith('0/') && Date.now() - stableSince > 8000) break;
     if (Date.now() > deadline)
       throw new Error(`no stable result after 240 s (rows hourly/daily: ${now})`);
+    const stopped = workers.findIndex((w) => w.child.exitCode !== null);
+    if (stopped >= 0)
+      throw new Error(
+        `worker demo-${stopped + 1} exited ${workers[stopped]?.child.exitCode} (rows hourly/daily so far: ${now})`,
+      );
     await sleep(1000);
   }
   say(`Cassandra: ${last.replace('/', ' hourly and ')} daily rows for the last 14 days`);
