@@ -7,6 +7,7 @@
 export { systemClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { errorCodes } from './error-codes.ts';
+export { syncDirectory, writeFileAtomically } from './files.ts';
 export type { ErrorCode, ErrorDomain } from './error-codes.ts';
 export { TributaryError } from './errors.ts';
 export { silentLogger } from './logger.ts';

@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { TributaryError } from '../core/index.ts';
+import { syncDirectory, TributaryError, writeFileAtomically } from '../core/index.ts';
 
 /**
  * The checkpoint file of a task directory: for each changelog topic of the task's stores, the
@@ -16,8 +16,6 @@ export const checkpointFileName = '.checkpoint';
 
 const version = 1;
 const offsetPattern = /^(0|[1-9][0-9]*)$/;
-
-let tempCounter = 0;
 
 /**
  * The offsets of the task's checkpoint, or undefined when there is none, or it cannot be read or
@@ -47,20 +45,9 @@ export async function writeCheckpoint(
 ): Promise<void> {
   const target = join(taskDir, checkpointFileName);
   const text = formatCheckpoint(offsets, target);
-  const temp = join(taskDir, `${checkpointFileName}.${process.pid}-${++tempCounter}.tmp`);
   try {
-    await mkdir(taskDir, { recursive: true });
-    const file = await open(temp, 'w');
-    try {
-      await file.writeFile(text, 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, target);
-    await syncDirectory(taskDir);
+    await writeFileAtomically(target, text);
   } catch (cause) {
-    await rm(temp, { force: true }).catch(() => undefined);
     throw new TributaryError('STATE_FAILED', `could not write the checkpoint file ${target}`, {
       cause,
     });
@@ -116,15 +103,6 @@ function formatCheckpoint(offsets: ReadonlyMap<string, string>, target: string):
     }
   }
   return `${JSON.stringify({ version, offsets: Object.fromEntries(offsets) })}\n`;
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -56,7 +56,7 @@ export type {
 } from './poll-source.ts';
 export { createProgressReporter, formatProgress } from './progress-reporter.ts';
 export type { ProgressOutput, ProgressReporter } from './progress-reporter.ts';
-export { chunkKey, openProgressStore, writeFileAtomically } from './progress-store.ts';
+export { chunkKey, openProgressStore } from './progress-store.ts';
 export type { ProgressData, ProgressStore } from './progress-store.ts';
 export { backoffDelay, defaultRetryPolicy, withRetries } from './retry.ts';
 export type { RetryPolicy, Sleep } from './retry.ts';

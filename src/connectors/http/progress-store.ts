@@ -1,9 +1,8 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 import { z } from 'zod';
 
-import { systemClock } from '../../core/index.ts';
+import { systemClock, writeFileAtomically } from '../../core/index.ts';
 import type { Clock } from '../../core/index.ts';
 import { HttpSourceError } from './errors.ts';
 
@@ -43,40 +42,6 @@ export interface ProgressStore {
 /** The key of a backfill chunk in the progress file. */
 export const chunkKey = (location: string, from: string, to: string): string =>
   `${location}/${from}/${to}`;
-
-/**
- * Writes the file atomically: a temporary file in the same directory, flushed to disk, then
- * renamed over the old one (rename replaces atomically on POSIX), then the directory flushed so
- * the rename itself survives a power cut. A crash leaves the old file or the new one, never half.
- */
-export async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  try {
-    const file = await open(temp, 'w');
-    try {
-      await file.writeFile(text, 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // some platforms cannot fsync a directory; the rename is still atomic there
-  }
-}
 
 async function load(path: string): Promise<ProgressData> {
   let text: string;
