@@ -77,9 +77,13 @@ export function startMeasured(
   const lines: string[] = [];
   let announce: (at: number) => void = () => undefined;
   const firstRecord = new Promise<number>((resolve) => (announce = resolve));
-  const onLine = (text: string): void => {
+  /** The last few hundred lines of its output, for an error message. */
+  const keep = (text: string): void => {
     lines.push(text);
     if (lines.length > 400) lines.splice(0, 200);
+  };
+  const onLine = (text: string): void => {
+    keep(text);
     const match = /^FIRST_RECORD (\d+)/.exec(text);
     if (match !== null && cpuAtFirst === undefined) {
       cpuAtFirst = sample().cpuSeconds;
@@ -88,10 +92,7 @@ export function startMeasured(
   };
   if (child.stdout === null || child.stderr === null) throw new Error('output is not piped');
   createInterface({ input: child.stdout }).on('line', onLine);
-  createInterface({ input: child.stderr }).on('line', (text) => {
-    lines.push(text);
-    if (lines.length > 400) lines.splice(0, 200);
-  });
+  createInterface({ input: child.stderr }).on('line', keep);
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       clearInterval(timer);

@@ -17,7 +17,7 @@
 // leaves it up. Writes bench/results/<date>.json and prints a markdown table with the ratios
 // Tributary / peer.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -523,7 +523,6 @@ async function main(): Promise<void> {
 
 /** --table FILE: prints the table of an earlier run's results file, runs nothing. */
 async function printTable(file: string): Promise<void> {
-  const { readFileSync } = await import('node:fs');
   const report = JSON.parse(readFileSync(file, 'utf8')) as {
     runs: RunResult[];
     raw: RunResult[];
