@@ -75,6 +75,20 @@ async function capture(command: string, args: string[]): Promise<string> {
 }
 
 async function createTopic(topic: string, config: Record<string, string> = {}): Promise<void> {
+  // A broker the run has just started may not know the new topic's leader yet: a retriable
+  // error (UNKNOWN_TOPIC_OR_PARTITION), asked again a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await createTopicOnce(topic, config);
+      return;
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true || attempt >= 10) throw error;
+      await sleep(1000);
+    }
+  }
+}
+
+async function createTopicOnce(topic: string, config: Record<string, string>): Promise<void> {
   await admin.createTopics({
     waitForLeaders: true,
     topics: [
