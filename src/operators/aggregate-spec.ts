@@ -2,6 +2,9 @@ import { TributaryError } from '../core/index.ts';
 import type { Serde } from '../serde/index.ts';
 import type { WindowSpec } from './window.ts';
 
+/** Whose event time a windowed aggregation follows (see window-clock.ts). */
+export type EventTimeDomain = 'partition' | 'key';
+
 /** An aggregator over erased types (the DSL checked them): see the topology's Aggregator. */
 export interface ErasedAggregator {
   init(): unknown;
@@ -23,8 +26,13 @@ export interface AggregateSpec {
   /** Undefined: one aggregate per key, emitted after every update, never closed. */
   readonly window: WindowSpec | undefined;
   readonly emit: 'final' | 'updates';
-  /** Wall-clock ms without records after which stream time follows the wall clock. */
+  /** Wall-clock ms without records after which stream (or key) time follows the wall clock. */
   readonly idleTimeoutMs: number | undefined;
+  /**
+   * Whose event time closes windows and judges lateness: the partition's stream time (Kafka
+   * Streams) or each key's own. Undefined without a window.
+   */
+  readonly time: EventTimeDomain | undefined;
 }
 
 /** The grouping key as store key bytes; a null key cannot be grouped. */

@@ -21,6 +21,7 @@ export { sinkOperator } from './sink.ts';
 export type { EncodedRecord } from './sink.ts';
 export { parseWindowKey, windowKey, windowStarts } from './window.ts';
 export type { WindowSpec } from './window.ts';
-export { streamTimeKey } from './window-aggregate.ts';
+export { streamTimeKey } from './partition-clock.ts';
+export { isKeyTimeKey, keyTimeKey } from './window-clock.ts';
 export { externalSinkOperator } from './external-sink.ts';
 export { loadModel, predict, type LoadedModel, type Prediction } from './model/index.ts';

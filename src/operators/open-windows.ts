@@ -1,3 +1,5 @@
+import { MinHeap } from './min-heap.ts';
+
 /** A window (or session) that has not closed yet: what the operator knows without the store. */
 export interface OpenWindow {
   /** The store key as a latin1 string: unique per open window. */
@@ -19,6 +21,10 @@ interface Scheduled {
   window: OpenWindow;
 }
 
+/** Emission order of windows that close together: by start, then grouping key. */
+export const byStartThenKey = (a: OpenWindow, b: OpenWindow): number =>
+  a.start !== b.start ? a.start - b.start : a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0;
+
 const before = (a: Scheduled, b: Scheduled): boolean =>
   a.closeAt !== b.closeAt
     ? a.closeAt < b.closeAt
@@ -35,7 +41,13 @@ const before = (a: Scheduled, b: Scheduled): boolean =>
 export class OpenWindows {
   private readonly byId = new Map<string, OpenWindow>();
   private readonly byKey = new Map<string, OpenWindow[]>();
-  private readonly heap: Scheduled[] = [];
+  /** Absent when windows close by key (per-key event time): then nothing is scheduled here. */
+  private readonly heap: MinHeap<Scheduled> | undefined;
+
+  /** `byCloseTime`: keep the min-heap by close time that takeClosed() reads (per-partition time). */
+  constructor(byCloseTime = true) {
+    this.heap = byCloseTime ? new MinHeap(before) : undefined;
+  }
 
   get size(): number {
     return this.byId.size;
@@ -55,7 +67,7 @@ export class OpenWindows {
     const ofKey = this.byKey.get(window.keyId);
     if (ofKey === undefined) this.byKey.set(window.keyId, [window]);
     else ofKey.push(window);
-    this.push({ closeAt: window.closeAt, window });
+    this.heap?.push({ closeAt: window.closeAt, window });
   }
 
   /** A session grew: it closes later. */
@@ -63,7 +75,7 @@ export class OpenWindows {
     window.end = end;
     if (closeAt === window.closeAt) return;
     window.closeAt = closeAt;
-    this.push({ closeAt, window });
+    this.heap?.push({ closeAt, window });
   }
 
   remove(window: OpenWindow): void {
@@ -74,52 +86,31 @@ export class OpenWindows {
     else this.byKey.set(window.keyId, ofKey);
   }
 
+  /** Removes and returns one key's windows with `closeAt <= time`, by start (per-key time). */
+  takeClosedOfKey(keyId: string, time: number): OpenWindow[] {
+    const ofKey = this.byKey.get(keyId);
+    if (ofKey === undefined || !ofKey.some((w) => w.closeAt <= time)) return [];
+    const closed = ofKey.filter((w) => w.closeAt <= time);
+    for (const w of closed) this.byId.delete(w.id);
+    const rest = ofKey.filter((w) => w.closeAt > time);
+    if (rest.length === 0) this.byKey.delete(keyId);
+    else this.byKey.set(keyId, rest);
+    return closed.sort(byStartThenKey);
+  }
+
   /** Removes and returns the windows with `closeAt <= time`, by start, then grouping key. */
   takeClosed(time: number): OpenWindow[] {
     const closed: OpenWindow[] = [];
-    for (let top = this.heap[0]; top !== undefined && top.closeAt <= time; top = this.heap[0]) {
-      this.pop();
+    const heap = this.heap;
+    if (heap === undefined) throw new TypeError('these open windows are not indexed by close time');
+    for (let top = heap.peek(); top !== undefined && top.closeAt <= time; top = heap.peek()) {
+      heap.pop();
       const { window } = top;
       // Skip entries of removed windows and superseded close times of extended sessions.
       if (this.byId.get(window.id) !== window || window.closeAt !== top.closeAt) continue;
       this.remove(window);
       closed.push(window);
     }
-    return closed.sort((a, b) =>
-      a.start !== b.start ? a.start - b.start : a.keyId < b.keyId ? -1 : a.keyId > b.keyId ? 1 : 0,
-    );
-  }
-
-  private push(item: Scheduled): void {
-    const heap = this.heap;
-    heap.push(item);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent] as Scheduled;
-      if (!before(item, p)) break;
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = item;
-  }
-
-  private pop(): void {
-    const heap = this.heap;
-    const last = heap.pop();
-    if (last === undefined || heap.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const l = heap[left] as Scheduled;
-      const r = heap[right];
-      const [child, c] = r !== undefined && before(r, l) ? [right, r] : [left, l];
-      if (!before(c, last)) break;
-      heap[i] = c;
-      i = child;
-    }
-    heap[i] = last;
+    return closed.sort(byStartThenKey);
   }
 }

@@ -3,42 +3,39 @@ import type { Processor, ProcessorContext, StreamRecord } from '../core/index.ts
 import type { StateStore } from '../state/index.ts';
 import { encodeKey, resultOf } from './aggregate-spec.ts';
 import type { AggregateSpec } from './aggregate-spec.ts';
+import { KeyClock } from './key-clock.ts';
 import { OpenWindows } from './open-windows.ts';
 import type { OpenWindow } from './open-windows.ts';
+import { PartitionClock } from './partition-clock.ts';
 import { isoTime, parseWindowKey, windowKey, windowStarts } from './window.ts';
 import type { WindowSpec } from './window.ts';
+import type { WindowClock, WindowEntry } from './window-clock.ts';
 
-// Windowed aggregation, as Kafka Streams does it.
+// Windowed aggregation, as Kafka Streams does it, with event time per partition or per key.
 //
 // Store layout (values are stored with the store's codec, JSON):
-//   <encoded key><start: 8 bytes, big-endian>  ->  { end, agg }   one entry per open window
-//   0xff (one byte)                            ->  { streamTime }  reserved
+//   <encoded key><start: 8 bytes, big-endian>  ->  { end, agg, t? }  one entry per open window
+//   0xff (one byte)                            ->  { streamTime }   per-partition mode
+//   <encoded key><8 bytes 0xff>                ->  { t }            per-key mode, see key-clock.ts
 // `end` is exclusive: `start + size` for time windows; for a session, its last record's time + 1.
-// Window keys are at least 8 bytes long, so they never collide with the one-byte reserved key.
-// Closed windows are deleted, so the store holds only open windows and the stream time.
+// Closed windows are deleted, so the store holds only open windows and the clock's times.
 //
-// Stream time is the largest event time seen (record.timestamp: the source applied the
-// timestamp extractor). With grace G:
-// - tumbling/hopping: a window closes when end + G <= stream time; a record is late when all
-//   of its windows are closed, and otherwise counts in those still open.
+// "Time" below is the clock's (window-clock.ts): the task's stream time (time: 'partition', the
+// largest event time seen in the partition) or the record's key's own largest event time
+// (time: 'key'). record.timestamp is the event time (the source applied the timestamp
+// extractor). With grace G:
+// - tumbling/hopping: a window closes when end + G <= time; a record is late when all of its
+//   windows are closed, and otherwise counts in those still open.
 // - session (gap P): a record joins every session of its key with start - P <= t <= last + P
-//   (last = end - 1), merging them; a session closes when last + P + G < stream time, i.e.
-//   end + P + G <= stream time: from then on no record that is not late can reach it. A record
-//   is late when the session it would make closes by that rule (Kafka Streams' rule, with its
-//   inclusive session end: mergedEnd < streamTime - grace - gap).
-// Closed windows are emitted (emit 'final') in start order, then key order, and deleted.
+//   (last = end - 1), merging them; a session closes when last + P + G < time, i.e.
+//   end + P + G <= time: from then on no record that is not late can reach it. A record is late
+//   when the session it would make closes by that rule (Kafka Streams' rule, with its inclusive
+//   session end: mergedEnd < streamTime - grace - gap).
+// Windows that close together are emitted (emit 'final') in start order, then key order, and
+// deleted.
 
-/** The reserved store key of the stream time. */
-export const streamTimeKey = Buffer.from([0xff]);
-
-interface WindowEntry {
-  end: number;
-  agg: unknown;
-}
-
-interface StreamTimeEntry {
-  streamTime: number;
-}
+/** How long a key whose windows all closed by its idle timeout keeps its time (event time). */
+const minKeyTimeRetentionMs = 86_400_000;
 
 type Context = ProcessorContext<unknown, unknown>;
 type AnyRecord = StreamRecord<unknown, unknown>;
@@ -71,22 +68,21 @@ export function windowAggregate(
     );
   }
   const merge = (left: unknown, right: unknown): unknown => aggregator.merge?.(left, right);
-  let open = new OpenWindows();
-  let streamTime = Number.NEGATIVE_INFINITY;
-  // Wall-clock times (context.clock) of the last record and of the last advance of stream time.
-  let lastRecordAt = 0;
-  let lastAdvanceAt = 0;
-
-  const advanceTo = (time: number): void => {
-    if (time <= streamTime) return;
-    streamTime = time;
-    store.put(streamTimeKey, { streamTime } satisfies StreamTimeEntry);
-  };
+  const perKey = spec.time === 'key';
+  const length = window.type === 'session' ? window.gapMs : window.sizeMs;
+  const retentionMs = Math.max(minKeyTimeRetentionMs, length + grace);
+  let open = new OpenWindows(!perKey);
+  const newClock = (): WindowClock =>
+    perKey
+      ? new KeyClock(store, open, spec.idleTimeoutMs, retentionMs)
+      : new PartitionClock(store, open, spec.idleTimeoutMs);
+  let clock = newClock();
+  const timeName = perKey ? 'key time' : 'stream time';
 
   const late = (t: number, kind: string, start: number, end: number, time: number) =>
     new TributaryError(
       'LATE_RECORD',
-      `record at ${isoTime(t)} is later than the grace period of ${kind} [${isoTime(start)}, ${isoTime(end)}) of aggregation '${spec.name}': stream time is ${isoTime(time)}, grace ${grace} ms`,
+      `record at ${isoTime(t)} is later than the grace period of ${kind} [${isoTime(start)}, ${isoTime(end)}) of aggregation '${spec.name}': ${timeName} is ${isoTime(time)}, grace ${grace} ms`,
     );
 
   const forward = (context: Context, w: OpenWindow, agg: unknown): void => {
@@ -146,7 +142,12 @@ export function windowAggregate(
     return { storeKey, start, end, closeAt, agg, window: current, merged: others };
   };
 
-  const write = (context: Context, record: AnyRecord, update: Update): void => {
+  const write = (
+    context: Context,
+    record: AnyRecord,
+    update: Update,
+    t: number | undefined,
+  ): void => {
     for (const s of update.merged) {
       store.delete(s.storeKey);
       open.remove(s);
@@ -166,41 +167,44 @@ export function windowAggregate(
     } else {
       open.extend(w, update.end, update.closeAt);
     }
-    store.put(update.storeKey, { end: update.end, agg: update.agg } satisfies WindowEntry);
+    const entry: WindowEntry =
+      t === undefined
+        ? { end: update.end, agg: update.agg }
+        : { end: update.end, agg: update.agg, t };
+    store.put(update.storeKey, entry);
     if (spec.emit === 'updates') forward(context, w, update.agg);
   };
 
-  const closeWindows = (context: Context): void => {
-    for (const w of open.takeClosed(streamTime)) {
+  const emitClosed = (context: Context, closed: OpenWindow[]): void => {
+    for (const w of closed) {
       if (spec.emit === 'final') forward(context, w, entryOf(w).agg);
       store.delete(w.storeKey);
     }
   };
 
   return {
-    /** Rebuilds stream time and the index of open windows from the (possibly restored) store. */
+    /** Rebuilds the clock and the index of open windows from the (possibly restored) store. */
     init(context) {
-      open = new OpenWindows();
-      streamTime = Number.NEGATIVE_INFINITY;
-      lastRecordAt = lastAdvanceAt = context.clock.now();
+      open = new OpenWindows(!perKey);
+      clock = newClock();
       const extra = window.type === 'session' ? window.gapMs : 0;
       for (const [storeKey, value] of store.entries()) {
-        if (storeKey.equals(streamTimeKey)) {
-          streamTime = (value as StreamTimeEntry).streamTime;
-          continue;
-        }
+        if (clock.restoreEntry(storeKey, value)) continue;
         const { keyBytes, start } = parseWindowKey(storeKey);
-        const { end } = value as WindowEntry;
-        open.add({
+        const entry = value as WindowEntry;
+        const w: OpenWindow = {
           id: storeKey.toString('latin1'),
           storeKey,
           keyId: keyBytes.toString('latin1'),
           key: spec.key.deserialize(keyBytes, store.name),
           start,
-          end,
-          closeAt: end + extra + grace,
-        });
+          end: entry.end,
+          closeAt: entry.end + extra + grace,
+        };
+        open.add(w);
+        clock.restoreWindow(w, entry);
       }
+      clock.restored(context.clock.now());
     },
 
     process(record, context) {
@@ -212,27 +216,22 @@ export function windowAggregate(
         );
       }
       const keyBytes = encodeKey(spec, record.key, store.name);
-      const time = Math.max(streamTime, t);
+      const keyId = keyBytes.toString('latin1');
+      const time = clock.timeWith(keyId, keyBytes, t);
       // Everything that can throw (lateness, the aggregator) runs before anything is written,
-      // so a record that fails leaves the store and stream time as they were.
+      // so a record that fails leaves the store and the clock as they were.
       const updates =
         window.type === 'session'
           ? [sessionUpdate(record, keyBytes, time)]
           : timeUpdates(record, keyBytes, time);
-      advanceTo(time);
-      lastRecordAt = lastAdvanceAt = context.clock.now();
-      for (const update of updates) write(context, record, update);
-      closeWindows(context);
+      const entryTime = clock.entryTime(time);
+      for (const update of updates) write(context, record, update, entryTime);
+      emitClosed(context, clock.advance(keyId, keyBytes, time, context.clock.now()));
     },
 
-    /** On a quiet partition, stream time follows the wall clock once idleTimeoutMs has passed. */
+    /** Idle timeouts (wall clock) close windows of quiet partitions or keys. */
     punctuate(now, context) {
-      const idle = spec.idleTimeoutMs;
-      if (idle !== undefined && Number.isFinite(streamTime) && now - lastRecordAt >= idle) {
-        if (now > lastAdvanceAt) advanceTo(streamTime + (now - lastAdvanceAt));
-        lastAdvanceAt = Math.max(lastAdvanceAt, now);
-      }
-      closeWindows(context);
+      emitClosed(context, clock.punctuate(now));
     },
   };
 }

@@ -15,6 +15,7 @@ function aggregateDetails(node: Extract<PlanNode, { kind: 'aggregate' }>): strin
   if (node.window !== undefined) {
     parts.push(`window: ${windowText(node.window)}`);
     if (node.emit !== 'final') parts.push(`emit: ${node.emit}`);
+    if (node.time === 'key') parts.push('time: per key');
     if (node.idleTimeoutMs !== undefined) parts.push(`idle timeout: ${node.idleTimeoutMs} ms`);
   }
   return parts.join(', ');

@@ -65,6 +65,12 @@ function checkWindowedOptions(options: WindowedAggregateOptions, name: string): 
       `emit of aggregation '${name}' must be 'final' or 'updates', got '${String(options.emit)}'`,
     );
   }
+  if (options.time !== undefined && options.time !== 'partition' && options.time !== 'key') {
+    throw new TributaryError(
+      'TOPOLOGY_INVALID',
+      `time of aggregation '${name}' must be 'partition' or 'key', got '${String(options.time)}'`,
+    );
+  }
   const idle = options.idleTimeoutMs;
   if (idle !== undefined && (!Number.isSafeInteger(idle) || idle <= 0)) {
     throw new TributaryError(
@@ -103,6 +109,7 @@ function addAggregate<K, R>(
       // Without a window every update is emitted: there is nothing to close.
       emit: window === undefined ? 'updates' : (options.emit ?? 'final'),
       idleTimeoutMs: window === undefined ? undefined : options.idleTimeoutMs,
+      time: window === undefined ? undefined : (options.time ?? 'partition'),
     },
     [parent],
     { name, onError: options.onError },

@@ -76,6 +76,8 @@ export type PlanNode =
       emit: 'final' | 'updates';
       /** Wall-clock ms without records after which the watermark follows the wall clock. */
       idleTimeoutMs: number | undefined;
+      /** Windowed only: windows close by the partition's stream time or by each key's own time. */
+      time: 'partition' | 'key' | undefined;
     })
   /** fn returns `[key, value]`. */
   | (NodeBase & { kind: 'map'; fn: AnyKeyValueFn })

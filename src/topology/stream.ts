@@ -61,13 +61,24 @@ export interface AggregateOptions {
 
 export interface WindowedAggregateOptions extends AggregateOptions {
   /**
-   * `final` (the default): one result per window, when the watermark (stream time minus grace)
+   * `final` (the default): one result per window, when the watermark (event time minus grace)
    * passes its end. `updates`: the new result after every record.
    */
   emit?: 'final' | 'updates';
   /**
-   * Wall-clock ms without records after which the task's stream time moves on with the wall
-   * clock, so a quiet partition still closes its windows. Default: never.
+   * Whose event time closes windows and judges lateness:
+   * - `'partition'` (the default, Kafka Streams' rule): the task's stream time, the largest event
+   *   time seen in the input partition. Right when one producer writes a partition in time order.
+   * - `'key'`: each key's own largest event time. Right for devices and stations with their own
+   *   clocks, reconnect bursts of buffered readings, and backfills read entity by entity: one
+   *   key's time never makes another key's records late. A key's last windows close only when
+   *   its own time passes them, or by `idleTimeoutMs` for that key.
+   */
+  time?: 'partition' | 'key';
+  /**
+   * Wall-clock ms without records after which the task's stream time (with `time: 'key'`, the
+   * quiet key's time) moves on with the wall clock, so quiet input still closes its windows.
+   * Default: never.
    */
   idleTimeoutMs?: number;
 }
