@@ -21,4 +21,5 @@ export {
 } from './checkpoint.ts';
 export { jsonCodec, MemoryStore } from './memory-store.ts';
 export { storeDir, taskStateDir } from './state-dirs.ts';
-export type { StateStore, StoreChange, ValueCodec } from './store.ts';
+export { SeenEntries, SeenStore, seenKey } from './seen-store.ts';
+export type { StateStore, StoreCache, StoreChange, ValueCodec } from './store.ts';

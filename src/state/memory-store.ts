@@ -1,4 +1,4 @@
-import type { StateStore, StoreChange, ValueCodec } from './store.ts';
+import type { StateStore, StoreCache, StoreChange, ValueCodec } from './store.ts';
 
 interface Entry<V> {
   key: Buffer;
@@ -10,7 +10,7 @@ interface Entry<V> {
  * (the write cache). `flush()` hands the changes over, encoded, and forgets them; the runtime
  * writes them to the changelog and to RocksDB. Keys are held as latin1 strings of their bytes.
  */
-export class MemoryStore<V> implements StateStore<V> {
+export class MemoryStore<V> implements StateStore<V>, StoreCache {
   private readonly live = new Map<string, Entry<V>>();
   private readonly dirty = new Map<string, Buffer>();
 

@@ -16,6 +16,25 @@ export interface StateStore<V> {
   readonly size: number;
 }
 
+/**
+ * A store's in-memory layer as the runtime drives it: the changes since the last flush become
+ * changelog records and a RocksDB batch at commit (`flush`), and restore feeds changelog and
+ * RocksDB entries back (`apply`, not marked as changes). Applying an entry twice, or deleting one
+ * that is absent, changes nothing: a restart may replay a changelog tail RocksDB already holds.
+ */
+export interface StoreCache {
+  readonly name: string;
+  /** Live entries. */
+  readonly size: number;
+  /** Changes waiting for the next flush. */
+  readonly pending: number;
+  /** The changes since the last flush, encoded (a null value deletes), and forgets them. */
+  flush(): StoreChange[];
+  apply(key: Buffer, value: Buffer | null): void;
+  /** Drops every entry and every pending change (before a restore from the beginning). */
+  clear(): void;
+}
+
 /** How a store's values become changelog and RocksDB bytes. */
 export interface ValueCodec<V> {
   encode(value: V): Buffer;
