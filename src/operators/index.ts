@@ -17,6 +17,8 @@ export {
   peekOperator,
   selectKeyOperator,
 } from './stateless.ts';
+export { dedupOperator } from './dedup.ts';
+export type { DedupProcessor, DedupSpec, DedupStats } from './dedup.ts';
 export { sinkOperator } from './sink.ts';
 export type { EncodedRecord } from './sink.ts';
 export { parseWindowKey, windowKey, windowStarts } from './window.ts';

@@ -2,6 +2,7 @@ import type { Processor, SinkRecord } from '../core/index.ts';
 import {
   aggregateOperator,
   branchOperator,
+  dedupOperator,
   externalSinkOperator,
   filterOperator,
   flatMapOperator,
@@ -13,7 +14,7 @@ import {
   sinkOperator,
 } from '../operators/index.ts';
 import type { EncodedRecord } from '../operators/index.ts';
-import type { StateStore } from '../state/index.ts';
+import type { SeenStore, StateStore } from '../state/index.ts';
 import type { PlanNode } from '../topology/plan.ts';
 
 type AnyProcessor = Processor<unknown, unknown, unknown, unknown>;
@@ -24,6 +25,9 @@ export function processorFor(
   emit: (record: EncodedRecord) => void,
   store: (name: string) => StateStore<unknown>,
   collect: (record: SinkRecord<unknown, unknown>) => void,
+  seenStore: (name: string) => SeenStore = (name) => {
+    throw new Error(`no seen store ${name}`);
+  },
 ): AnyProcessor {
   switch (node.kind) {
     case 'map':
@@ -48,6 +52,8 @@ export function processorFor(
       return node.supplier();
     case 'aggregate':
       return aggregateOperator(node, store(node.store.name));
+    case 'dedup':
+      return dedupOperator(node, seenStore(node.store.name));
     case 'sink':
       return sinkOperator(node.topic, node.key, node.value, emit) as AnyProcessor;
     case 'external':

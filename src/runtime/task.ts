@@ -9,8 +9,8 @@ import type {
   TaskSnapshot,
 } from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
-import { jsonCodec, MemoryStore } from '../state/index.ts';
-import type { StoreChange } from '../state/index.ts';
+import { jsonCodec, MemoryStore, SeenStore } from '../state/index.ts';
+import type { StoreCache, StoreChange } from '../state/index.ts';
 import type {
   AnyExternalSink,
   AnySerde,
@@ -44,7 +44,8 @@ export function emptyStats(): TaskStats {
 /** A task's store: its in-memory layer (with the write cache) and its plan entry. */
 export interface TaskStore {
   spec: StoreSpec;
-  memory: MemoryStore<unknown>;
+  /** A MemoryStore, or a SeenStore for a dedup step (spec.kind 'seen'). */
+  memory: StoreCache;
 }
 
 /** What a task's stores changed since the last flush: changelog records and the raw changes. */
@@ -127,10 +128,11 @@ export class Task implements NodeHost {
 
   private build(subtopology: SubTopology): void {
     for (const spec of subtopology.stores) {
-      this.stores.set(spec.name, {
-        spec,
-        memory: new MemoryStore<unknown>(spec.name, jsonCodec()),
-      });
+      const memory =
+        spec.kind === 'seen'
+          ? new SeenStore(spec.name, spec.withIds === true)
+          : new MemoryStore<unknown>(spec.name, jsonCodec());
+      this.stores.set(spec.name, { spec, memory });
     }
     const byName = new Map<string, ProcessorNode>();
     for (const node of subtopology.nodes) {
@@ -153,6 +155,7 @@ export class Task implements NodeHost {
             if (list === undefined) this.external.set(node.sink, [record]);
             else list.push(record);
           },
+          (name) => this.seenStore(name),
         ),
         node.onError,
         this,
@@ -187,7 +190,14 @@ export class Task implements NodeHost {
 
   private store(name: string): MemoryStore<unknown> {
     const store = this.stores.get(name)?.memory;
-    if (store === undefined) throw new Error(`task ${this.id} has no store ${name}`);
+    if (!(store instanceof MemoryStore))
+      throw new Error(`task ${this.id} has no key-value store ${name}`);
+    return store;
+  }
+
+  private seenStore(name: string): SeenStore {
+    const store = this.stores.get(name)?.memory;
+    if (!(store instanceof SeenStore)) throw new Error(`task ${this.id} has no seen store ${name}`);
     return store;
   }
 

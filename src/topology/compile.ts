@@ -1,7 +1,7 @@
 import { TributaryError } from '../core/index.ts';
 import type { GraphNode, NodeSpec, TopologyGraph } from './graph.ts';
 import { dlqTopic } from './names.ts';
-import type { InternalTopic, Plan, PlanNode, SubTopology } from './plan.ts';
+import type { InternalTopic, Plan, PlanNode, StoreSpec, SubTopology } from './plan.ts';
 
 const describeNode = (node: GraphNode): string => `${node.spec.kind} (operator #${node.index})`;
 
@@ -10,6 +10,10 @@ const isInternal = (spec: NodeSpec): boolean =>
   (spec.kind === 'source' || spec.kind === 'sink') && spec.internal;
 
 const unique = (items: Iterable<string>): string[] => [...new Set(items)];
+
+/** The store of a stateful node (an aggregate or a dedup step), if it has one. */
+const storeOf = (spec: NodeSpec): StoreSpec | undefined =>
+  spec.kind === 'aggregate' || spec.kind === 'dedup' ? spec.store : undefined;
 
 /** Each name once; the error names both operators, so the user finds them. */
 function checkNames(nodes: readonly GraphNode[]): void {
@@ -138,11 +142,12 @@ function changelogTopics(
     ofComponent.set(id, topics);
   }
   return nodes.flatMap(({ spec, index }): InternalTopic[] => {
-    if (spec.kind !== 'aggregate') return [];
+    const store = storeOf(spec);
+    if (store === undefined) return [];
     const topics = ofComponent.get(componentOf[index] ?? 0) ?? new Set<string>();
     return [
       {
-        name: spec.store.changelogTopic,
+        name: store.changelogTopic,
         kind: 'changelog',
         partitionsFrom: sourceTopics.filter((t) => topics.has(t)),
       },
@@ -154,13 +159,13 @@ function changelogTopics(
 function checkStores(nodes: readonly GraphNode[]): void {
   const byStore = new Map<string, GraphNode>();
   for (const node of nodes) {
-    if (node.spec.kind !== 'aggregate') continue;
-    const store = node.spec.store.name;
+    const store = storeOf(node.spec)?.name;
+    if (store === undefined) continue;
     const first = byStore.get(store);
     if (first !== undefined) {
       throw new TributaryError(
         'TOPOLOGY_INVALID',
-        `store name '${store}' is used twice: by aggregate '${first.spec.name}' (operator #${first.index}) and aggregate '${node.spec.name}' (operator #${node.index}); each stateful operator needs its own store`,
+        `store name '${store}' is used twice: by ${first.spec.kind} '${first.spec.name}' (operator #${first.index}) and ${node.spec.kind} '${node.spec.name}' (operator #${node.index}); each stateful operator needs its own store`,
       );
     }
     byStore.set(store, node);
@@ -175,6 +180,7 @@ function planNode(spec: NodeSpec): PlanNode {
     const window = spec.window === undefined ? undefined : { ...spec.window };
     return { ...spec, store: { ...spec.store }, window, children: [] };
   }
+  if (spec.kind === 'dedup') return { ...spec, store: { ...spec.store }, children: [] };
   return { ...spec, children: [] };
 }
 
@@ -230,7 +236,8 @@ export function compile(graph: TopologyGraph): Plan {
       sub.sourceTopics = unique([...sub.sourceTopics, ...node.topics]);
     }
     if (node.kind === 'sink') sub.sinkTopics = unique([...sub.sinkTopics, node.topic]);
-    if (node.kind === 'aggregate') sub.stores.push({ ...node.store });
+    const store = storeOf(node);
+    if (store !== undefined) sub.stores.push({ ...store });
   });
 
   return {

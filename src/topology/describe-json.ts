@@ -33,6 +33,8 @@ function node(n: PlanNode): NodeDescription {
       return { ...base, topic: n.topic };
     case 'external':
       return { ...base, sink: n.sink.name };
+    case 'dedup':
+      return { ...base, store: n.store.name };
     case 'aggregate':
       return {
         ...base,

@@ -58,7 +58,7 @@ export function describeMermaid(plan: Plan): string {
         externalLines.push(`  ${target}[/"${node.sink.name}"/]`);
         edges.push(`  ${id} --> ${target}`);
       }
-      if (node.kind === 'aggregate') {
+      if (node.kind === 'aggregate' || node.kind === 'dedup') {
         // A store is drawn in its sub-topology, joined to its operator by a dotted line.
         const store = storeId(node.store.name);
         graphLines.push(`    ${store}[("${node.store.name}<br/>store")]`);

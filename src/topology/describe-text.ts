@@ -29,6 +29,8 @@ function header(node: PlanNode): string {
       return `Sink: ${node.name} (topic: ${node.topic})`;
     case 'aggregate':
       return `Processor: ${node.name} (aggregate, ${aggregateDetails(node)})`;
+    case 'dedup':
+      return `Processor: ${node.name} (dedup, store: ${node.store.name}, retention: ${node.retentionMs} ms${node.id === undefined ? '' : ', by id'})`;
     case 'external':
       return `Sink: ${node.name} (external: ${node.sink.name})`;
     default:

@@ -27,17 +27,27 @@ interface Grouping {
   readonly streamAt: StreamAt;
 }
 
+const groupByKeyUse = {
+  step: 'groupByKey()',
+  fix: 'counted in different tasks; use groupBy(fn, { key, value }) to repartition by the new key',
+};
+
 /**
- * The serde of the key a stream is partitioned by, for groupByKey(): the key serde of the source
+ * The serde of the key a stream is partitioned by, for groupByKey() (and dedup()): the key serde of the source
  * (a user topic or a repartition topic) it comes from, through operators that keep the key. An
  * operator that may change the key without repartitioning makes grouping by it wrong (records
  * of one key in different tasks), so that is an error here, not a silent split of aggregates.
  */
-export function partitionKeySerde(graph: TopologyGraph, index: number): AnySerde {
+export function partitionKeySerde(
+  graph: TopologyGraph,
+  index: number,
+  use: { step: string; fix: string } = groupByKeyUse,
+): AnySerde {
   const { spec, parents } = graph.node(index);
   switch (spec.kind) {
     case 'source':
     case 'aggregate':
+    case 'dedup':
       return spec.key;
     case 'filter':
     case 'mapValues':
@@ -45,7 +55,7 @@ export function partitionKeySerde(graph: TopologyGraph, index: number): AnySerde
     case 'branch':
     case 'merge': {
       // A merge keeps the key when every input does; the first input's serde encodes it.
-      const serdes = parents.map((parent) => partitionKeySerde(graph, parent));
+      const serdes = parents.map((parent) => partitionKeySerde(graph, parent, use));
       const first = serdes[0];
       if (first === undefined) throw new RangeError(`node '${spec.name}' has no parent`);
       return first;
@@ -53,7 +63,7 @@ export function partitionKeySerde(graph: TopologyGraph, index: number): AnySerde
     default:
       throw new TributaryError(
         'TOPOLOGY_INVALID',
-        `groupByKey() after ${spec.kind} '${spec.name}': it may change the key without repartitioning, so one key's records could be counted in different tasks; use groupBy(fn, { key, value }) to repartition by the new key, or mapValues to keep the key`,
+        `${use.step} after ${spec.kind} '${spec.name}': it may change the key without repartitioning, so one key's records could be ${use.fix}, or mapValues to keep the key`,
       );
   }
 }

@@ -47,6 +47,7 @@ export type {
   AggregateOptions,
   BranchPredicate,
   BranchStreams,
+  DedupOptions,
   GroupByKeyOptions,
   GroupedStream,
   KeyByOptions,

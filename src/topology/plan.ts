@@ -37,6 +37,13 @@ export interface StoreSpec {
   name: string;
   /** `<appId>-<name>-changelog`, compacted, one partition per input partition. */
   changelogTopic: string;
+  /**
+   * What it holds: `key-value` (the default: any value per key, src/state/memory-store.ts) or
+   * `seen` (a dedup step's entries per key in time order, src/state/seen-store.ts).
+   */
+  kind?: 'key-value' | 'seen';
+  /** `seen` only: the entries carry ids of their own, not just their event time. */
+  withIds?: boolean;
 }
 
 /** Event time of a record: from the payload, or the record's own timestamp when absent. */
@@ -78,6 +85,19 @@ export type PlanNode =
       idleTimeoutMs: number | undefined;
       /** Windowed only: windows close by the partition's stream time or by each key's own time. */
       time: 'partition' | 'key' | undefined;
+    })
+  /**
+   * Drops a record whose (key, id) its store has seen; ids are event times unless `id` is set.
+   * Entries are forgotten by the key's own event time, `retentionMs` after their time.
+   */
+  | (NodeBase & {
+      kind: 'dedup';
+      store: StoreSpec;
+      /** Encodes the key into store keys. */
+      key: AnySerde;
+      retentionMs: number;
+      /** Called `(value, key)`: a record's id within its key; undefined: its event time. */
+      id: AnyKeyValueFn | undefined;
     })
   /** fn returns `[key, value]`. */
   | (NodeBase & { kind: 'map'; fn: AnyKeyValueFn })

@@ -33,6 +33,8 @@ function renamePlan(plan: Plan, appId: string): Plan {
         return { ...n, topic: topic(n.topic) };
       case 'aggregate':
         return { ...n, store: { ...n.store, changelogTopic: topic(n.store.changelogTopic) } };
+      case 'dedup':
+        return { ...n, store: { ...n.store, changelogTopic: topic(n.store.changelogTopic) } };
       default:
         return n;
     }

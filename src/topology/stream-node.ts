@@ -1,6 +1,7 @@
 import { TributaryError } from '../core/index.ts';
 import type { ExternalSink, ProcessorSupplier } from '../core/index.ts';
 import type { Serdes } from '../serde/index.ts';
+import { addDedup } from './dedup.ts';
 import { eraseFn, eraseSerde, eraseSupplier } from './erase.ts';
 import type { NodeBody, TopologyGraph } from './graph.ts';
 import { GroupedStreamNode, partitionKeySerde } from './grouped-stream.ts';
@@ -10,6 +11,7 @@ import type { AnyExternalSink, ErrorPolicy } from './plan.ts';
 import type {
   BranchPredicate,
   BranchStreams,
+  DedupOptions,
   GroupByKeyOptions,
   GroupedStream,
   KeyByOptions,
@@ -144,6 +146,10 @@ export class StreamNode<K, V> implements Stream<K, V> {
     const { graph } = this;
     const streamAt: StreamAt = <K2, V2>(index: number) => new StreamNode<K2, V2>(graph, index);
     return { graph, parent: this.index, streamAt };
+  }
+
+  dedup(options: DedupOptions<K, V>): Stream<K, V> {
+    return new StreamNode<K, V>(this.graph, addDedup(this.graph, this.index, options));
   }
 
   to(topic: string, serdes: Serdes<K, V>, options: OperatorOptions = {}): void {

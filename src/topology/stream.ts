@@ -83,6 +83,31 @@ export interface WindowedAggregateOptions extends AggregateOptions {
   idleTimeoutMs?: number;
 }
 
+/** Options of dedup(): the store name is required, because it names the changelog topic. */
+export interface DedupOptions<K, V> {
+  /**
+   * The store's name: stable across code changes (its changelog topic is
+   * `<appId>-<store>-changelog`). Characters of a Kafka topic name only.
+   */
+  store: string;
+  /** The operator's name in the plan, metrics and describe(); default the store name. */
+  name?: string;
+  /**
+   * How long a seen record is remembered, in event time of its key: an entry is forgotten once
+   * the key's largest event time reaches the entry's time + retentionMs. Cover the size + grace
+   * of the windows downstream, so that no duplicate reaches a window that is still open. Memory
+   * and restore time grow with it: about 8 bytes per entry with the default ids.
+   */
+  retentionMs: number;
+  /**
+   * A record's id within its key (a message id); default its event time, which keeps entries
+   * smallest. Two records of a key with one id are duplicates whatever their times.
+   */
+  id?: (value: V, key: K) => string | number;
+  /** What happens when the id function throws (or an event time is not usable); default `dlq`. */
+  onError?: ErrorPolicy;
+}
+
 /** One window's result: `[start, end)` in ms since the epoch (`end` exclusive), and its key. */
 export interface Windowed<K, R> {
   key: K;
@@ -205,6 +230,15 @@ export interface Stream<K, V> {
    * and the aggregation runs in the next sub-topology.
    */
   groupBy<K2>(fn: (key: K, value: V) => K2, options: KeyByOptions<K2, V>): GroupedStream<K2, V>;
+
+  /**
+   * Drops each record whose (key, id) was seen before (the id is its event time unless `id`
+   * says otherwise), remembering what it saw for `retentionMs` of the key's own event time in a
+   * store (changelog `<appId>-<store>-changelog`). Duplicates are dropped and counted (the
+   * operator's records in minus records out). Like groupByKey it never repartitions: the key
+   * must be the one the records were partitioned by.
+   */
+  dedup(options: DedupOptions<K, V>): Stream<K, V>;
 
   /** Writes the stream to a topic. */
   to(topic: string, serdes: Serdes<K, V>, options?: OperatorOptions): void;
