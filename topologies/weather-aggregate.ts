@@ -1,8 +1,10 @@
 import type { WeatherAggregate } from '../src/serde/index.ts';
 
-// The weather aggregation of topologies/weather.ts: per location and window, the distinct
-// observations by time (a repeated observation of the same time replaces the earlier one, so a
-// source that delivers a row twice does not change the result), then their statistics.
+// The weather aggregation of topologies/weather.ts: per location and window, the count of
+// observations and, per field, how many had a value and their sum, min and max. Constant size,
+// so an observation costs the same however full the window is. A source that delivers a row
+// twice is handled upstream: the topology drops repeated (location, time) pairs with a dedup
+// step before the windows.
 
 /** An observation as the aggregate needs it (the fields of schemas/observation.avsc). */
 export interface ObservationValues {
@@ -13,61 +15,64 @@ export interface ObservationValues {
   wind_speed_10m: number | null;
 }
 
-/** Per observation time (ms, as a string key): temperature, humidity, precipitation, wind. */
+/** One field's non-null values: how many, their sum, min and max (meaningless while n is 0). */
+export interface FieldStats {
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
 export interface WeatherAccumulator {
-  byTime: Record<string, [number | null, number | null, number | null, number | null]>;
+  count: number;
+  temperature: FieldStats;
+  humidity: FieldStats;
+  precipitation: FieldStats;
+  wind: FieldStats;
 }
 
 /** The statistics of one location and window; null where no observation had the value. */
 export type WeatherStats = Omit<WeatherAggregate, 'location' | 'window_start' | 'window_end'>;
 
-function stats(
-  values: (number | null)[],
-): { min: number; max: number; sum: number; n: number } | null {
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  let n = 0;
-  for (const v of values) {
-    if (v === null) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    sum += v;
-    n++;
-  }
-  return n === 0 ? null : { min, max, sum, n };
+const noValues: FieldStats = { n: 0, sum: 0, min: 0, max: 0 };
+
+// Starts min and max from the first value: ±Infinity would not survive the store's JSON.
+function addValue(stats: FieldStats, v: number | null): FieldStats {
+  if (v === null) return stats;
+  if (stats.n === 0) return { n: 1, sum: v, min: v, max: v };
+  return {
+    n: stats.n + 1,
+    sum: stats.sum + v,
+    min: Math.min(stats.min, v),
+    max: Math.max(stats.max, v),
+  };
 }
 
 export const weatherAggregator = {
-  init: (): WeatherAccumulator => ({ byTime: {} }),
+  init: (): WeatherAccumulator => ({
+    count: 0,
+    temperature: noValues,
+    humidity: noValues,
+    precipitation: noValues,
+    wind: noValues,
+  }),
   add: (acc: WeatherAccumulator, o: ObservationValues): WeatherAccumulator => ({
-    byTime: {
-      ...acc.byTime,
-      [String(o.time)]: [
-        o.temperature_2m,
-        o.relative_humidity_2m,
-        o.precipitation,
-        o.wind_speed_10m,
-      ],
-    },
+    count: acc.count + 1,
+    temperature: addValue(acc.temperature, o.temperature_2m),
+    humidity: addValue(acc.humidity, o.relative_humidity_2m),
+    precipitation: addValue(acc.precipitation, o.precipitation),
+    wind: addValue(acc.wind, o.wind_speed_10m),
   }),
   result: (acc: WeatherAccumulator): WeatherStats => {
-    // Sorted by time, so sums add in the same order however the records arrived.
-    const rows = Object.entries(acc.byTime)
-      .sort(([a], [b]) => Number(a) - Number(b))
-      .map(([, row]) => row);
-    const t = stats(rows.map((r) => r[0]));
-    const h = stats(rows.map((r) => r[1]));
-    const p = stats(rows.map((r) => r[2]));
-    const w = stats(rows.map((r) => r[3]));
+    const { temperature: t, humidity: h, precipitation: p, wind: w } = acc;
     return {
-      count: rows.length,
-      temperature_min: t?.min ?? null,
-      temperature_max: t?.max ?? null,
-      temperature_mean: t === null ? null : t.sum / t.n,
-      humidity_mean: h === null ? null : h.sum / h.n,
-      precipitation_total: p?.sum ?? null,
-      wind_speed_max: w?.max ?? null,
+      count: acc.count,
+      temperature_min: t.n === 0 ? null : t.min,
+      temperature_max: t.n === 0 ? null : t.max,
+      temperature_mean: t.n === 0 ? null : t.sum / t.n,
+      humidity_mean: h.n === 0 ? null : h.sum / h.n,
+      precipitation_total: p.n === 0 ? null : p.sum,
+      wind_speed_max: w.n === 0 ? null : w.max,
     };
   },
 };

@@ -49,6 +49,16 @@ export default function weather({ registry, cassandra }: TopologyContext) {
     { name: 'observations', timestamp: (value) => value.time },
   );
 
+  // An observation delivered twice (the HTTP source republishing a batch after a crash, two
+  // sources overlapping) counts once: each location's observation times are remembered for 26
+  // hours of that location's own event time, the daily window's size + grace, as long as any
+  // window an observation counts in stays open. Hourly observations: 26 entries per location.
+  const observationsOnce = source.dedup({
+    store: 'seen-observations',
+    name: 'dedup',
+    retentionMs: days(1) + hours(2),
+  });
+
   const toAggregate = (w: Windowed<string, WeatherStats>): WeatherAggregate => ({
     location: w.key,
     window_start: w.start,
@@ -108,7 +118,7 @@ export default function weather({ registry, cassandra }: TopologyContext) {
   };
 
   output(
-    source
+    observationsOnce
       .groupByKey()
       .windowedBy(tumbling(hours(1), { grace: minutes(30) }))
       .aggregate(weatherAggregator, {
@@ -120,7 +130,7 @@ export default function weather({ registry, cassandra }: TopologyContext) {
     hourlyTopic,
   );
   output(
-    source
+    observationsOnce
       .groupByKey()
       .windowedBy(tumbling(days(1), { grace: hours(2) }))
       .aggregate(weatherAggregator, {
