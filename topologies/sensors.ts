@@ -127,7 +127,7 @@ export default function sensors({ cassandra }: TopologyContext) {
   // event time, the hourly window's size + grace. That is as long as any window a reading counts
   // in stays open, so no duplicate reaches an open window; one arriving later finds its window
   // closed and is late, as it would be without deduplication. At 1 Hz that is 3,900 entries per
-  // sensor, 8 bytes each in memory: about 32 MB for 1,000 sensors (bench/aggregators.ts). A
+  // sensor, 8 bytes each in memory: about 33 MiB for 1,000 sensors (bench/aggregators.ts). A
   // shorter retention would save memory but let a late duplicate into the hourly window.
   const readingsOnce = clean.dedup({
     store: 'seen-readings',
