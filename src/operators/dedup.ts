@@ -17,6 +17,9 @@ import type { SeenStore } from '../state/index.ts';
 // A record older than its key's time - retentionMs cannot be judged (what it would duplicate is
 // forgotten): it is passed on unchecked and not remembered, and a windowed aggregate downstream
 // whose size + grace fits in the retention finds it late.
+//
+// A key that stops sending keeps its last retentionMs of entries until it sends again (its time
+// does not move without it); the memory is bounded by the number of keys, not by time.
 
 /** What the dedup operator needs of its plan node (the plan's `dedup` node is assignable to it). */
 export interface DedupSpec {

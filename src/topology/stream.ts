@@ -101,7 +101,8 @@ export interface DedupOptions<K, V> {
   retentionMs: number;
   /**
    * A record's id within its key (a message id); default its event time, which keeps entries
-   * smallest. Two records of a key with one id are duplicates whatever their times.
+   * smallest. Two records of a key with one id are duplicates whatever their times. Adding or
+   * removing it changes the store's layout: give the store a new name then.
    */
   id?: (value: V, key: K) => string | number;
   /** What happens when the id function throws (or an event time is not usable); default `dlq`. */

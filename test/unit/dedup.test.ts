@@ -9,7 +9,7 @@ import { deadLetterHeaders, Task } from '../../src/runtime/index.ts';
 import { json, string } from '../../src/serde/index.ts';
 import { SeenStore } from '../../src/state/index.ts';
 import { createTestDriver, ManualClock } from '../../src/testing/index.ts';
-import { hours, topology, tumbling, withAppId } from '../../src/topology/index.ts';
+import { describeJson, hours, topology, tumbling, withAppId } from '../../src/topology/index.ts';
 import type { DedupOptions, Plan } from '../../src/topology/index.ts';
 
 interface Reading {
@@ -328,8 +328,11 @@ describe('dedup in the topology', () => {
     t.stream('in', readings, { timestamp: 'time' })
       .dedup({ store: 'seen', retentionMs: 60_000 })
       .to('out', readings);
+    const described = t.build();
+    assert.equal(describeJson(described.plan).subtopologies[0]?.nodes[1]?.store, 'seen');
+    assert.match(described.describe().mermaid, /seen<br\/>store/);
     assert.match(
-      t.build().describe().text,
+      described.describe().text,
       /Processor: seen \(dedup, store: seen, retention: 60000 ms\)/,
     );
   });
