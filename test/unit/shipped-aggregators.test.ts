@@ -4,11 +4,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { loadSettings, topologyContext } from '../../src/app/index.ts';
-import type { TopologyContext } from '../../src/app/index.ts';
+import {
+  loadSettings,
+  topologyContext,
+  weatherLocations,
+  weatherObservations,
+} from '../../src/app/index.ts';
+import type { GeneratedObservation, TopologyContext } from '../../src/app/index.ts';
 import { json, string } from '../../src/serde/index.ts';
 import { createTestDriver } from '../../src/testing/index.ts';
-import type { Windowed } from '../../src/topology/index.ts';
+import type { Plan, Windowed } from '../../src/topology/index.ts';
 import sensors, { sensorAggregator } from '../../topologies/sensors.ts';
 import type { SensorReading, SensorStats } from '../../topologies/sensors.ts';
 import weather from '../../topologies/weather.ts';
@@ -106,26 +111,27 @@ describe('sensor aggregator', () => {
   });
 });
 
-describe('weather aggregator', () => {
-  const summarize = (list: ObservationValues[]) => {
-    const values = (pick: (o: ObservationValues) => number | null): number[] =>
-      list.map(pick).filter((v): v is number => v !== null);
-    const t = values((o) => o.temperature_2m);
-    const h = values((o) => o.relative_humidity_2m);
-    const p = values((o) => o.precipitation);
-    const w = values((o) => o.wind_speed_10m);
-    const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-    return {
-      count: list.length,
-      temperature_min: t.length === 0 ? null : Math.min(...t),
-      temperature_max: t.length === 0 ? null : Math.max(...t),
-      temperature_mean: t.length === 0 ? null : sum(t) / t.length,
-      humidity_mean: h.length === 0 ? null : sum(h) / h.length,
-      precipitation_total: p.length === 0 ? null : sum(p),
-      wind_speed_max: w.length === 0 ? null : Math.max(...w),
-    };
+/** The weather statistics of a window's observations, computed plainly. */
+function summarize(list: ObservationValues[]) {
+  const values = (pick: (o: ObservationValues) => number | null): number[] =>
+    list.map(pick).filter((v): v is number => v !== null);
+  const t = values((o) => o.temperature_2m);
+  const h = values((o) => o.relative_humidity_2m);
+  const p = values((o) => o.precipitation);
+  const w = values((o) => o.wind_speed_10m);
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  return {
+    count: list.length,
+    temperature_min: t.length === 0 ? null : Math.min(...t),
+    temperature_max: t.length === 0 ? null : Math.max(...t),
+    temperature_mean: t.length === 0 ? null : sum(t) / t.length,
+    humidity_mean: h.length === 0 ? null : sum(h) / h.length,
+    precipitation_total: p.length === 0 ? null : sum(p),
+    wind_speed_max: w.length === 0 ? null : Math.max(...w),
   };
+}
 
+describe('weather aggregator', () => {
   it('equals the statistics of the observations, with nulls where no observation had a value', () => {
     const next = random(2);
     const value = (scale: number, nulls: number): number | null =>
@@ -168,6 +174,85 @@ describe('shipped topologies deduplicate before their windows', () => {
       'the daily window: a day plus 2 hours of grace',
     );
     assert.equal(nodes.find((n) => n.name === 'observations')?.children[0], dedup.name);
+  });
+
+  it('weather: hourly and daily windows equal an oracle, and a duplicate changes nothing', async () => {
+    /** The plan with JSON instead of Avro, so it runs without a schema registry. */
+    const jsonPlan = (): Plan => {
+      const plan = weather(offline).plan;
+      for (const node of plan.subtopologies.flatMap((sub) => sub.nodes)) {
+        if (node.kind === 'source' || (node.kind === 'sink' && !node.internal))
+          node.value = json() as typeof node.value;
+      }
+      return plan;
+    };
+    const locations = weatherLocations(4);
+    const startMs = Date.UTC(2026, 2, 1);
+    const observations: GeneratedObservation[] = [];
+    for (const r of weatherObservations({
+      locations,
+      startMs,
+      days: 3,
+      intervalMs: 15 * 60_000,
+      outOfOrder: 0.05,
+      maxDelayMs: 20 * 60_000,
+      malformed: 0,
+      seed: 4,
+    }))
+      if ('observation' in r) observations.push(r.observation);
+    // Each location's last observation a day and 3 hours on closes every window before it.
+    const closing = locations.map((l) => ({
+      ...(observations[0] as GeneratedObservation),
+      location: l.id,
+      time: startMs + 4 * 86_400_000 + 3 * 3_600_000,
+    }));
+    const next = random(5);
+    const withDuplicates: GeneratedObservation[] = [];
+    observations.forEach((o, i) => {
+      withDuplicates.push(o);
+      if (next() < 0.05) withDuplicates.push({ ...o });
+      // Some again 20 hours later in arrival: inside the daily window's 26 hours.
+      const earlier = observations[i - 80 * locations.length];
+      if (earlier !== undefined && i % 13 === 0) withDuplicates.push({ ...earlier });
+    });
+    const run = async (input: GeneratedObservation[]) => {
+      const driver = await createTestDriver({ plan: jsonPlan() });
+      const pipe = driver.input('weather-observations', {
+        key: string(),
+        value: json<GeneratedObservation>(),
+      });
+      for (const o of [...input, ...closing]) pipe.pipe(o.location, o);
+      const rows = (table: string) =>
+        driver
+          .sunk<string, Record<string, unknown>>(`cassandra:analytics.${table}`)
+          .map((r) => r.value);
+      return {
+        hourly: rows('weather_hourly'),
+        daily: rows('weather_daily'),
+        dead: driver.written('weather-dlq').length,
+      };
+    };
+    const clean = await run(observations);
+    const doubled = await run(withDuplicates);
+    assert.ok(withDuplicates.length > observations.length + 100, `${withDuplicates.length}`);
+    assert.deepEqual(doubled, clean, 'duplicates change nothing');
+    assert.equal(clean.dead, 0, 'nothing late');
+    for (const [table, sizeMs, count] of [
+      ['hourly', 3_600_000, 4 * 72],
+      ['daily', 86_400_000, 4 * 3],
+    ] as const) {
+      const got = clean[table];
+      assert.equal(got.length, count, `${table} rows`);
+      for (const row of got) {
+        const start = row['window_start'] as number;
+        const list = observations.filter(
+          (o) => o.location === row['location'] && o.time >= start && o.time < start + sizeMs,
+        );
+        const { window_end: end, location: _l, window_start: _s, ...stats } = row;
+        assert.equal(end, start + sizeMs, `${table} window end`);
+        assertClose(stats, summarize(list), `${table} ${String(row['location'])}@${start}`);
+      }
+    }
   });
 
   it('sensors: minutely and hourly windows equal an oracle, and a duplicate changes nothing', async () => {
