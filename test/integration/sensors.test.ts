@@ -13,7 +13,6 @@ import cassandra from 'cassandra-driver';
 
 import { sensorMessages, simulateSensors } from '../../src/connectors/mqtt/index.ts';
 import type { SensorReading } from '../../src/connectors/mqtt/index.ts';
-import { partitionForKey } from '../../src/kafka/index.ts';
 import { loadModel } from '../../src/operators/index.ts';
 import { deadLetterHeaders } from '../../src/runtime/index.ts';
 import { startCli } from './cli.ts';
@@ -35,30 +34,32 @@ interface HourRow {
   humidity_max: number;
 }
 
-/** Per `sensor@hourStart`, the closed hourly windows of the clean, deduplicated readings. */
+/**
+ * Per `sensor@hourStart`, the closed hourly windows of the clean, deduplicated readings. Windows
+ * close by each sensor's own event time, as the topology's (time: 'key').
+ */
 function oracle(readings: SensorReading[]): Map<string, HourRow> {
-  const streamTime = new Map<number, number>();
+  const streamTime = new Map<string, number>();
   const windows = new Map<
     string,
-    { partition: number; start: number; byTime: Map<number, SensorReading> }
+    { sensorId: string; start: number; byTime: Map<number, SensorReading> }
   >();
   for (const r of readings) {
-    const partition = partitionForKey(r.sensorId, partitions);
-    const time = Math.max(streamTime.get(partition) ?? -Infinity, r.timestamp);
-    streamTime.set(partition, time);
+    const time = Math.max(streamTime.get(r.sensorId) ?? -Infinity, r.timestamp);
+    streamTime.set(r.sensorId, time);
     const outOfRange =
       r.temperature < -40 || r.temperature > 85 || r.humidity < 0 || r.humidity > 100;
     if (outOfRange) continue;
     const start = Math.floor(r.timestamp / hourMs) * hourMs;
     if (start + hourMs + graceMs <= time) continue;
     const id = `${r.sensorId}@${start}`;
-    const w = windows.get(id) ?? { partition, start, byTime: new Map() };
+    const w = windows.get(id) ?? { sensorId: r.sensorId, start, byTime: new Map() };
     w.byTime.set(r.timestamp, r);
     windows.set(id, w);
   }
   const rows = new Map<string, HourRow>();
   for (const [id, w] of windows) {
-    if (w.start + hourMs + graceMs > (streamTime.get(w.partition) ?? -Infinity)) continue;
+    if (w.start + hourMs + graceMs > (streamTime.get(w.sensorId) ?? -Infinity)) continue;
     const list = [...w.byTime.values()].sort((a, b) => a.timestamp - b.timestamp);
     const t = list.map((r) => r.temperature);
     const h = list.map((r) => r.humidity);

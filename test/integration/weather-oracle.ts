@@ -49,8 +49,12 @@ export function weatherOracle(
   partitions: number,
   sizeMs: number,
   graceMs: number,
+  /** Whose event time closes windows: each location's own (the topology's) or the partition's. */
+  time: 'key' | 'partition' = 'key',
 ): WeatherOracle {
-  const streamTime = new Map<number, number>();
+  const streamTime = new Map<string | number, number>();
+  const clockOf = (location: string, partition: number): string | number =>
+    time === 'key' ? location : partition;
   const windows = new Map<
     string,
     {
@@ -65,10 +69,11 @@ export function weatherOracle(
     if (!('observation' in r)) continue;
     const o = r.observation;
     const partition = partitionForKey(o.location, partitions);
-    const time = Math.max(streamTime.get(partition) ?? -Infinity, o.time);
-    streamTime.set(partition, time);
+    const clock = clockOf(o.location, partition);
+    const now = Math.max(streamTime.get(clock) ?? -Infinity, o.time);
+    streamTime.set(clock, now);
     const start = Math.floor(o.time / sizeMs) * sizeMs;
-    if (start + sizeMs + graceMs <= time) {
+    if (start + sizeMs + graceMs <= now) {
       late++;
       continue;
     }
@@ -79,7 +84,8 @@ export function weatherOracle(
   }
   const rows = new Map<string, ExpectedRow>();
   for (const [id, w] of windows) {
-    if (w.start + sizeMs + graceMs > (streamTime.get(w.partition) ?? -Infinity)) continue;
+    const clock = clockOf(w.location, w.partition);
+    if (w.start + sizeMs + graceMs > (streamTime.get(clock) ?? -Infinity)) continue;
     const list = [...w.byTime.values()].sort((a, b) => a.time - b.time);
     rows.set(id, summarize(w.location, w.start, list));
   }
