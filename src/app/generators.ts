@@ -180,6 +180,12 @@ export interface WeatherOptions {
   /** Share of records that are malformed bytes instead of an observation. */
   malformed: number;
   seed: number;
+  /**
+   * `time` (default): all locations interleaved, time going forward, as a live fleet sends.
+   * `location`: location after location, each in its own order, as a backfill from an archive
+   * API is read (the same records, reordered).
+   */
+  order?: 'time' | 'location';
 }
 
 /** One generated weather record: an observation, or (malformed) raw bytes that decode to nothing. */
@@ -195,6 +201,16 @@ export type WeatherRecord =
  * records are garbage (for the dead-letter topic). Deterministic for a seed.
  */
 export function* weatherObservations(options: WeatherOptions): Generator<WeatherRecord> {
+  if (options.order !== 'location') {
+    yield* timeOrdered(options);
+    return;
+  }
+  const byLocation = new Map<string, WeatherRecord[]>(options.locations.map((l) => [l.id, []]));
+  for (const record of timeOrdered(options)) byLocation.get(record.key)?.push(record);
+  for (const records of byLocation.values()) yield* records;
+}
+
+function* timeOrdered(options: WeatherOptions): Generator<WeatherRecord> {
   const next = random(options.seed);
   const steps = Math.floor((options.days * 24 * hourMs) / options.intervalMs);
   const delayed: { due: number; record: WeatherRecord }[] = [];
@@ -264,6 +280,7 @@ export interface ProduceWeatherOptions {
   seed: number;
   rate: number;
   partitions: number;
+  order?: 'time' | 'location';
 }
 
 /**
@@ -291,6 +308,7 @@ export async function produceWeather(
       maxDelayMs: 45 * 60_000,
       malformed: options.malformed,
       seed: options.seed,
+      order: options.order ?? 'time',
     })) {
       const value =
         'malformed' in r ? r.malformed : (serde.serialize(r.observation, topic) ?? Buffer.alloc(0));

@@ -408,7 +408,15 @@ export function program(): Command {
       dateTime,
     )
     .option('--out-of-order <fraction>', 'share of observations delivered late', fraction, 0.02)
-    .option('--malformed <fraction>', 'share of records that are garbage bytes', fraction, 0.001);
+    .option('--malformed <fraction>', 'share of records that are garbage bytes', fraction, 0.001)
+    .addOption(
+      new Option(
+        '--order <order>',
+        'time: locations interleaved, time going forward; location: location after location, as an archive backfill is read',
+      )
+        .choices(['time', 'location'])
+        .default('time'),
+    );
   generatorOptions(weatherCommand);
   addSettingOptions(weatherCommand, ['kafka', 'registry']).action(
     async (options: Record<string, unknown>) => {
@@ -430,6 +438,7 @@ export function program(): Command {
         seed: options['seed'] as number,
         rate: options['rate'] as number,
         partitions: options['partitions'] as number,
+        order: options['order'] as 'time' | 'location',
       });
       process.stdout.write(`produced ${sent} records to ${topic}\n`);
     },

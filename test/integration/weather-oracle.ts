@@ -1,6 +1,7 @@
 // The weather pipeline's expected result, computed directly from the generated observations as
-// a batch job would, independently of topologies/weather-aggregate.ts: per partition (as Kafka
-// places the locations) in order, the partition's stream time deciding what is late and which
+// a batch job would, independently of topologies/weather-aggregate.ts: in the order Kafka
+// delivers them (per partition, as Kafka places the locations), each location's own event time
+// (or, for the per-partition rule, the partition's stream time) deciding what is late and which
 // windows have closed.
 import type { GeneratedObservation, WeatherRecord } from '../../src/app/index.ts';
 import { partitionForKey } from '../../src/kafka/index.ts';
@@ -49,9 +50,14 @@ export function weatherOracle(
   partitions: number,
   sizeMs: number,
   graceMs: number,
-  /** Whose event time closes windows: each location's own (the topology's) or the partition's. */
-  time: 'key' | 'partition' = 'key',
+  options: {
+    /** Whose event time closes windows: each location's own (the topology's) or the partition's. */
+    time?: 'key' | 'partition';
+    /** An idle timeout closes every window in the end (the topology runs with one). */
+    idleClosesAll?: boolean;
+  } = {},
 ): WeatherOracle {
+  const { time = 'key', idleClosesAll = false } = options;
   const streamTime = new Map<string | number, number>();
   const clockOf = (location: string, partition: number): string | number =>
     time === 'key' ? location : partition;
@@ -85,7 +91,8 @@ export function weatherOracle(
   const rows = new Map<string, ExpectedRow>();
   for (const [id, w] of windows) {
     const clock = clockOf(w.location, w.partition);
-    if (w.start + sizeMs + graceMs > (streamTime.get(clock) ?? -Infinity)) continue;
+    if (!idleClosesAll && w.start + sizeMs + graceMs > (streamTime.get(clock) ?? -Infinity))
+      continue;
     const list = [...w.byTime.values()].sort((a, b) => a.time - b.time);
     rows.set(id, summarize(w.location, w.start, list));
   }
