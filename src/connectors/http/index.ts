@@ -57,7 +57,7 @@ export type {
 export { createProgressReporter, formatProgress } from './progress-reporter.ts';
 export type { ProgressOutput, ProgressReporter } from './progress-reporter.ts';
 export { chunkKey, openProgressStore } from './progress-store.ts';
-export type { ProgressData, ProgressStore } from './progress-store.ts';
+export type { CompletedChunk, ProgressData, ProgressStore } from './progress-store.ts';
 export { backoffDelay, defaultRetryPolicy, withRetries } from './retry.ts';
 export type { RetryPolicy, Sleep } from './retry.ts';
 export { startReplayServer } from './replay-server.ts';
