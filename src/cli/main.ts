@@ -250,7 +250,12 @@ export function program(): Command {
     )
     .option('--backfill-from <day>', 'backfill from this day (YYYY-MM-DD) instead of polling')
     .option('--backfill-to <day>', 'last day of the backfill (YYYY-MM-DD, before today)')
-    .option('--chunk-days <n>', 'days per archive request', integer('--chunk-days', 1), 7);
+    .option(
+      '--chunk-days <n>',
+      'days per archive request; the backfill publishes one such chunk of all locations at a time, in event-time order',
+      integer('--chunk-days', 1),
+      7,
+    );
   addSettingOptions(weatherSource, ['kafka', 'registry']).action(
     async (options: Record<string, unknown>) => {
       const { settings } = commandSettings(options);
