@@ -1,0 +1,152 @@
+// One disorder run: a generated input published once to a fresh topic, read by one application
+// per time mode (each its own app id, output topic and dead-letter topic) run as real worker
+// processes, each checked against its own oracle once it has committed all of its input.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { Generated } from './disorder-generators.ts';
+import { assertDeadLetters, assertWindows } from './disorder-check.ts';
+import { endOffsets, publishReadings, readToEnd, waitForCommitted } from './disorder-io.ts';
+import { disorderOracle } from './disorder-oracle.ts';
+import type { DisorderOracle } from './disorder-oracle.ts';
+import { scenarioWindows } from './disorder-scenarios.ts';
+import type { Scenario, TimeMode } from './disorder-scenarios.ts';
+import { endpoints, uniqueName } from './helpers.ts';
+import { createTopics } from './topics.ts';
+import { startWorkerProcess, stopWorker, waitForAssignment } from './workers.ts';
+import type { WorkerProcess } from './workers.ts';
+
+export const partitions = 3;
+
+const fixture = new URL('./fixtures/disorder-worker.ts', import.meta.url).pathname;
+
+/** The seed of every run: DISORDER_SEED to repeat one, else a fixed one. Scenarios add to it. */
+export const baseSeed = Number(process.env['DISORDER_SEED'] ?? 20_260_312);
+
+/** One application (time mode) of a run, with its workers. */
+export interface App {
+  readonly mode: TimeMode;
+  readonly appId: string;
+  readonly output: string;
+  readonly oracle: DisorderOracle;
+  /** The live worker of each worker id. */
+  readonly workers: Map<string, WorkerProcess>;
+  /** Starts (or restarts, on the same state directory) the worker `id`. */
+  start(id: string): WorkerProcess;
+}
+
+/** Kills what is left and removes state directories: for `after()`. */
+export interface Cleanup {
+  (): void;
+}
+
+export function disorderHarness(): { cleanup: Cleanup; prepare: typeof prepareRun } {
+  const live: WorkerProcess[] = [];
+  const dirs: string[] = [];
+  const cleanup = (): void => {
+    for (const w of live) if (w.child.exitCode === null) w.signal('SIGKILL');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  const prepare: typeof prepareRun = (options) => prepareRun({ ...options, live, dirs });
+  return { cleanup, prepare };
+}
+
+/**
+ * Creates the run's topics and its applications (one per mode) and computes their oracles;
+ * starts no worker.
+ */
+async function prepareRun(options: {
+  scenario: Scenario;
+  generated: Generated;
+  modes: TimeMode[];
+  guarantee: 'at_least_once' | 'exactly_once';
+  live?: WorkerProcess[];
+  dirs?: string[];
+}): Promise<{ input: string; apps: App[] }> {
+  const { scenario, generated, guarantee } = options;
+  const live = options.live ?? [];
+  const dirs = options.dirs ?? [];
+  const input = `${uniqueName(`it-disorder-${scenario}`)}-in`;
+  const apps = options.modes.map((mode): App => {
+    const appId = uniqueName(`it-disorder-${scenario}-${mode}`);
+    const output = `${appId}-out`;
+    const stateDirs = new Map<string, string>();
+    const workers = new Map<string, WorkerProcess>();
+    return {
+      mode,
+      appId,
+      output,
+      oracle: disorderOracle(generated.readings, partitions, scenarioWindows[scenario], mode),
+      workers,
+      start(id) {
+        let dir = stateDirs.get(id);
+        if (dir === undefined) {
+          dir = mkdtempSync(join(tmpdir(), `tributary-it-disorder-${id}-`));
+          dirs.push(dir);
+          stateDirs.set(id, dir);
+        }
+        const worker = startWorkerProcess({
+          id,
+          appId,
+          input,
+          output,
+          guarantee,
+          stateDir: dir,
+          fixture,
+          env: { SCENARIO: scenario, TIME: mode, BROKERS: endpoints.kafkaBrokers.join(',') },
+        });
+        live.push(worker);
+        workers.set(id, worker);
+        return worker;
+      },
+    };
+  });
+  await createTopics([
+    { topic: input, partitions },
+    ...apps.map((app) => ({ topic: app.output, partitions })),
+  ]);
+  return { input, apps };
+}
+
+/** Publishes the input and checks that each partition got the readings the oracle placed there. */
+export async function publish(input: string, generated: Generated, apps: App[]): Promise<void> {
+  await publishReadings(input, generated.readings);
+  const ends = await endOffsets(input);
+  assert.deepEqual(
+    [...ends].sort(([a], [b]) => a - b).map(([, end]) => end),
+    apps[0]?.oracle.partitionSizes,
+    'each partition holds as many readings as the oracle placed there',
+  );
+}
+
+/**
+ * Waits until the app has committed all of its input, then checks its output and dead-letter
+ * topics against its oracle. Returns figures for the test's diagnostics.
+ */
+export async function checkApp(app: App, input: string, timeoutMs: number): Promise<string> {
+  await waitForCommitted(app.appId, input, timeoutMs, () =>
+    [...app.workers.values()].map((w) => `${w.id}: exit ${w.child.exitCode}`).join(', '),
+  );
+  const [results, dead] = await Promise.all([readToEnd(app.output), readToEnd(`${app.appId}-dlq`)]);
+  assertWindows(results, app.oracle, `time: '${app.mode}'`);
+  assertDeadLetters(dead, app.oracle, input, `time: '${app.mode}'`);
+  return `time '${app.mode}': ${results.length} windows, ${dead.length} late`;
+}
+
+/** Starts one worker per app and waits until each app's worker owns all partitions. */
+export async function startOneWorkerEach(apps: App[]): Promise<void> {
+  const workers = apps.map((app) => app.start(`${app.mode}-1`));
+  await Promise.all(workers.map((w) => waitForAssignment([w], partitions)));
+}
+
+/** SIGTERM to every worker of the apps; each must exit 0. */
+export async function stopAll(apps: App[]): Promise<void> {
+  const workers = apps.flatMap((app) => [...app.workers.values()]);
+  assert.deepEqual(
+    await Promise.all(workers.map((w) => stopWorker(w))),
+    workers.map(() => 0),
+    'every worker stops cleanly',
+  );
+}
