@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 
 import { backfill } from './disorder-generators.ts';
-import { publishReadings } from './disorder-io.ts';
-import { baseSeed, checkApp, disorderHarness, partitions, stopAll } from './disorder-run.ts';
+import { publishReadings, readToEnd } from './disorder-io.ts';
+import { baseSeed, checkApps, disorderHarness, partitions, stopAll } from './disorder-run.ts';
 import { readTopic } from './topics.ts';
 import { waitForAssignment } from './workers.ts';
 
@@ -27,6 +27,8 @@ describe('windowed aggregation on disordered input under exactly-once (real brok
       generated,
       modes: ['key', 'partition'],
       guarantee: 'exactly_once',
+      // Transactions of a second: the kill lands in one holding results and changelog writes.
+      workerEnv: { COMMIT_INTERVAL_MS: '1000' },
     });
     const key = apps.find((app) => app.mode === 'key');
     assert.ok(key !== undefined);
@@ -44,26 +46,40 @@ describe('windowed aggregation on disordered input under exactly-once (real brok
     const third = Math.floor(readings.length / 3);
     await publishReadings(input, readings.slice(0, third));
     await Promise.all(apps.map((app) => readTopic(app.output, (rs) => rs.length >= 20, 120_000)));
-    // 2. kill -9 the worker w1 of each application while the second third is published.
-    const publishing = publishReadings(input, readings.slice(third, 2 * third));
+    // 2. The second third in small chunks, so the workers process while it flows; halfway
+    //    through, kill -9 the worker w1 of each application.
     const killed: string[] = [];
-    for (const app of apps) {
-      const victim = app.workers.get('w1');
-      assert.ok(victim !== undefined);
-      killed.push(`${app.mode}: w1 owned ${victim.tasks?.join(' ')}`);
-      assert.ok((victim.tasks?.length ?? 0) > 0, `${app.mode}: the victim owns tasks`);
-      victim.signal('SIGKILL');
-    }
+    const kill = (): void => {
+      for (const app of apps) {
+        const victim = app.workers.get('w1');
+        assert.ok(victim !== undefined);
+        killed.push(`${app.mode}: w1 owned ${victim.tasks?.join(' ')}`);
+        assert.ok((victim.tasks?.length ?? 0) > 0, `${app.mode}: the victim owns tasks`);
+        victim.signal('SIGKILL');
+      }
+    };
+    const second = readings.slice(third, 2 * third);
+    await publishReadings(input, second, 250, (sent) => {
+      if (killed.length === 0 && sent >= second.length / 2) kill();
+    });
     await Promise.all(apps.map((app) => app.workers.get('w1')?.exited));
-    await publishing;
     // 3. Restart it on its state directory; publish the rest while the group rebalances.
     for (const app of apps) app.start('w1');
     await publishReadings(input, readings.slice(2 * third));
     await Promise.all(
       apps.map((app) => waitForAssignment([...app.workers.values()], partitions, 90_000)),
     );
-    const figures = [];
-    for (const app of apps) figures.push(await checkApp(app, input, 180_000));
+    const figures = await checkApps(apps, input, 180_000);
+    // Diagnostics: results and dead letters of aborted transactions (the victim's), which
+    // read_committed hid.
+    const abortedOn = async (topic: string): Promise<number> =>
+      (await readToEnd(topic, { uncommitted: true })).length - (await readToEnd(topic)).length;
+    const aborted = await Promise.all(
+      apps.map(
+        async (app) =>
+          `${app.mode} ${await abortedOn(app.output)} results and ${await abortedOn(`${app.appId}-dlq`)} dead letters`,
+      ),
+    );
     const restored = apps.map((app) =>
       [...app.workers.values()]
         .flatMap((w) => w.log)
@@ -71,7 +87,7 @@ describe('windowed aggregation on disordered input under exactly-once (real brok
         .reduce((n, e) => n + Number(e['records']), 0),
     );
     t.diagnostic(
-      `${generated.description}: ${readings.length} readings; killed ${killed.join(', ')}; changelog records restored ${restored.join(', ')}; ${figures.join('; ')}`,
+      `${generated.description}: ${readings.length} readings; killed ${killed.join(', ')}; changelog records restored ${restored.join(', ')}; aborted by the kill: ${aborted.join(', ')}; ${figures}`,
     );
     await stopAll(apps);
   });

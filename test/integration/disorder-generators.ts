@@ -33,6 +33,16 @@ const valueOf = (random: () => number): number => below(random, 200) - 50;
 
 const deviceName = (i: number): string => `dev-${String(i).padStart(3, '0')}`;
 
+/** A latency per device, spread evenly over [0, maxMs) in a random order. */
+function latencies(random: () => number, devices: number, maxMs: number): number[] {
+  const list = Array.from({ length: devices }, (_, i) => Math.floor((i * maxMs) / devices));
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = below(random, i + 1);
+    [list[i], list[j]] = [list[j] as number, list[i] as number];
+  }
+  return list;
+}
+
 /** A reading with the wall-clock-like time at which it reaches the producer. */
 interface Arrival {
   reading: Reading;
@@ -59,9 +69,23 @@ function slots(
   return list;
 }
 
-/** Each reading arrives a random delay of up to `maxDelayMs` after its event time. */
-function delayed(random: () => number, readings: Reading[], maxDelayMs: number): Arrival[] {
-  return readings.map((reading) => ({ reading, arrival: reading.time + random() * maxDelayMs }));
+/**
+ * Each reading arrives its device's latency plus a random delay of up to `maxDelayMs` after its
+ * event time. Latencies differ between devices (a slow link, a gateway that batches): a device
+ * is never late by its own time, but one that lags more than the grace behind another of its
+ * partition has the readings at the end of each window late by partition time, close to the
+ * rule's edge.
+ */
+function delayed(
+  random: () => number,
+  readings: Reading[],
+  maxDelayMs: number,
+  latencyMs = 0,
+): Arrival[] {
+  return readings.map((reading) => ({
+    reading,
+    arrival: reading.time + latencyMs + random() * maxDelayMs,
+  }));
 }
 
 /**
@@ -83,6 +107,8 @@ export function withMarkers(readings: Reading[]): Reading[] {
 export interface Generated {
   /** In publish order, markers last. */
   readings: Reading[];
+  /** The device the scenario singles out (offline, clock ahead), if any. */
+  focus?: string;
   /** What the scenario did, for the test's diagnostics. */
   description: string;
 }
@@ -118,7 +144,8 @@ export function backfill(
 }
 
 /**
- * (b) Live devices publishing in time order (up to `maxDelayMs` of jitter); one device goes
+ * (b) Live devices publishing in time order (each with its own latency of up to
+ * `maxLatencyMs`, and up to `maxDelayMs` of jitter); one device goes
  * offline for `offlineMs` and then publishes its buffered readings in a burst spread over
  * `burstMs` of the live stream, in its own time order, before its live readings resume.
  */
@@ -131,6 +158,7 @@ export function reconnect(
     maxDelayMs: 3 * minuteMs,
     offlineMs: 2 * hourMs,
     burstMs: 5 * minuteMs,
+    maxLatencyMs: 10 * minuteMs,
   },
 ): Generated {
   const random = seeded(seed);
@@ -141,12 +169,14 @@ export function reconnect(
   const latest = options.hours * hourMs - options.offlineMs - 2 * hourMs;
   const from = start + hourMs + below(random, latest / minuteMs) * minuteMs;
   const back = from + options.offlineMs;
+  const lag = latencies(random, options.devices, options.maxLatencyMs);
   const arrivals: Arrival[] = [];
   for (let i = 0; i < options.devices; i++) {
     const own = delayed(
       random,
       slots(random, deviceName(i), start, end, options.intervalMs),
       options.maxDelayMs,
+      lag[i],
     );
     if (i !== offline) {
       arrivals.push(...own);
@@ -165,35 +195,46 @@ export function reconnect(
   }
   return {
     readings: withMarkers(byArrival(arrivals)),
-    description: `${options.devices} devices x ${options.hours} h, one reading per ${options.intervalMs / minuteMs} min; ${deviceName(offline)} offline ${new Date(from).toISOString()} for ${options.offlineMs / hourMs} h, then a burst of its buffer`,
+    focus: deviceName(offline),
+    description: `${options.devices} devices x ${options.hours} h, one reading per ${options.intervalMs / minuteMs} min, latencies up to ${options.maxLatencyMs / minuteMs} min; ${deviceName(offline)} offline ${new Date(from).toISOString()} for ${options.offlineMs / hourMs} h, then a burst of its buffer`,
   };
 }
 
 /**
- * (c) Live devices publishing in time order (up to `maxDelayMs` of jitter); one device's clock
+ * (c) Live devices publishing in time order (each with its own latency of up to
+ * `maxLatencyMs`, and up to `maxDelayMs` of jitter); one device's clock
  * runs `skewMs` (2 to 5 hours, random) ahead, so its readings carry event times that far ahead.
  */
 export function skew(
   seed: number,
-  options = { devices: 16, hours: 10, intervalMs: 2 * minuteMs, maxDelayMs: 5 * minuteMs },
+  options = {
+    devices: 16,
+    hours: 10,
+    intervalMs: 2 * minuteMs,
+    maxDelayMs: 5 * minuteMs,
+    maxLatencyMs: 20 * minuteMs,
+  },
 ): Generated {
   const random = seeded(seed);
   const start = Date.UTC(2026, 3, 1);
   const end = start + options.hours * hourMs;
   const ahead = below(random, options.devices);
   const skewMs = 2 * hourMs + below(random, 180) * minuteMs;
+  const lag = latencies(random, options.devices, options.maxLatencyMs);
   const arrivals: Arrival[] = [];
   for (let i = 0; i < options.devices; i++) {
     const own = delayed(
       random,
       slots(random, deviceName(i), start, end, options.intervalMs),
       options.maxDelayMs,
+      lag[i],
     );
     if (i === ahead) for (const a of own) a.reading.time += skewMs;
     arrivals.push(...own);
   }
   return {
     readings: withMarkers(byArrival(arrivals)),
-    description: `${options.devices} devices x ${options.hours} h, one reading per ${options.intervalMs / minuteMs} min; ${deviceName(ahead)}'s clock ${skewMs / minuteMs} min ahead`,
+    focus: deviceName(ahead),
+    description: `${options.devices} devices x ${options.hours} h, one reading per ${options.intervalMs / minuteMs} min, latencies up to ${options.maxLatencyMs / minuteMs} min; ${deviceName(ahead)}'s clock ${skewMs / minuteMs} min ahead`,
   };
 }

@@ -17,6 +17,8 @@ export async function publishReadings(
   topic: string,
   readings: Reading[],
   chunk = 5000,
+  /** Called after each chunk with how many readings are out so far. */
+  onChunk: (sent: number) => void = () => undefined,
 ): Promise<void> {
   const producer = kafka.recordProducer();
   await producer.connect();
@@ -30,6 +32,7 @@ export async function publishReadings(
         headers: {},
       }));
       await producer.send(records);
+      onChunk(i + records.length);
     }
   } finally {
     await producer.disconnect();
@@ -82,11 +85,16 @@ export async function waitForCommitted(
 }
 
 /**
- * Everything on `topic` up to the end offsets it has now, read committed: one fresh consumer
- * reads until each partition's last fetched offset (transaction markers and aborted records
- * included) reaches its end offset minus one. Call it once nothing writes the topic any more.
+ * Everything on `topic` up to the end offsets it has now: one fresh consumer reads until each
+ * partition's last fetched offset (transaction markers and aborted records included) reaches its
+ * end offset minus one. Read committed unless `uncommitted` (then aborted records too). Call it
+ * once nothing writes the topic any more.
  */
-export async function readToEnd(topic: string, timeoutMs = 60_000): Promise<ReadRecord[]> {
+export async function readToEnd(
+  topic: string,
+  options: { uncommitted?: boolean; timeoutMs?: number } = {},
+): Promise<ReadRecord[]> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const ends = await endOffsets(topic);
   const reached = new Map<number, number>();
   const records: ReadRecord[] = [];
@@ -94,6 +102,7 @@ export async function readToEnd(topic: string, timeoutMs = 60_000): Promise<Read
   const consumer = kafka.consumer({
     groupId: uniqueName('it-disorder-reader'),
     maxBytesPerPartition: 4 * 1024 * 1024,
+    readUncommitted: options.uncommitted === true,
   });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     const last = Number(payload.lastOffset);

@@ -62,6 +62,8 @@ async function prepareRun(options: {
   generated: Generated;
   modes: TimeMode[];
   guarantee: 'at_least_once' | 'exactly_once';
+  /** More settings of the worker fixture. */
+  workerEnv?: Record<string, string>;
   live?: WorkerProcess[];
   dirs?: string[];
 }): Promise<{ input: string; apps: App[] }> {
@@ -95,7 +97,12 @@ async function prepareRun(options: {
           guarantee,
           stateDir: dir,
           fixture,
-          env: { SCENARIO: scenario, TIME: mode, BROKERS: endpoints.kafkaBrokers.join(',') },
+          env: {
+            ...options.workerEnv,
+            SCENARIO: scenario,
+            TIME: mode,
+            BROKERS: endpoints.kafkaBrokers.join(','),
+          },
         });
         live.push(worker);
         workers.set(id, worker);
@@ -123,16 +130,39 @@ export async function publish(input: string, generated: Generated, apps: App[]):
 
 /**
  * Waits until the app has committed all of its input, then checks its output and dead-letter
- * topics against its oracle. Returns figures for the test's diagnostics.
+ * topics against its oracle. Resolves with figures for the test's diagnostics, or with what
+ * differs from the oracle (both checks' findings).
  */
-export async function checkApp(app: App, input: string, timeoutMs: number): Promise<string> {
+async function checkApp(
+  app: App,
+  input: string,
+  timeoutMs: number,
+): Promise<{ figures: string; failures: string[] }> {
   await waitForCommitted(app.appId, input, timeoutMs, () =>
     [...app.workers.values()].map((w) => `${w.id}: exit ${w.child.exitCode}`).join(', '),
   );
   const [results, dead] = await Promise.all([readToEnd(app.output), readToEnd(`${app.appId}-dlq`)]);
-  assertWindows(results, app.oracle, `time: '${app.mode}'`);
-  assertDeadLetters(dead, app.oracle, input, `time: '${app.mode}'`);
-  return `time '${app.mode}': ${results.length} windows, ${dead.length} late`;
+  const failures: string[] = [];
+  const what = `time: '${app.mode}'`;
+  for (const check of [
+    () => assertWindows(results, app.oracle, what),
+    () => assertDeadLetters(dead, app.oracle, input, what),
+  ]) {
+    try {
+      check();
+    } catch (error) {
+      failures.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return { figures: `${what}: ${results.length} windows, ${dead.length} late`, failures };
+}
+
+/** Checks every app at once; fails with all that differs from the oracles. */
+export async function checkApps(apps: App[], input: string, timeoutMs: number): Promise<string> {
+  const checked = await Promise.all(apps.map((app) => checkApp(app, input, timeoutMs)));
+  const failures = checked.flatMap((c) => c.failures);
+  assert.ok(failures.length === 0, failures.join('\n'));
+  return checked.map((c) => c.figures).join('; ');
 }
 
 /** Starts one worker per app and waits until each app's worker owns all partitions. */
