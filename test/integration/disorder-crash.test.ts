@@ -30,6 +30,11 @@ describe('windowed aggregation on disordered input under exactly-once (real brok
       // Transactions of a second: the kill lands in one holding results and changelog writes.
       workerEnv: { COMMIT_INTERVAL_MS: '1000' },
     });
+    const began = Date.now();
+    const phases: string[] = [];
+    const phase = (name: string): void => {
+      phases.push(`${name} ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    };
     const key = apps.find((app) => app.mode === 'key');
     assert.ok(key !== undefined);
     assert.equal(key.oracle.late.size, 0, 'no reading is late by its own device time');
@@ -40,12 +45,14 @@ describe('windowed aggregation on disordered input under exactly-once (real brok
     await Promise.all(
       apps.map((app) => waitForAssignment([...app.workers.values()], partitions, 90_000)),
     );
+    phase('assigned');
 
     // 1. The first third of the backfill; wait until both applications have committed results.
     const readings = generated.readings;
     const third = Math.floor(readings.length / 3);
     await publishReadings(input, readings.slice(0, third));
     await Promise.all(apps.map((app) => readTopic(app.output, (rs) => rs.length >= 20, 120_000)));
+    phase('first results');
     // 2. The second third in small chunks, so the workers process while it flows; halfway
     //    through, kill -9 the worker w1 of each application.
     const killed: string[] = [];
@@ -57,6 +64,7 @@ describe('windowed aggregation on disordered input under exactly-once (real brok
         assert.ok((victim.tasks?.length ?? 0) > 0, `${app.mode}: the victim owns tasks`);
         victim.signal('SIGKILL');
       }
+      phase('killed');
     };
     const second = readings.slice(third, 2 * third);
     await publishReadings(input, second, 250, (sent) => {
@@ -69,16 +77,26 @@ describe('windowed aggregation on disordered input under exactly-once (real brok
     await Promise.all(
       apps.map((app) => waitForAssignment([...app.workers.values()], partitions, 90_000)),
     );
+    phase('reassigned');
     const figures = await checkApps(apps, input, 180_000);
+    phase('checked');
     // Diagnostics: results and dead letters of aborted transactions (the victim's), which
     // read_committed hid.
-    const abortedOn = async (topic: string): Promise<number> =>
-      (await readToEnd(topic, { uncommitted: true })).length - (await readToEnd(topic)).length;
+    const abortedOn = async (topic: string): Promise<number> => {
+      const [all, committed] = await Promise.all([
+        readToEnd(topic, { uncommitted: true }),
+        readToEnd(topic),
+      ]);
+      return all.length - committed.length;
+    };
     const aborted = await Promise.all(
-      apps.map(
-        async (app) =>
-          `${app.mode} ${await abortedOn(app.output)} results and ${await abortedOn(`${app.appId}-dlq`)} dead letters`,
-      ),
+      apps.map(async (app) => {
+        const [results, dead] = await Promise.all([
+          abortedOn(app.output),
+          abortedOn(`${app.appId}-dlq`),
+        ]);
+        return `${app.mode} ${results} results and ${dead} dead letters`;
+      }),
     );
     const restored = apps.map((app) =>
       [...app.workers.values()]
@@ -87,7 +105,7 @@ describe('windowed aggregation on disordered input under exactly-once (real brok
         .reduce((n, e) => n + Number(e['records']), 0),
     );
     t.diagnostic(
-      `${generated.description}: ${readings.length} readings; killed ${killed.join(', ')}; changelog records restored ${restored.join(', ')}; aborted by the kill: ${aborted.join(', ')}; ${figures}`,
+      `${generated.description}: ${readings.length} readings; killed ${killed.join(', ')}; changelog records restored ${restored.join(', ')}; aborted by the kill: ${aborted.join(', ')}; ${figures}; ${phases.join(', ')}`,
     );
     await stopAll(apps);
   });

@@ -37,39 +37,47 @@ export interface App {
   start(id: string): WorkerProcess;
 }
 
-/** Kills what is left and removes state directories: for `after()`. */
-export interface Cleanup {
-  (): void;
-}
-
-export function disorderHarness(): { cleanup: Cleanup; prepare: typeof prepareRun } {
-  const live: WorkerProcess[] = [];
-  const dirs: string[] = [];
-  const cleanup = (): void => {
-    for (const w of live) if (w.child.exitCode === null) w.signal('SIGKILL');
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  };
-  const prepare: typeof prepareRun = (options) => prepareRun({ ...options, live, dirs });
-  return { cleanup, prepare };
-}
-
-/**
- * Creates the run's topics and its applications (one per mode) and computes their oracles;
- * starts no worker.
- */
-async function prepareRun(options: {
+/** What a run is made of. */
+export interface RunOptions {
   scenario: Scenario;
   generated: Generated;
   modes: TimeMode[];
   guarantee: 'at_least_once' | 'exactly_once';
   /** More settings of the worker fixture. */
   workerEnv?: Record<string, string>;
-  live?: WorkerProcess[];
-  dirs?: string[];
-}): Promise<{ input: string; apps: App[] }> {
+}
+
+/**
+ * For one test file: `prepare` sets runs up; `cleanup` (for `after()`) kills the workers still
+ * running (a failed test leaves them) and removes their state directories.
+ */
+export function disorderHarness(): {
+  prepare(options: RunOptions): Promise<{ input: string; apps: App[] }>;
+  cleanup(): void;
+} {
+  const live: WorkerProcess[] = [];
+  const dirs: string[] = [];
+  return {
+    prepare: (options) => prepareRun(options, live, dirs),
+    cleanup() {
+      for (const w of live) {
+        if (w.child.exitCode === null && w.child.signalCode === null) w.signal('SIGKILL');
+      }
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Creates the run's topics and its applications (one per mode) and computes their oracles;
+ * starts no worker. Workers started later are added to `live`, their state directories to `dirs`.
+ */
+async function prepareRun(
+  options: RunOptions,
+  live: WorkerProcess[],
+  dirs: string[],
+): Promise<{ input: string; apps: App[] }> {
   const { scenario, generated, guarantee } = options;
-  const live = options.live ?? [];
-  const dirs = options.dirs ?? [];
   const input = `${uniqueName(`it-disorder-${scenario}`)}-in`;
   const apps = options.modes.map((mode): App => {
     const appId = uniqueName(`it-disorder-${scenario}-${mode}`);
