@@ -224,7 +224,7 @@ async function main(): Promise<string[]> {
     .map(([kind, n]) => `${n} ${kind}`)
     .join(', ');
   say(
-    `simulator: ${report.sent} messages of ${sensors} sensors in ${report.seconds.toFixed(0)} s (${kinds})`,
+    `simulator: ${report.sent} messages of ${sensors} sensors in ${report.seconds.toFixed(1)} s (${kinds})`,
   );
 
   // (4)

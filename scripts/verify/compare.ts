@@ -86,7 +86,10 @@ export function compareRows(
   return result;
 }
 
-/** A dead letter the input implies. */
+/**
+ * A dead letter the input implies (or any record another side topic must hold, such as a
+ * flagged reading: the comparison only pairs records by identity and code).
+ */
 export interface ExpectedDeadLetter {
   /** What identifies the record: its source partition and offset, or its key and payload. */
   match: string;
@@ -202,7 +205,7 @@ export function problems(
   for (const d of deadLetters) {
     if (d.unexpected.length > 0)
       out.push(
-        `${d.topic}: ${d.unexpected.length} dead letters nobody made on purpose: ${sample(d.unexpected.map((u) => `${u.code} (${u.reason}) from ${u.operator || '?'} for ${u.match}`))}`,
+        `${d.topic}: ${d.unexpected.length} records that nothing published on purpose explains: ${sample(d.unexpected.map((u) => `${u.code} (${u.reason}) from ${u.operator || '?'} for ${u.match}`))}`,
       );
     if (d.missing.length > 0)
       out.push(

@@ -111,7 +111,10 @@ describe('demo verification: dead letters read against dead letters expected', (
     );
     const found = problems([], [result]);
     assert.equal(found.length, 2);
-    assert.match(found[0] ?? '', /dlq: 1 dead letters nobody made on purpose: LATE_RECORD/);
+    assert.match(
+      found[0] ?? '',
+      /dlq: 1 records that nothing published on purpose explains: LATE_RECORD/,
+    );
     assert.match(found[1] ?? '', /dlq: 1 expected dead letters missing: LATE_RECORD for p1\/2/);
   });
 
