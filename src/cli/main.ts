@@ -432,7 +432,7 @@ export function program(): Command {
       const startMs =
         (options['start'] as number | undefined) ??
         Math.floor(Date.now() / dayMs) * dayMs - days * dayMs;
-      const sent = await produceWeather(settings, {
+      const { sent } = await produceWeather(settings, {
         topic,
         startMs,
         days,

@@ -15,12 +15,12 @@ import { weatherLocations, weatherObservations } from '../../src/app/index.ts';
 import type { WeatherRecord } from '../../src/app/index.ts';
 import { deadLetterHeaders } from '../../src/runtime/index.ts';
 import { down, serviceContext } from '../../infra/stack/stack.ts';
+import { weatherOracle } from '../../scripts/verify/weather-oracle.ts';
+import type { ExpectedRow, WeatherOracle } from '../../scripts/verify/weather-oracle.ts';
 import { httpGet, repoRoot, runCli, startCli, waitReady } from './cli.ts';
 import type { CliProcess } from './cli.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics, readTopic } from './topics.ts';
-import { weatherOracle } from './weather-oracle.ts';
-import type { ExpectedRow, WeatherOracle } from './weather-oracle.ts';
 
 /**
  * Starts what of the stack is down (Cassandra here) in a child process: the readiness probe's

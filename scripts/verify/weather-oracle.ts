@@ -2,7 +2,7 @@
 // a batch job would, independently of topologies/weather-aggregate.ts: in the order Kafka
 // delivers them (per partition, as Kafka places the locations), each location's own event time
 // (or, for the per-partition rule, the partition's stream time) deciding what is late and which
-// windows have closed.
+// windows have closed. Shared by the weather integration test and `npm run demo`.
 import type { GeneratedObservation, WeatherRecord } from '../../src/app/index.ts';
 import { partitionForKey } from '../../src/kafka/index.ts';
 
@@ -22,6 +22,8 @@ export interface WeatherOracle {
   /** `location@windowStart` -> row, for every window that closed. */
   rows: Map<string, ExpectedRow>;
   late: number;
+  /** The positions in the input of the late observations, in input order. */
+  lateIndexes: number[];
 }
 
 function summarize(location: string, start: number, list: GeneratedObservation[]): ExpectedRow {
@@ -70,8 +72,8 @@ export function weatherOracle(
       byTime: Map<number, GeneratedObservation>;
     }
   >();
-  let late = 0;
-  for (const r of records) {
+  const lateIndexes: number[] = [];
+  for (const [index, r] of records.entries()) {
     if (!('observation' in r)) continue;
     const o = r.observation;
     const partition = partitionForKey(o.location, partitions);
@@ -80,7 +82,7 @@ export function weatherOracle(
     streamTime.set(clock, now);
     const start = Math.floor(o.time / sizeMs) * sizeMs;
     if (start + sizeMs + graceMs <= now) {
-      late++;
+      lateIndexes.push(index);
       continue;
     }
     const id = `${o.location}@${start}`;
@@ -96,5 +98,5 @@ export function weatherOracle(
     const list = [...w.byTime.values()].sort((a, b) => a.time - b.time);
     rows.set(id, summarize(w.location, w.start, list));
   }
-  return { rows, late };
+  return { rows, late: lateIndexes.length, lateIndexes };
 }
