@@ -1,24 +1,36 @@
-// `npm run demo`: the weather pipeline end to end on this machine, against the real servers.
+// `npm run demo`: the weather pipeline end to end on this machine, against the real servers,
+// checked against what its input implies.
 //
 //   (1) bring the local stack up (what is not running already);
 //   (2) create the observations topic and register the weather schemas;
 //   (3) start a local Open-Meteo style replay server and backfill days -14..-8 of 25 locations
 //       from it through the HTTP source (hourly rows), then generate days -7..-1 of 20 of them
-//       with the generator (every 15 minutes): event time goes forward in every partition, so
-//       nothing of one source is late because of the other;
-//   (4) run topologies/weather.ts on 2 workers (`tributary run`, separate processes);
-//   (5) wait until the hourly and daily rows in Cassandra stop changing, print a few of them
-//       and the workers' metrics addresses;
-//   (6) stop the workers (SIGTERM), the replay server and the stack services this demo started.
+//       with the generator (every 15 minutes; a few records garbage and a few observations held
+//       back on purpose, which the generator reports);
+//   (4) read the observations topic back and compute what it implies (scripts/verify): every
+//       (location, hour) and (location, day) with an observation, its count, and the dead
+//       letters (the garbage, and the held-back observations past their window's grace by their
+//       location's own time);
+//   (5) run topologies/weather.ts on 2 workers (`tributary run`, separate processes) with
+//       WEATHER_IDLE_TIMEOUT_MS=10000: each location's last windows close 10 s after its last
+//       observation (nothing later would pass them), so every expected row gets written; the
+//       rows go to a keyspace of this run's own, so earlier runs' rows cannot stand in for them;
+//   (6) wait until the expected rows are there and the workers have committed their input, or
+//       the input is consumed and nothing changed for the idle timeout plus 20 s, or 240 s;
+//       a worker that exits ends the demo;
+//   (7) read the rows and the dead-letter topic back, print expected vs written per table and
+//       the dead letters by code and reason, and a few rows;
+//   (8) stop the workers (SIGTERM), the replay server and the stack services this demo started;
+//       drop the run's keyspace. Exit 1, naming what is missing or wrong, when any expected row
+//       is missing or wrong, or a dead letter nobody made on purpose appears.
 //
-// `npm run demo -- --keep` leaves the stack running (to look at Prometheus afterwards).
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+// `npm run demo -- --keep` leaves the stack running and keeps the keyspace (to look at
+// Prometheus and the tables afterwards).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { types } from 'cassandra-driver';
 
 import { stackEndpoints } from '../infra/stack/config.ts';
 import { down, serviceContext, up } from '../infra/stack/stack.ts';
@@ -33,16 +45,29 @@ import {
 import { CassandraClient } from '../src/connectors/cassandra/index.ts';
 import { startReplayServer } from '../src/connectors/http/index.ts';
 import { createKafkaClient } from '../src/kafka/index.ts';
+import { deadLetterHeaders } from '../src/runtime/index.ts';
+import { allRows, rowCount } from './demo-kit/cassandra-rows.ts';
+import { metricsAddress, startTributary, stopAll, workerStarted } from './demo-kit/processes.ts';
+import type { TributaryProcess } from './demo-kit/processes.ts';
+import { readWholeTopic } from './demo-kit/read-topic.ts';
+import { groupConsumed, waitForOutput } from './demo-kit/wait-for-output.ts';
+import { readObservations } from './demo-kit/weather-input.ts';
+import { compareDeadLetters, compareRows, problems } from './verify/compare.ts';
+import type { TableComparison, WindowRow } from './verify/compare.ts';
+import { countLines, deadLetterLines, tableLines } from './verify/report.ts';
+import { positionOf, weatherExpectations } from './verify/weather-expectations.ts';
 
 const keep = process.argv.includes('--keep');
 const say = (line: string): void => void process.stdout.write(`demo: ${line}\n`);
 const endpoints = stackEndpoints();
 const dayMs = 86_400_000;
-const root = new URL('..', import.meta.url).pathname;
+const idleTimeoutMs = 10_000;
+const partitions = 6;
 
 const runId = Date.now().toString(36);
 const appId = `weather-demo-${runId}`;
 const topic = `${appId}-observations`;
+const keyspace = `weather_demo_${runId}`;
 const workDir = mkdtempSync(join(tmpdir(), 'tributary-demo-'));
 const env = {
   TRIBUTARY_BROKERS: endpoints.kafkaBrokers.join(','),
@@ -55,79 +80,52 @@ const env = {
   WEATHER_OBSERVATIONS_TOPIC: topic,
   WEATHER_HOURLY_TOPIC: `${appId}-hourly`,
   WEATHER_DAILY_TOPIC: `${appId}-daily`,
-  WEATHER_KEYSPACE: 'analytics',
+  WEATHER_KEYSPACE: keyspace,
+  WEATHER_IDLE_TIMEOUT_MS: String(idleTimeoutMs),
 };
 const settings = loadSettings({ ...process.env, ...env });
-
-interface Worker {
-  child: ChildProcess;
-  metrics: Promise<string>;
-  exited: Promise<number | null>;
-}
-
-function startWorker(id: string): Worker {
-  const child = spawn(
-    process.execPath,
-    ['--max-semi-space-size=64', join(root, 'bin/tributary.js'), 'run', 'topologies/weather.ts'],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...env,
-        TRIBUTARY_LOG_LEVEL: 'info',
-        TRIBUTARY_WORKER_ID: id,
-        TRIBUTARY_STATE_DIR: join(workDir, id),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const metrics = new Promise<string>((resolve) => {
-    if (child.stdout === null) return;
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as {
-          msg?: string;
-          level?: number;
-          metrics?: { host: string; port: number };
-        };
-        if (entry.msg === 'worker started' && entry.metrics !== undefined)
-          resolve(`http://${entry.metrics.host}:${entry.metrics.port}/metrics`);
-        if ((entry.level ?? 0) >= 50) process.stderr.write(`worker ${id}: ${line}\n`);
-      } catch {
-        process.stderr.write(`worker ${id}: ${line}\n`);
-      }
-    });
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  // A worker that stops before it started (its reason is on stderr above) ends the demo.
-  const failed = exited.then((code): string => {
-    throw new Error(`worker ${id} exited ${code} before it started`);
-  });
-  return { child, metrics: Promise.race([metrics, failed]), exited };
-}
+const kafka = createKafkaClient({ brokers: endpoints.kafkaBrokers, clientId: 'demo' });
 
 const ctx = serviceContext();
 let started: string[] = [];
-const workers: Worker[] = [];
+const workers: TributaryProcess[] = [];
 let replay: Awaited<ReturnType<typeof startReplayServer>> | undefined;
 let cassandra: CassandraClient | undefined;
+let keyspaceCreated = false;
+const admin = kafka.topicAdmin();
 
-async function main(): Promise<void> {
+const weatherColumns = [
+  'temperature_min',
+  'temperature_max',
+  'temperature_mean',
+  'humidity_mean',
+  'precipitation_total',
+  'wind_speed_max',
+] as const;
+
+function windowRow(row: types.Row): WindowRow {
+  const values: Record<string, number | null> = {};
+  for (const column of weatherColumns) values[column] = row.get(column) as number | null;
+  return {
+    key: row.get('location') as string,
+    windowStart: (row.get('window_start') as Date).getTime(),
+    count: row.get('count') as number,
+    values,
+  };
+}
+
+/** Returns the problems found (none: the demo passed). */
+async function main(): Promise<string[]> {
   // (1)
   say('starting the local stack (the first run downloads the servers)');
   const result = await up(ctx, (line) => say(line));
   started = result.started;
 
   // (2)
-  const admin = createKafkaClient({
-    brokers: endpoints.kafkaBrokers,
-    clientId: 'demo',
-  }).topicAdmin();
   await admin.connect();
   // Observations of two weeks ago: no time retention, or the broker deletes them before they are read.
-  await admin.createTopics([{ topic, partitions: 6, config: { 'retention.ms': '-1' } }]);
-  await admin.disconnect();
-  say(`topic ${topic} created (6 partitions)`);
+  await admin.createTopics([{ topic, partitions, config: { 'retention.ms': '-1' } }]);
+  say(`topic ${topic} created (${partitions} partitions)`);
 
   // (3)
   const today = Math.floor(Date.now() / dayMs) * dayMs;
@@ -153,6 +151,7 @@ async function main(): Promise<void> {
   say(
     `HTTP source: backfilled ${backfill.records} hourly observations of ${locations.length} locations (days -14..-8) in ${backfill.completed} chunks`,
   );
+  const outOfOrder = new Set<string>();
   const generated = await produceWeather(settings, {
     topic,
     locations: 20,
@@ -163,15 +162,44 @@ async function main(): Promise<void> {
     malformed: 0.001,
     seed: 1,
     rate: 0,
-    partitions: 6,
+    partitions,
+    onRecord: (r) => {
+      if ('observation' in r && r.outOfOrder === true) outOfOrder.add(`${r.key}@${r.timestamp}`);
+    },
   });
   say(
-    `generator: ${generated} observations of 20 locations every 15 minutes, days -7..-1 (a few out of order, a few malformed)`,
+    `generator: ${generated.sent} records of 20 locations every 15 minutes, days -7..-1: ${generated.observations} observations (${generated.outOfOrder} held back on purpose) and ${generated.malformed} garbage records`,
   );
 
   // (4)
-  workers.push(startWorker('demo-1'), startWorker('demo-2'));
-  const addresses = await Promise.all(workers.map((w) => w.metrics));
+  const input = await readObservations(kafka, settings, topic);
+  const expected = weatherExpectations(
+    input,
+    { malformed: generated.malformed, outOfOrder },
+    backfill.records + generated.sent,
+    partitions,
+  );
+  say(
+    `expected from the ${input.length} records read back: ${expected.tables.map((t) => `${t.rows.length} ${t.table} rows (${t.late} observations past the grace)`).join(', ')}; ${expected.deadLetters.length} dead letters (${expected.undecodable} garbage, the rest late)`,
+  );
+
+  // (5)
+  for (const id of ['demo-1', 'demo-2'])
+    workers.push(
+      startTributary(
+        `worker ${id}`,
+        ['run', 'topologies/weather.ts'],
+        {
+          ...env,
+          TRIBUTARY_LOG_LEVEL: 'info',
+          TRIBUTARY_WORKER_ID: id,
+          TRIBUTARY_STATE_DIR: join(workDir, id),
+        },
+        workerStarted,
+      ),
+    );
+  keyspaceCreated = true;
+  const addresses = (await Promise.all(workers.map((w) => w.ready))).map(metricsAddress);
   say(`2 workers running topologies/weather.ts; metrics at ${addresses.join(' and ')}`);
   const targets = join(endpoints.prometheusTargetsDir, `${appId}.json`);
   writeFileSync(
@@ -182,65 +210,98 @@ async function main(): Promise<void> {
     `Prometheus scrapes them: ${endpoints.prometheusUrl}/graph?g0.expr=${encodeURIComponent(`sum by (operator) (rate(tributary_records_in_total{app="${appId}"}[1m]))`)}`,
   );
 
-  // (5)
+  // (6)
   cassandra = new CassandraClient(settings.cassandra);
   await cassandra.acquire();
-  const count = async (table: string): Promise<number> => {
-    try {
-      const rows = await cassandra?.execute(
-        `SELECT count(*) AS n FROM analytics.${table} WHERE window_start >= ? ALLOW FILTERING`,
-        [new Date(today - 14 * dayMs)],
-      );
-      return Number(rows?.first()?.get('n') ?? 0);
-    } catch {
-      return 0;
-    }
+  const client = cassandra;
+  const readTables = async (): Promise<TableComparison[]> =>
+    Promise.all(
+      expected.tables.map(async (t) =>
+        compareRows(
+          t.table,
+          t.rows,
+          (await allRows(client, `SELECT * FROM ${keyspace}.${t.table}`)).map(windowRow),
+        ),
+      ),
+    );
+  const outcome = await waitForOutput({
+    progress: async () =>
+      (
+        await Promise.all(
+          expected.tables.map(async (t) => rowCount(client, `${keyspace}.${t.table}`)),
+        )
+      ).join('/'),
+    complete: async (counts) => {
+      const n = counts.split('/').map(Number);
+      if (expected.tables.some((t, i) => (n[i] ?? 0) < t.rows.length)) return false;
+      return (await readTables()).every((t) => t.missing.length === 0);
+    },
+    consumed: () => groupConsumed(admin, appId, topic),
+    settleMs: idleTimeoutMs + 20_000,
+    timeoutMs: 240_000,
+    processes: workers,
+  });
+  const how = {
+    complete: 'every expected row is there',
+    settled: `the input is consumed and nothing changed for ${(idleTimeoutMs + 20_000) / 1000} s`,
+    timeout: 'gave up waiting',
   };
-  let last = '';
-  let stableSince = Date.now();
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    const now = `${await count('weather_hourly')}/${await count('weather_daily')}`;
-    if (now !== last) {
-      last = now;
-      stableSince = Date.now();
-    }
-    if (!now.startsWith('0/') && Date.now() - stableSince > 8000) break;
-    if (Date.now() > deadline)
-      throw new Error(`no stable result after 240 s (rows hourly/daily: ${now})`);
-    const stopped = workers.findIndex((w) => w.child.exitCode !== null);
-    if (stopped >= 0)
-      throw new Error(
-        `worker demo-${stopped + 1} exited ${workers[stopped]?.child.exitCode} (rows hourly/daily so far: ${now})`,
-      );
-    await sleep(1000);
-  }
-  say(`Cassandra: ${last.replace('/', ' hourly and ')} daily rows for the last 14 days`);
+  say(`${how[outcome.how]} after ${outcome.seconds.toFixed(0)} s (rows: ${outcome.progress})`);
+
+  // (7)
+  const tables = await readTables();
+  const letters = (await readWholeTopic(kafka, `${appId}-dlq`)).map((r) => ({
+    match: positionOf({
+      partition: Number(r.headers[deadLetterHeaders.partition]),
+      offset: r.headers[deadLetterHeaders.offset] ?? '?',
+    }),
+    code: r.headers[deadLetterHeaders.code] ?? '(none)',
+    reason: r.headers[deadLetterHeaders.reason] ?? '(none)',
+    operator: r.headers[deadLetterHeaders.operator] ?? '',
+  }));
+  const deadLetters = compareDeadLetters(`${appId}-dlq`, expected.deadLetters, letters);
+  say('the input, against what the sources reported:');
+  for (const line of countLines(expected.counts)) process.stdout.write(`${line}\n`);
+  say(`expected vs written (keyspace ${keyspace}):`);
+  for (const line of tableLines(tables)) process.stdout.write(`  ${line}\n`);
+  say('dead letters by code and reason:');
+  for (const line of deadLetterLines(deadLetters)) process.stdout.write(`  ${line}\n`);
+
   const print = async (table: string, location: string, limit: number): Promise<void> => {
-    const rows = await cassandra?.execute(
-      `SELECT location, window_start, count, temperature_min, temperature_max, temperature_mean, humidity_mean, precipitation_total, wind_speed_max FROM analytics.${table} WHERE location = ? LIMIT ${limit}`,
+    const rows = await client.execute(
+      `SELECT location, window_start, count, temperature_min, temperature_max, temperature_mean, humidity_mean, precipitation_total, wind_speed_max FROM ${keyspace}.${table} WHERE location = ? LIMIT ${limit}`,
       [location],
     );
-    say(`analytics.${table}, ${location}:`);
-    for (const row of rows?.rows ?? []) {
+    say(`${keyspace}.${table}, ${location}:`);
+    for (const row of rows.rows) {
       const f = (v: unknown): string => (typeof v === 'number' ? v.toFixed(2) : String(v));
       process.stdout.write(
         `  ${(row.get('window_start') as Date).toISOString()}  n=${row.get('count')}  t=${f(row.get('temperature_min'))}..${f(row.get('temperature_max'))} (mean ${f(row.get('temperature_mean'))})  rh=${f(row.get('humidity_mean'))}%  rain=${f(row.get('precipitation_total'))} mm  wind<=${f(row.get('wind_speed_max'))} km/h\n`,
       );
     }
   };
-  await print('weather_hourly', 'berlin', 5);
-  await print('weather_daily', 'berlin', 3);
-  await print('weather_daily', 'loc-007', 3);
+  await print('weather_hourly', 'berlin', 5).catch(() => undefined);
+  await print('weather_daily', 'berlin', 3).catch(() => undefined);
+  await print('weather_daily', 'loc-007', 3).catch(() => undefined);
   rmSync(targets, { force: true });
+  return problems(tables, [deadLetters], expected.counts);
 }
 
+// (8)
 async function cleanUp(): Promise<void> {
-  for (const w of workers) w.child.kill('SIGTERM');
-  const codes = await Promise.all(workers.map((w) => w.exited));
+  const codes = await stopAll(workers);
   if (workers.length > 0) say(`workers stopped (exit codes ${codes.join(', ')})`);
   await replay?.close();
-  await cassandra?.release();
+  await admin.disconnect();
+  if (keyspaceCreated && !keep) {
+    const client = cassandra ?? new CassandraClient(settings.cassandra);
+    if (cassandra === undefined) await client.acquire();
+    await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    await client.release();
+  } else {
+    await cassandra?.release();
+    if (keyspaceCreated) say(`the rows stay in keyspace ${keyspace} (--keep)`);
+  }
   rmSync(workDir, { recursive: true, force: true });
   if (!keep && started.length > 0) {
     await down(ctx, started as Parameters<typeof down>[1]);
@@ -251,9 +312,14 @@ async function cleanUp(): Promise<void> {
 }
 
 try {
-  await main();
+  const found = await main();
   await cleanUp();
-  say('done');
+  if (found.length === 0) {
+    say('done: every row the input implies is written and equal, and no dead letter is unexpected');
+  } else {
+    for (const line of found) process.stderr.write(`demo: FAILED: ${line}\n`);
+    process.exitCode = 1;
+  }
 } catch (error) {
   process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
   await cleanUp().catch(() => undefined);

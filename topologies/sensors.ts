@@ -2,7 +2,9 @@
 // cleaning (schema check, out-of-range values flagged to their own topic, duplicates by sensor
 // and timestamp dropped by a dedup step) -> 1-minute and hourly tumbling aggregates ->
 // model inference on the hourly aggregates -> Cassandra tables analytics.sensor_hourly and
-// analytics.sensor_predictions.
+// analytics.sensor_predictions. Windows close by each sensor's own event time (time: 'key'): a
+// sensor that reconnects with hours of buffered readings, or whose clock runs ahead, never makes
+// another sensor's readings late.
 //
 //   tributary describe topologies/sensors.ts
 //   tributary run topologies/sensors.ts
@@ -138,7 +140,7 @@ export default function sensors({ cassandra }: TopologyContext) {
   readingsOnce
     .groupByKey()
     .windowedBy(tumbling(minutes(1), { grace: seconds(30) }))
-    .aggregate(sensorAggregator, { store: 'minutely', name: 'minutely' })
+    .aggregate(sensorAggregator, { store: 'minutely', name: 'minutely', time: 'key' })
     .to(
       env('SENSORS_MINUTELY_TOPIC', 'sensor-minutely'),
       { key: string(), value: json<Windowed<string, SensorStats>>() },
@@ -148,7 +150,7 @@ export default function sensors({ cassandra }: TopologyContext) {
   const hourly = readingsOnce
     .groupByKey()
     .windowedBy(tumbling(hours(1), { grace: minutes(5) }))
-    .aggregate(sensorAggregator, { store: 'hourly', name: 'hourly' });
+    .aggregate(sensorAggregator, { store: 'hourly', name: 'hourly', time: 'key' });
   const replication = { class: 'SimpleStrategy', replication_factor: 1 };
   hourly.sinkTo(
     cassandraSink({

@@ -8,10 +8,12 @@
 // Topics: WEATHER_OBSERVATIONS_TOPIC (default `weather-observations`) in;
 // WEATHER_HOURLY_TOPIC and WEATHER_DAILY_TOPIC (`weather-hourly`, `weather-daily`) out.
 // Cassandra: WEATHER_KEYSPACE (default `analytics`), WEATHER_REPLICATION_FACTOR (default 1).
-// Windows close when the observations' event time passes their end plus the grace (30 minutes
-// for hours, 2 hours for days). WEATHER_IDLE_TIMEOUT_MS (default: unset, never) closes them
-// after that much wall-clock time without observations instead; leave it unset when replaying
-// history, or a pause (a Cassandra outage) would close every open window at once.
+// A location's windows close when that location's own event time passes their end plus the
+// grace (30 minutes for hours, 2 hours for days): time: 'key', so a backfill read location by
+// location, or a station whose clock runs ahead, never makes another location's data late.
+// WEATHER_IDLE_TIMEOUT_MS (default: unset, never) also closes a location's windows after that
+// much wall-clock time without observations of it; leave it unset when replaying history, or a
+// pause (a Cassandra outage) would close every open window at once.
 import type { TopologyContext } from '../src/app/index.ts';
 import { cassandraSink } from '../src/connectors/cassandra/index.ts';
 import { avro, string, weatherSchemaFiles } from '../src/serde/index.ts';
@@ -124,6 +126,7 @@ export default function weather({ registry, cassandra }: TopologyContext) {
       .aggregate(weatherAggregator, {
         store: 'hourly',
         name: 'hourly',
+        time: 'key',
         ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
       }),
     'hourly',
@@ -136,6 +139,7 @@ export default function weather({ registry, cassandra }: TopologyContext) {
       .aggregate(weatherAggregator, {
         store: 'daily',
         name: 'daily',
+        time: 'key',
         ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
       }),
     'daily',

@@ -180,11 +180,21 @@ export interface WeatherOptions {
   /** Share of records that are malformed bytes instead of an observation. */
   malformed: number;
   seed: number;
+  /**
+   * `time` (default): all locations interleaved, time going forward, as a live fleet sends.
+   * `location`: location after location, each in its own order, as a backfill from an archive
+   * API is read (the same records, reordered).
+   */
+  order?: 'time' | 'location';
 }
 
-/** One generated weather record: an observation, or (malformed) raw bytes that decode to nothing. */
+/**
+ * One generated weather record: an observation, or (malformed) raw bytes that decode to nothing.
+ * `outOfOrder` marks an observation held back on purpose and sent after later ones of its
+ * location (see WeatherOptions.outOfOrder).
+ */
 export type WeatherRecord =
-  | { key: string; timestamp: number; observation: GeneratedObservation }
+  | { key: string; timestamp: number; observation: GeneratedObservation; outOfOrder?: true }
   | { key: string; timestamp: number; malformed: Buffer };
 
 /**
@@ -195,6 +205,16 @@ export type WeatherRecord =
  * records are garbage (for the dead-letter topic). Deterministic for a seed.
  */
 export function* weatherObservations(options: WeatherOptions): Generator<WeatherRecord> {
+  if (options.order !== 'location') {
+    yield* timeOrdered(options);
+    return;
+  }
+  const byLocation = new Map<string, WeatherRecord[]>(options.locations.map((l) => [l.id, []]));
+  for (const record of timeOrdered(options)) byLocation.get(record.key)?.push(record);
+  for (const records of byLocation.values()) yield* records;
+}
+
+function* timeOrdered(options: WeatherOptions): Generator<WeatherRecord> {
   const next = random(options.seed);
   const steps = Math.floor((options.days * 24 * hourMs) / options.intervalMs);
   const delayed: { due: number; record: WeatherRecord }[] = [];
@@ -235,12 +255,17 @@ export function* weatherObservations(options: WeatherOptions): Generator<Weather
           ? null
           : round(Math.max(0, 12 + 8 * Math.sin(time / (9 * hourMs)) + (next() - 0.3) * 10)),
       };
-      const record: WeatherRecord = { key: location.id, timestamp: time, observation };
       if (next() < options.outOfOrder) {
+        const record: WeatherRecord = {
+          key: location.id,
+          timestamp: time,
+          observation,
+          outOfOrder: true,
+        };
         delayed.push({ due: time + next() * options.maxDelayMs, record });
         continue;
       }
-      yield record;
+      yield { key: location.id, timestamp: time, observation };
     }
     for (let i = delayed.length - 1; i >= 0; i--) {
       const entry = delayed[i];
@@ -264,6 +289,23 @@ export interface ProduceWeatherOptions {
   seed: number;
   rate: number;
   partitions: number;
+  order?: 'time' | 'location';
+  /**
+   * Called with each record as it is handed to the producer, in the order sent: what a caller
+   * needs to compute the result the records imply (which were garbage, which held back).
+   */
+  onRecord?: (record: WeatherRecord) => void;
+}
+
+/** What `produceWeather` sent, and how many records it made bad on purpose. */
+export interface WeatherProduceReport {
+  /** Records sent: observations and garbage. */
+  sent: number;
+  observations: number;
+  /** Garbage records: they decode to nothing (dead letters with a SERDE_ code). */
+  malformed: number;
+  /** Observations held back and sent after later ones of their location. */
+  outOfOrder: number;
 }
 
 /**
@@ -273,7 +315,7 @@ export interface ProduceWeatherOptions {
 export async function produceWeather(
   settings: Pick<Settings, 'kafka' | 'registry'>,
   options: ProduceWeatherOptions,
-): Promise<number> {
+): Promise<WeatherProduceReport> {
   const { topic } = options;
   const serde = avro<Observation>({
     registry: settings.registry,
@@ -281,6 +323,7 @@ export async function produceWeather(
     compatibility: 'BACKWARD',
   });
   await serde.init?.(topic);
+  const counts = { observations: 0, malformed: 0, outOfOrder: 0 };
   const records = function* (): Generator<GeneratedRecord> {
     for (const r of weatherObservations({
       locations: weatherLocations(options.locations),
@@ -291,16 +334,26 @@ export async function produceWeather(
       maxDelayMs: 45 * 60_000,
       malformed: options.malformed,
       seed: options.seed,
+      order: options.order ?? 'time',
     })) {
-      const value =
-        'malformed' in r ? r.malformed : (serde.serialize(r.observation, topic) ?? Buffer.alloc(0));
+      let value: Buffer;
+      if ('malformed' in r) {
+        counts.malformed++;
+        value = r.malformed;
+      } else {
+        counts.observations++;
+        if (r.outOfOrder === true) counts.outOfOrder++;
+        value = serde.serialize(r.observation, topic) ?? Buffer.alloc(0);
+      }
+      options.onRecord?.(r);
       yield { key: r.key, value, timestamp: r.timestamp };
     }
   };
-  return produceRecords(settings.kafka, records(), {
+  const sent = await produceRecords(settings.kafka, records(), {
     topic,
     rate: options.rate,
     partitions: options.partitions,
     logger: createLogger({ app: 'tributary-produce', worker: 'cli', level: 'warn' }),
   });
+  return { sent, ...counts };
 }

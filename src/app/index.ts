@@ -44,6 +44,7 @@ export type {
   ReadingsOptions,
   WeatherLocation,
   WeatherOptions,
+  WeatherProduceReport,
   WeatherRecord,
 } from './generators.ts';
 export {

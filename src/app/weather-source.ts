@@ -48,8 +48,9 @@ async function connect(
 }
 
 /**
- * Backfill: archive observations of every location for the days [from, to], in chunks,
- * resumable through the progress file; each (location, hour) is published once.
+ * Backfill: archive observations of every location for the days [from, to], chunk by chunk
+ * across all locations, each chunk merged by event time; resumable through the progress file;
+ * each (location, hour) is published once.
  */
 export async function backfillWeather(
   settings: Pick<Settings, 'kafka' | 'registry'>,

@@ -250,7 +250,12 @@ export function program(): Command {
     )
     .option('--backfill-from <day>', 'backfill from this day (YYYY-MM-DD) instead of polling')
     .option('--backfill-to <day>', 'last day of the backfill (YYYY-MM-DD, before today)')
-    .option('--chunk-days <n>', 'days per archive request', integer('--chunk-days', 1), 7);
+    .option(
+      '--chunk-days <n>',
+      'days per archive request; the backfill publishes one such chunk of all locations at a time, in event-time order',
+      integer('--chunk-days', 1),
+      7,
+    );
   addSettingOptions(weatherSource, ['kafka', 'registry']).action(
     async (options: Record<string, unknown>) => {
       const { settings } = commandSettings(options);
@@ -408,7 +413,15 @@ export function program(): Command {
       dateTime,
     )
     .option('--out-of-order <fraction>', 'share of observations delivered late', fraction, 0.02)
-    .option('--malformed <fraction>', 'share of records that are garbage bytes', fraction, 0.001);
+    .option('--malformed <fraction>', 'share of records that are garbage bytes', fraction, 0.001)
+    .addOption(
+      new Option(
+        '--order <order>',
+        'time: locations interleaved, time going forward; location: location after location, as an archive backfill is read',
+      )
+        .choices(['time', 'location'])
+        .default('time'),
+    );
   generatorOptions(weatherCommand);
   addSettingOptions(weatherCommand, ['kafka', 'registry']).action(
     async (options: Record<string, unknown>) => {
@@ -419,7 +432,7 @@ export function program(): Command {
       const startMs =
         (options['start'] as number | undefined) ??
         Math.floor(Date.now() / dayMs) * dayMs - days * dayMs;
-      const sent = await produceWeather(settings, {
+      const { sent } = await produceWeather(settings, {
         topic,
         startMs,
         days,
@@ -430,6 +443,7 @@ export function program(): Command {
         seed: options['seed'] as number,
         rate: options['rate'] as number,
         partitions: options['partitions'] as number,
+        order: options['order'] as 'time' | 'location',
       });
       process.stdout.write(`produced ${sent} records to ${topic}\n`);
     },

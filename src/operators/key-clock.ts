@@ -7,11 +7,10 @@ import type { KeyTimeEntry, WindowClock, WindowEntry } from './window-clock.ts';
 
 /** What the operator keeps in memory per key with at least one open window. */
 interface KeyState {
-  /** The key's event time: the largest of its records' times, moved on by its idle timeout. */
+  /** The key's event time: the largest of its records' times. */
   time: number;
-  /** Wall-clock times of the key's last record and of the last advance of its time. */
+  /** Wall-clock time of the key's last record. */
   lastRecordAt: number;
-  lastAdvanceAt: number;
   /** Whether the key has an item in the idle queue. */
   scheduled: boolean;
   keyBytes: Buffer;
@@ -35,21 +34,24 @@ interface Retained {
  * ahead, a device that publishes hours of buffered readings, or a backfill that sends location
  * after location closes and judges only its own windows.
  *
+ * An idle timeout (wall clock) closes all of a quiet key's windows: the end of a backfill, a
+ * device switched off. Its time then becomes the latest close time among them.
+ *
  * Bounded work:
  * - a record closes only its key's windows (a handful) and never looks at other keys;
  * - with an idle timeout, keys with open windows wait in a min-heap by the wall-clock time at
- *   which to look at them again, so a punctuation touches only keys that are due (lazily: a key
- *   that got records since is pushed back to its new time), never every key;
+ *   which to look at them again; a key that got records since is pushed back to its new due
+ *   time when it reaches the top (lazily), so a punctuation touches only due keys;
  * - keys with no open window have no KeyState.
  *
  * Where the time lives (so restore, checkpoints and exactly-once carry it like any state):
  * - in the `t` of each window entry the key writes (the largest is the key's time: the record
  *   that advanced it wrote a window that is still open), so no extra write per record;
- * - under keyTimeKey(key) when the idle timeout advanced it (not in any window entry), and when
- *   the idle timeout closed the key's last window. Such a windowless key's time is "retained" for
- *   `retentionMs` of event time (measured by the largest time of any key of the task), so a
- *   straggler of a window already emitted is judged late instead of opening the window again;
- *   then it is forgotten (its entry deleted), and a later record of the key starts afresh.
+ * - under keyTimeKey(key) once the idle timeout closed the key's windows. Such a windowless
+ *   key's time is "retained" for `retentionMs` of event time (measured by the largest time of any
+ *   key of the task), so a straggler of a window already emitted is judged late instead of
+ *   opening the window again (which would upsert a partial aggregate over the full one); then it
+ *   is forgotten (its entry deleted), and a later record of the key starts afresh.
  */
 export class KeyClock implements WindowClock {
   private readonly keys = new Map<string, KeyState>();
@@ -89,11 +91,11 @@ export class KeyClock implements WindowClock {
       // A new key, or one whose time was retained: its window entries carry its time from now on.
       const timeKey = keyTimeKey(keyBytes);
       if (this.store.get(timeKey) !== undefined) this.store.delete(timeKey);
-      state = { time, lastRecordAt: now, lastAdvanceAt: now, scheduled: false, keyBytes };
+      state = { time, lastRecordAt: now, scheduled: false, keyBytes };
       this.keys.set(keyId, state);
     } else {
       if (time > state.time) state.time = time;
-      state.lastRecordAt = state.lastAdvanceAt = now;
+      state.lastRecordAt = now;
     }
     if (state.time > this.maxTime) this.maxTime = state.time;
     this.schedule(keyId, state, now + (this.idleTimeoutMs ?? 0));
@@ -101,8 +103,8 @@ export class KeyClock implements WindowClock {
   }
 
   /**
-   * 1. keys whose idle timeout passed: their time follows the wall clock from their last record
-   *    (as a quiet partition's does in per-partition mode), closing what it passes;
+   * 1. keys whose idle timeout passed (no record of the key for that long): all their windows
+   *    close (see idleClose);
    * 2. retained times older than the retention are forgotten.
    */
   punctuate(now: number): OpenWindow[] {
@@ -116,7 +118,7 @@ export class KeyClock implements WindowClock {
         state.scheduled = false;
         const due = state.lastRecordAt + idle;
         if (due > now) this.schedule(top.keyId, state, due);
-        else closed.push(...this.idleAdvance(top.keyId, state, now));
+        else closed.push(...this.idleClose(top.keyId, state));
       }
       top = this.idleQueue.peek();
     }
@@ -154,7 +156,7 @@ export class KeyClock implements WindowClock {
         this.retained.push({ time, keyId, keyBytes });
         continue;
       }
-      const state = { time, lastRecordAt: now, lastAdvanceAt: now, scheduled: false, keyBytes };
+      const state = { time, lastRecordAt: now, scheduled: false, keyBytes };
       this.keys.set(keyId, state);
       this.schedule(keyId, state, now + (this.idleTimeoutMs ?? 0));
     }
@@ -173,26 +175,18 @@ export class KeyClock implements WindowClock {
     this.idleQueue.push({ at, keyId });
   }
 
-  /** The key has been idle past its timeout at `now`: its time moves on with the wall clock. */
-  private idleAdvance(keyId: string, state: KeyState, now: number): OpenWindow[] {
-    if (now > state.lastAdvanceAt) {
-      state.time += now - state.lastAdvanceAt;
-      state.lastAdvanceAt = now;
-      if (state.time > this.maxTime) this.maxTime = state.time;
-      // Not in any window entry: stored, so a restart does not move the key's time back.
-      this.store.put(keyTimeKey(state.keyBytes), { t: state.time } satisfies KeyTimeEntry);
-    }
-    const closed = this.open.takeClosedOfKey(keyId, state.time);
-    const left = this.open.ofKey(keyId);
-    if (left.length === 0) {
-      // No open window: drop the key's state; its time stays retained for a while.
-      this.keys.delete(keyId);
-      this.retained.push({ time: state.time, keyId, keyBytes: state.keyBytes });
-    } else {
-      // Look again when the first of its windows would close at this pace.
-      const next = Math.min(...left.map((w) => w.closeAt)) - state.time;
-      this.schedule(keyId, state, now + Math.max(1, next));
-    }
+  /**
+   * The key has had no record for its idle timeout: all its windows close now. Its time moves to
+   * the latest close time among them, so a straggler of a window just emitted is late instead of
+   * opening it again; the time is stored (no window entry holds it any more) and retained.
+   */
+  private idleClose(keyId: string, state: KeyState): OpenWindow[] {
+    const closed = this.open.takeClosedOfKey(keyId, Number.POSITIVE_INFINITY);
+    for (const w of closed) if (w.closeAt > state.time) state.time = w.closeAt;
+    if (state.time > this.maxTime) this.maxTime = state.time;
+    this.store.put(keyTimeKey(state.keyBytes), { t: state.time } satisfies KeyTimeEntry);
+    this.keys.delete(keyId);
+    this.retained.push({ time: state.time, keyId, keyBytes: state.keyBytes });
     return closed;
   }
 }

@@ -76,9 +76,11 @@ export interface WindowedAggregateOptions extends AggregateOptions {
    */
   time?: 'partition' | 'key';
   /**
-   * Wall-clock ms without records after which the task's stream time (with `time: 'key'`, the
-   * quiet key's time) moves on with the wall clock, so quiet input still closes its windows.
-   * Default: never.
+   * Wall-clock ms without records after which quiet input still closes its windows. Per
+   * partition: the task's stream time then moves on with the wall clock. Per key: all windows of
+   * a key without records for that long close at once (the end of a backfill, a device switched
+   * off), and its later records for those windows are late. Choose it longer than any pause a
+   * key's input can have (a restart, an outage of a sink). Default: never.
    */
   idleTimeoutMs?: number;
 }

@@ -19,11 +19,41 @@ import type {
   ReplayServer,
 } from '../../src/connectors/http/index.ts';
 import type { RecordProducer } from '../../src/kafka/index.ts';
-import { fiveLocations } from '../fixtures/open-meteo/fakes.ts';
+import { fiveLocations, manyLocations, timeOrderedKeys } from '../fixtures/open-meteo/fakes.ts';
 import { uniqueName } from './helpers.ts';
 import { createTopics, kafka, readTopic } from './topics.ts';
+import type { ReadRecord } from './topics.ts';
 
 const json = (o: Observation): Buffer => Buffer.from(JSON.stringify(o), 'utf8');
+const timeOf = (r: ReadRecord): number =>
+  (JSON.parse(r.value?.toString('utf8') ?? '{}') as Observation).time;
+
+/**
+ * Each partition's records in offset order, as `location@hour`, checked against the oracle: the
+ * partition's locations hour by hour (ids in order), so event time never goes back in it.
+ */
+function assertTimeOrderedPartitions(read: ReadRecord[], from: number, until: number): void {
+  const partitions = new Map<number, ReadRecord[]>();
+  for (const r of read) {
+    const records = partitions.get(r.partition) ?? [];
+    records.push(r);
+    partitions.set(r.partition, records);
+  }
+  for (const [partition, records] of partitions) {
+    records.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
+    const ids = [...new Set(records.map((r) => r.key ?? ''))];
+    const times = records.map(timeOf);
+    assert.ok(
+      times.every((t, i) => i === 0 || t >= (times[i - 1] as number)),
+      `partition ${partition}: event time goes back`,
+    );
+    assert.deepEqual(
+      records.map((r) => `${r.key}@${new Date(timeOf(r)).toISOString()}`),
+      timeOrderedKeys(ids, from, until),
+      `partition ${partition} (${ids.join(', ')})`,
+    );
+  }
+}
 
 async function recordCount(topic: string): Promise<number> {
   const admin = kafka.topicAdmin();
@@ -74,30 +104,31 @@ describe('HTTP backfill -> Kafka (replay server, real broker)', () => {
         ...extra,
       });
 
-    // Run 1: after 6 chunks the server fails every request (until cleared).
+    // Run 1: after the first chunk (5 locations x 2 days) the server fails every request (until
+    // cleared), so the second chunk fails and nothing later starts.
     const first = await run(async (records) => {
       await toKafka(records);
-      if (++published === 6) server.faults.failNext(Infinity);
+      if (++published === 1) server.faults.failNext(Infinity);
     });
-    assert.ok(first.completed >= 6 && first.completed < 20, `completed ${first.completed}`);
+    assert.equal(first.completed, 5);
     assert.ok(first.failed.length > 0);
-    assert.ok(first.failed.every((f) => /HTTP 503/.test(f.error)));
+    assert.ok(first.failed.every((f) => /HTTP 503/.test(f.error) && f.startDate === '2026-11-03'));
     assert.equal(first.completed + first.failed.length + first.notStarted, 20);
 
-    // Run 2: the server is back; stopped after 3 more chunks.
+    // Run 2: the server is back; stopped after one more chunk.
     server.faults.clear();
     const stop = new AbortController();
-    let inRun2 = 0;
     const second = await run(
       async (records) => {
         await toKafka(records);
-        if (++inRun2 === 3) stop.abort();
+        stop.abort();
       },
       { signal: stop.signal },
     );
-    assert.equal(second.stopped, true);
-    assert.equal(second.skipped, first.completed);
-    assert.ok(second.completed >= 3 && second.completed < 20 - first.completed);
+    assert.deepEqual(
+      [second.stopped, second.skipped, second.completed, second.notStarted],
+      [true, 5, 5, 10],
+    );
 
     // Run 3: to the end.
     const third = await run(toKafka);
@@ -131,19 +162,52 @@ describe('HTTP backfill -> Kafka (replay server, real broker)', () => {
       seen.add(`${location.id}@${value.time}`);
     }
     assert.equal(seen.size, 840);
-    for (const location of fiveLocations) {
-      const times = read
-        .filter((r) => r.key === location.id)
-        .map((r) => (JSON.parse(r.value?.toString('utf8') ?? '{}') as Observation).time);
-      assert.deepEqual(
-        times,
-        [...times].sort((a, b) => a - b),
-        `${location.id} in time order`,
-      );
-    }
+    // Three runs, one stream: each partition in event-time order.
+    assertTimeOrderedPartitions(read, Date.UTC(2026, 10, 1), Date.UTC(2026, 10, 8));
 
     assert.ok(lines.length >= 3);
     assert.ok(lines.every((l) => /^backfill \d+\/\d+ chunks/.test(l)));
     console.log(lines.join('').trimEnd());
+  });
+  it('fills a 3-partition topic from 12 locations x 10 days in 3-day chunks, each partition in event-time order', async () => {
+    const many = uniqueName('it-weather-backfill-order');
+    await createTopics([{ topic: many, partitions: 3 }]);
+    const locations = manyLocations(12);
+    const report = await runBackfill({
+      from: '2026-11-01',
+      to: '2026-11-10',
+      locations,
+      client: createOpenMeteoClient({ baseUrl: server.url, timeoutMs: 5000 }),
+      publish: kafkaPublisher(producer, many, json),
+      progress: await openProgressStore(join(dir, 'order-progress.json')),
+      chunkDays: 3,
+      concurrency: 4,
+      output: null,
+    });
+    assert.deepEqual(
+      [report.chunks, report.completed, report.failed.length, report.records],
+      [48, 48, 0, 2880],
+    );
+
+    const read = await readTopic(many, (records) => records.length >= 2880);
+    assert.equal(read.length, 2880);
+    assert.equal(await recordCount(many), 2880);
+    assert.equal(new Set(read.map((r) => `${r.key}@${timeOf(r)}`)).size, 2880);
+    // A location lives in one partition, and the partitions share the 12 between them.
+    const partitionOf = new Map<string, Set<number>>();
+    for (const r of read)
+      partitionOf.set(r.key ?? '', (partitionOf.get(r.key ?? '') ?? new Set()).add(r.partition));
+    assert.equal(partitionOf.size, 12);
+    assert.ok([...partitionOf.values()].every((p) => p.size === 1));
+    const perPartition = new Map<number, number>();
+    for (const p of partitionOf.values()) {
+      const [partition = -1] = p;
+      perPartition.set(partition, (perPartition.get(partition) ?? 0) + 1);
+    }
+    assert.ok(Math.max(...perPartition.values()) >= 2, 'a partition carries several locations');
+    console.log(
+      `locations per partition: ${[...perPartition].map(([p, n]) => `${p}=${n}`).join(' ')}`,
+    );
+    assertTimeOrderedPartitions(read, Date.UTC(2026, 10, 1), Date.UTC(2026, 10, 11));
   });
 });

@@ -12,69 +12,15 @@ import { after, before, describe, it } from 'node:test';
 import cassandra from 'cassandra-driver';
 
 import { sensorMessages, simulateSensors } from '../../src/connectors/mqtt/index.ts';
-import type { SensorReading } from '../../src/connectors/mqtt/index.ts';
-import { partitionForKey } from '../../src/kafka/index.ts';
 import { loadModel } from '../../src/operators/index.ts';
 import { deadLetterHeaders } from '../../src/runtime/index.ts';
+import { sensorOracle } from '../../scripts/verify/sensor-oracle.ts';
 import { startCli } from './cli.ts';
 import type { CliProcess } from './cli.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics, readTopic } from './topics.ts';
 
-const hourMs = 3_600_000;
-const graceMs = 5 * 60_000;
 const partitions = 6;
-
-interface HourRow {
-  count: number;
-  temperature_mean: number;
-  temperature_min: number;
-  temperature_max: number;
-  humidity_mean: number;
-  humidity_min: number;
-  humidity_max: number;
-}
-
-/** Per `sensor@hourStart`, the closed hourly windows of the clean, deduplicated readings. */
-function oracle(readings: SensorReading[]): Map<string, HourRow> {
-  const streamTime = new Map<number, number>();
-  const windows = new Map<
-    string,
-    { partition: number; start: number; byTime: Map<number, SensorReading> }
-  >();
-  for (const r of readings) {
-    const partition = partitionForKey(r.sensorId, partitions);
-    const time = Math.max(streamTime.get(partition) ?? -Infinity, r.timestamp);
-    streamTime.set(partition, time);
-    const outOfRange =
-      r.temperature < -40 || r.temperature > 85 || r.humidity < 0 || r.humidity > 100;
-    if (outOfRange) continue;
-    const start = Math.floor(r.timestamp / hourMs) * hourMs;
-    if (start + hourMs + graceMs <= time) continue;
-    const id = `${r.sensorId}@${start}`;
-    const w = windows.get(id) ?? { partition, start, byTime: new Map() };
-    w.byTime.set(r.timestamp, r);
-    windows.set(id, w);
-  }
-  const rows = new Map<string, HourRow>();
-  for (const [id, w] of windows) {
-    if (w.start + hourMs + graceMs > (streamTime.get(w.partition) ?? -Infinity)) continue;
-    const list = [...w.byTime.values()].sort((a, b) => a.timestamp - b.timestamp);
-    const t = list.map((r) => r.temperature);
-    const h = list.map((r) => r.humidity);
-    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-    rows.set(id, {
-      count: list.length,
-      temperature_mean: mean(t),
-      temperature_min: Math.min(...t),
-      temperature_max: Math.max(...t),
-      humidity_mean: mean(h),
-      humidity_min: Math.min(...h),
-      humidity_max: Math.max(...h),
-    });
-  }
-  return rows;
-}
 
 const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
 
@@ -157,7 +103,7 @@ describe('sensor pipeline end to end (real Mosquitto, Kafka and Cassandra)', () 
     const messages = [...sensorMessages(options)];
     assert.equal(report.sent, messages.length);
     const readings = messages.flatMap((m) => (m.reading === undefined ? [] : [m.reading]));
-    const expected = oracle(readings);
+    const expected = sensorOracle(readings).rows;
     assert.equal(expected.size, 200, '100 sensors x 2 closed hours');
 
     const rowsOf = async (table: string) =>

@@ -15,12 +15,12 @@ import { weatherLocations, weatherObservations } from '../../src/app/index.ts';
 import type { WeatherRecord } from '../../src/app/index.ts';
 import { deadLetterHeaders } from '../../src/runtime/index.ts';
 import { down, serviceContext } from '../../infra/stack/stack.ts';
+import { weatherOracle } from '../../scripts/verify/weather-oracle.ts';
+import type { ExpectedRow, WeatherOracle } from '../../scripts/verify/weather-oracle.ts';
 import { httpGet, repoRoot, runCli, startCli, waitReady } from './cli.ts';
 import type { CliProcess } from './cli.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics, readTopic } from './topics.ts';
-import { weatherOracle } from './weather-oracle.ts';
-import type { ExpectedRow, WeatherOracle } from './weather-oracle.ts';
 
 /**
  * Starts what of the stack is down (Cassandra here) in a child process: the readiness probe's
@@ -53,8 +53,17 @@ interface Run {
   daily: WeatherOracle;
 }
 
-/** Generates the run's data with the same options the CLI gets, and its oracles. */
-function plan(prefix: string, locations: number, days: number): Run & { produceArgs: string[] } {
+/**
+ * Generates the run's data with the same options the CLI gets, and its oracles. `order:
+ * 'location'` publishes location after location, as a backfill from an archive is read; the
+ * topology then runs with an idle timeout, so every location's last windows close too.
+ */
+function plan(
+  prefix: string,
+  locations: number,
+  days: number,
+  order: 'time' | 'location' = 'time',
+): Run & { produceArgs: string[] } {
   const appId = uniqueName(prefix);
   const input = `${appId}-observations`;
   const keyspace = appId.replaceAll('-', '_');
@@ -70,8 +79,10 @@ function plan(prefix: string, locations: number, days: number): Run & { produceA
       maxDelayMs: 45 * 60_000,
       malformed: options.malformed,
       seed: options.seed,
+      order,
     }),
   ];
+  const idleClosesAll = order === 'location';
   const produceArgs = [
     'produce',
     'weather',
@@ -91,6 +102,8 @@ function plan(prefix: string, locations: number, days: number): Run & { produceA
     String(options.malformed),
     '--seed',
     String(options.seed),
+    '--order',
+    order,
   ];
   return {
     appId,
@@ -98,8 +111,8 @@ function plan(prefix: string, locations: number, days: number): Run & { produceA
     keyspace,
     records,
     produceArgs,
-    hourly: weatherOracle(records, partitions, hourMs, 30 * 60_000),
-    daily: weatherOracle(records, partitions, dayMs, 2 * hourMs),
+    hourly: weatherOracle(records, partitions, hourMs, 30 * 60_000, { idleClosesAll }),
+    daily: weatherOracle(records, partitions, dayMs, 2 * hourMs, { idleClosesAll }),
     env: {
       TRIBUTARY_BROKERS: endpoints.kafkaBrokers.join(','),
       TRIBUTARY_REGISTRY_URL: endpoints.registryUrl,
@@ -113,6 +126,9 @@ function plan(prefix: string, locations: number, days: number): Run & { produceA
       WEATHER_HOURLY_TOPIC: `${appId}-hourly`,
       WEATHER_DAILY_TOPIC: `${appId}-daily`,
       WEATHER_KEYSPACE: keyspace,
+      ...(idleClosesAll
+        ? { WEATHER_IDLE_TIMEOUT_MS: '5000', TRIBUTARY_GUARANTEE: 'exactly_once' }
+        : {}),
     },
   };
 }
@@ -285,6 +301,56 @@ describe('weather pipeline end to end (real Kafka, schema registry and Cassandra
       `${run.records.length} records (${malformed} malformed), ${hourly.size} hourly and ${daily.size} daily rows, ${run.hourly.late} late for hours, ${dead.length} dead letters`,
     );
 
+    for (const w of workers) w.child.kill('SIGTERM');
+    assert.deepEqual(await Promise.all(workers.map((w) => w.exited)), [0, 0]);
+  });
+
+  it('an entity-ordered backfill (location after location) of 12 locations x 10 days into 6 partitions, exactly-once: every hourly and daily row its input implies', async (t) => {
+    const run = plan('it-weather-entity', 12, 10, 'location');
+    await createTopics([{ topic: run.input, partitions }]);
+    const stateDirs = [
+      mkdtempSync(join(tmpdir(), 'weather-ea-')),
+      mkdtempSync(join(tmpdir(), 'weather-eb-')),
+    ];
+    cleanups.push(() => {
+      for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
+    });
+    cleanups.push(async () => {
+      await cql.execute(`DROP KEYSPACE IF EXISTS ${run.keyspace}`).catch(() => undefined);
+    });
+    // Each location in its own time order, but a partition's stream time runs days ahead of
+    // every location after its first: per-partition time would drop most of them as late.
+    const perPartition = weatherOracle(run.records, partitions, hourMs, 30 * 60_000, {
+      time: 'partition',
+      idleClosesAll: true,
+    });
+    assert.ok(perPartition.late > run.records.length / 3, `${perPartition.late} late by partition`);
+    const produced = await runCli(run.produceArgs, run.env, 120_000);
+    assert.equal(produced.code, 0, produced.stderr);
+    const workers = [
+      startWorker(run, 'ea', stateDirs[0] as string),
+      startWorker(run, 'eb', stateDirs[1] as string),
+    ];
+    cleanups.push(() => {
+      for (const w of workers) w.child.kill('SIGKILL');
+    });
+    await waitForRows(run, 240_000);
+    const hourly = await tableRows(run.keyspace, 'weather_hourly');
+    const daily = await tableRows(run.keyspace, 'weather_daily');
+    assertRowsEqual(hourly, run.hourly.rows, 'weather_hourly');
+    assertRowsEqual(daily, run.daily.rows, 'weather_daily');
+    assert.equal(run.hourly.rows.size, 12 * 10 * 24);
+    assert.equal(run.daily.rows.size, 12 * 10);
+    // Dead letters: the malformed records and the records late by their own location's time.
+    const malformed = run.records.filter((r) => 'malformed' in r).length;
+    const expectedDead = malformed + run.hourly.late + run.daily.late;
+    const dead = await readTopic(`${run.appId}-dlq`, (rs) => rs.length >= expectedDead, 60_000);
+    await sleep(2000);
+    const all = await readTopic(`${run.appId}-dlq`, (rs) => rs.length >= expectedDead, 10_000);
+    assert.equal(all.length, expectedDead, 'dead letters: malformed + late by key time only');
+    t.diagnostic(
+      `${run.records.length} records location by location: ${hourly.size} hourly and ${daily.size} daily rows; ${dead.length} dead letters (${malformed} malformed, ${run.hourly.late + run.daily.late} late by key time); by partition time ${perPartition.late} would have been late for hours`,
+    );
     for (const w of workers) w.child.kill('SIGTERM');
     assert.deepEqual(await Promise.all(workers.map((w) => w.exited)), [0, 0]);
   });

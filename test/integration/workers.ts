@@ -19,21 +19,26 @@ export interface WorkerProcess {
 
 export function startWorkerProcess(settings: {
   id: string;
-  topology: 'tag' | 'keyby' | 'validate' | 'hourly';
+  /** A topology of fixtures/worker.ts; unused by another fixture. */
+  topology?: 'tag' | 'keyby' | 'validate' | 'hourly';
   appId: string;
   input: string;
   output: string;
   guarantee?: 'at_least_once' | 'exactly_once';
   stateDir?: string;
+  /** Another worker fixture than fixtures/worker.ts, and its own settings. */
+  fixture?: string;
+  env?: Record<string, string>;
 }): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+  const child = spawn(process.execPath, ['--import', 'tsx', settings.fixture ?? fixture], {
     env: {
       ...process.env,
+      ...settings.env,
       APP_ID: settings.appId,
       INPUT_TOPIC: settings.input,
       OUTPUT_TOPIC: settings.output,
       WORKER_ID: settings.id,
-      TOPOLOGY: settings.topology,
+      TOPOLOGY: settings.topology ?? '',
       BROKERS: endpoints.kafkaBrokers.join(','),
       GUARANTEE: settings.guarantee ?? 'at_least_once',
       ...(settings.stateDir === undefined ? {} : { STATE_DIR: settings.stateDir }),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { openProgressStore, runBackfill } from '../../src/connectors/http/index.ts';
+import { chunkKey, openProgressStore, runBackfill } from '../../src/connectors/http/index.ts';
 import type { BackfillOptions } from '../../src/connectors/http/index.ts';
 import { ManualClock } from '../../src/testing/index.ts';
 import {
@@ -13,7 +13,11 @@ import {
   FakeTopic,
   fiveLocations,
   http503,
+  manyLocations,
+  publishedKeys,
   recordingSleep,
+  shuffledGate,
+  timeOrderedKeys,
 } from '../fixtures/open-meteo/fakes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'http-backfill-'));
@@ -21,6 +25,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 
 const range = { from: '2026-11-01', to: '2026-11-07' };
+const day = (d: number): number => Date.UTC(2026, 10, d);
+const fiveIds = fiveLocations.map((l) => l.id);
 
 function backfill(
   client: FakeOpenMeteo,
@@ -82,43 +88,181 @@ describe('backfill', () => {
     assertComplete(topic);
   });
 
-  it("leaves a failed chunk and its location's later chunks to the resumed run, which skips completed ones", async () => {
+  it('publishes chunk by chunk across all locations, merged by event time: 12 locations x 10 days, concurrency 3', async () => {
+    const locations = manyLocations(12);
+    const client = new FakeOpenMeteo();
+    client.gate = shuffledGate(7); // requests in flight finish in a shuffled order
+    const topic = new FakeTopic();
+    const path = join(dir, `p${files++}.json`);
+    const report = await backfill(client, topic, path, {
+      locations,
+      from: '2026-11-01',
+      to: '2026-11-10',
+      chunkDays: 3,
+      concurrency: 3,
+    });
+    assert.deepEqual(
+      [report.chunks, report.completed, report.records, report.failed.length],
+      [48, 48, 2880, 0],
+    );
+    assert.equal(client.maxInFlight, 3);
+    // Chunk after chunk: every request for a chunk is made before any for the next.
+    const starts = client.calls.map((c) => ('startDate' in c.range ? c.range.startDate : ''));
+    assert.deepEqual(starts, [...starts].sort());
+    assert.equal(topic.calls, 4);
+    // Overall and so per partition, whatever the partitioner: hour by hour, ids in order.
+    const ids = locations.map((l) => l.id);
+    assert.deepEqual(publishedKeys(topic.records), timeOrderedKeys(ids, day(1), day(11)));
+    for (const location of locations) {
+      assert.deepEqual(
+        topic.records.filter((r) => r.key === location.id).map((r) => r.value),
+        expectedObservations(location, { startDate: '2026-11-01', endDate: '2026-11-10' }),
+      );
+    }
+    const recorded = (await openProgressStore(path)).snapshot().backfill;
+    assert.equal(Object.keys(recorded).length, 48);
+    assert.equal(recorded[chunkKey(ids[0] ?? '', '2026-11-10', '2026-11-10')]?.records, 24);
+  });
+
+  it('publishes nothing of a chunk with a failed location and starts no later chunk; the resume publishes each hour once, in time order', async () => {
     const client = new FakeOpenMeteo();
     const topic = new FakeTopic();
     const path = join(dir, `p${files++}.json`);
-    client.failNext(3, http503, 'sydney'); // all attempts of sydney's first chunk
-    const first = await backfill(client, topic, path);
-    assert.equal(first.completed, 16);
+    // After the first chunk, every attempt at sydney's second chunk fails.
+    const publish = async (records: Parameters<FakeTopic['publish']>[0]) => {
+      await topic.publish(records);
+      if (topic.calls === 1) client.failNext(3, http503, 'sydney');
+    };
+    const first = await backfill(client, topic, path, { publish });
     assert.deepEqual(
       first.failed.map((f) => [f.location, f.startDate, f.endDate]),
-      [['sydney', '2026-11-01', '2026-11-02']],
+      [['sydney', '2026-11-03', '2026-11-04']],
     );
     assert.match(first.failed[0]?.error ?? '', /HTTP 503/);
-    assert.equal(first.notStarted, 3);
+    assert.deepEqual(
+      [first.completed, first.notStarted, first.records, first.stopped],
+      [5, 4 + 10, 240, false],
+    );
+    assert.ok(
+      topic.records.every((r) => r.value.time < day(3)),
+      'only the first chunk',
+    );
+    assert.ok(
+      client.calls.every((c) => 'startDate' in c.range && c.range.startDate < '2026-11-05'),
+    );
 
     const calls = client.calls.length;
     const second = await backfill(client, topic, path);
-    assert.deepEqual([second.skipped, second.completed, second.failed.length], [16, 4, 0]);
-    assert.equal(client.calls.length - calls, 4);
+    assert.deepEqual([second.skipped, second.completed, second.failed.length], [5, 15, 0]);
+    assert.equal(client.calls.length - calls, 15);
     assertComplete(topic);
+    // Both runs together: one stream in time order.
+    assert.deepEqual(publishedKeys(topic.records), timeOrderedKeys(fiveIds, day(1), day(8)));
   });
 
-  it('when stopped, finishes the chunks in flight and starts none; a resume completes the range', async () => {
+  it('reports every location of a chunk whose publish failed, records none of it, and resumes there', async () => {
+    const client = new FakeOpenMeteo();
+    const topic = new FakeTopic();
+    const path = join(dir, `p${files++}.json`);
+    const publish = async (records: Parameters<FakeTopic['publish']>[0]) => {
+      await topic.publish(records);
+      if (topic.calls === 2) topic.failNext(1); // the third chunk's publish
+    };
+    const first = await backfill(client, topic, path, { publish });
+    assert.deepEqual(
+      first.failed.map((f) => [f.location, f.startDate]),
+      fiveIds.map((id) => [id, '2026-11-05']),
+    );
+    assert.ok(first.failed.every((f) => /broker unavailable/.test(f.error)));
+    assert.deepEqual([first.completed, first.notStarted], [10, 5]);
+    const progress = await openProgressStore(path);
+    assert.equal(progress.chunkDone(chunkKey('berlin', '2026-11-05', '2026-11-06')), false);
+    const second = await backfill(client, topic, path);
+    assert.deepEqual([second.skipped, second.completed], [10, 10]);
+    assertComplete(topic);
+    assert.deepEqual(publishedKeys(topic.records), timeOrderedKeys(fiveIds, day(1), day(8)));
+  });
+
+  it('resumes a chunk recorded for some locations only by publishing just the missing ones, in time order', async () => {
+    const client = new FakeOpenMeteo();
+    const topic = new FakeTopic();
+    const path = join(dir, `p${files++}.json`);
+    // A progress file as a location-by-location backfill leaves it: berlin ahead of the rest.
+    const old = await openProgressStore(path);
+    const done: Record<string, string[]> = {
+      berlin: ['2026-11-01/2026-11-02', '2026-11-03/2026-11-04', '2026-11-05/2026-11-06'],
+      lisbon: ['2026-11-01/2026-11-02', '2026-11-03/2026-11-04'],
+      nairobi: ['2026-11-01/2026-11-02'],
+      sydney: ['2026-11-01/2026-11-02'],
+      anchorage: ['2026-11-01/2026-11-02'],
+    };
+    for (const [id, chunks] of Object.entries(done))
+      for (const chunk of chunks) await old.markChunkDone(`${id}/${chunk}`, 48);
+
+    const report = await backfill(client, topic, path);
+    assert.deepEqual([report.skipped, report.completed, report.records], [8, 12, 7 * 48 + 5 * 24]);
+    assert.deepEqual(
+      client.calls.map((c) => `${c.location}/${'startDate' in c.range ? c.range.startDate : ''}`),
+      [
+        'nairobi/2026-11-03',
+        'sydney/2026-11-03',
+        'anchorage/2026-11-03',
+        'lisbon/2026-11-05',
+        'nairobi/2026-11-05',
+        'sydney/2026-11-05',
+        'anchorage/2026-11-05',
+        ...fiveIds.map((id) => `${id}/2026-11-07`),
+      ],
+    );
+    const missing = (id: string, time: number): boolean => {
+      const chunk = Math.floor((time - day(1)) / (2 * 24 * 3_600_000));
+      return chunk >= (done[id]?.length ?? 0);
+    };
+    const expected = timeOrderedKeys(fiveIds, day(1), day(8)).filter((k) => {
+      const [id = '', iso = ''] = k.split('@');
+      return missing(id, Date.parse(iso));
+    });
+    assert.deepEqual(publishedKeys(topic.records), expected);
+  });
+
+  it('when stopped, finishes the chunk in flight and starts none; a resume completes the range', async () => {
     const client = new FakeOpenMeteo();
     const topic = new FakeTopic();
     const path = join(dir, `p${files++}.json`);
     const stop = new AbortController();
-    const publish = async (records: Parameters<FakeTopic['publish']>[0]) => {
-      await topic.publish(records);
-      if (topic.calls >= 6) stop.abort();
+    // Stopped while the second chunk's requests are in flight: it still finishes.
+    client.gate = async () => {
+      if (client.calls.length === 7) stop.abort();
     };
-    const first = await backfill(client, topic, path, { publish, signal: stop.signal });
-    assert.equal(first.stopped, true);
-    assert.ok(first.completed >= 6 && first.completed < 20, `completed ${first.completed}`);
-    assert.equal(first.completed + first.notStarted, 20);
+    const first = await backfill(client, topic, path, { signal: stop.signal });
+    assert.deepEqual([first.stopped, first.completed, first.notStarted], [true, 10, 10]);
+    assert.equal(client.calls.length, 10);
+    client.gate = () => Promise.resolve();
     const second = await backfill(client, topic, path);
-    assert.equal(second.skipped, first.completed);
+    assert.equal(second.skipped, 10);
     assertComplete(topic);
+    assert.deepEqual(publishedKeys(topic.records), timeOrderedKeys(fiveIds, day(1), day(8)));
+  });
+
+  it('when stopped during a backoff wait, gives that location up and publishes nothing of its chunk', async () => {
+    const client = new FakeOpenMeteo();
+    const topic = new FakeTopic();
+    const stop = new AbortController();
+    client.failNext(1, http503, 'sydney');
+    const report = await backfill(client, topic, join(dir, `p${files++}.json`), {
+      signal: stop.signal,
+      // The stop comes while sydney waits to retry; the wait ends at once, as a real one would.
+      sleep: async () => {
+        stop.abort();
+        throw new Error('aborted');
+      },
+    });
+    assert.deepEqual(
+      report.failed.map((f) => f.location),
+      ['sydney'],
+    );
+    assert.deepEqual([report.stopped, report.completed, report.notStarted], [true, 0, 19]);
+    assert.equal(topic.records.length, 0);
   });
 
   it('reports progress lines without a terminal, and a bar redrawn in place on one', async () => {

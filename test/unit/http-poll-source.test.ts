@@ -14,7 +14,10 @@ import {
   http400,
   http503,
   malformed,
+  publishedKeys,
   recordingSleep,
+  shuffledGate,
+  timeOrderedKeys,
 } from '../fixtures/open-meteo/fakes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'http-poll-'));
@@ -48,6 +51,7 @@ async function setup(overrides: Partial<PollSourceOptions> = {}, path?: string) 
 }
 
 const allOnce = (topic: FakeTopic): boolean => [...topic.counts().values()].every((n) => n === 1);
+const fiveIds = fiveLocations.map((l) => l.id);
 
 describe('poll source', () => {
   it('publishes the complete hours since yesterday first, then only each new complete hour', async () => {
@@ -82,6 +86,30 @@ describe('poll source', () => {
     );
   });
 
+  it("publishes a round's hours of all locations merged by event time, then moves every mark", async () => {
+    const { clock, client, topic, source, progressPath } = await setup({ concurrency: 3 });
+    client.gate = shuffledGate(3); // the fetches finish in a shuffled order
+    await source.pollOnce();
+    assert.equal(topic.calls, 1);
+    const since = Date.UTC(2026, 10, 19);
+    assert.deepEqual(
+      publishedKeys(topic.records),
+      timeOrderedKeys(fiveIds, since, start - 20 * minute),
+    );
+    const marks = (await openProgressStore(progressPath)).snapshot().poll;
+    assert.deepEqual(
+      marks,
+      Object.fromEntries(fiveIds.map((id) => [id, '2026-11-20T09:00:00.000Z'])),
+    );
+
+    clock.advance(3 * hour); // 13:20: three more complete hours, again merged
+    await source.pollOnce();
+    assert.deepEqual(
+      publishedKeys(topic.records.slice(5 * 34)),
+      timeOrderedKeys(fiveIds, Date.UTC(2026, 10, 20, 10), Date.UTC(2026, 10, 20, 13)),
+    );
+  });
+
   it('retries a burst of 503s within the round, with backoff, and still publishes each hour once', async () => {
     const { client, topic, source, waits } = await setup({ concurrency: 1 });
     client.failNext(3, http503);
@@ -105,6 +133,11 @@ describe('poll source', () => {
     assert.equal((await source.pollOnce()).published, 35 + 4);
     assert.equal(topic.records.length, 5 * 35);
     assert.ok(allOnce(topic));
+    // The catch-up round is in time order itself: berlin's hours first, then the new hour of all.
+    assert.deepEqual(publishedKeys(topic.records.slice(4 * 34)), [
+      ...timeOrderedKeys(['berlin'], Date.UTC(2026, 10, 19), Date.UTC(2026, 10, 20, 10)),
+      ...timeOrderedKeys(fiveIds, Date.UTC(2026, 10, 20, 10), Date.UTC(2026, 10, 20, 11)),
+    ]);
   });
 
   it('retries malformed answers like HTTP errors, then skips the location for the round, counted', async () => {
@@ -119,16 +152,16 @@ describe('poll source', () => {
     assert.ok(allOnce(topic));
   });
 
-  it('leaves the mark after a failed publish, so the next round publishes those hours, none twice', async () => {
+  it('leaves every mark after a failed publish, so the next round publishes those hours, none twice', async () => {
     const { topic, source, progressPath } = await setup();
     topic.failNext(1);
     const report = await source.pollOnce();
-    assert.equal(report.failed.length, 1);
-    const [failed] = report.failed;
+    assert.deepEqual(report.failed, fiveIds);
+    assert.equal(report.published, 0);
     const reopened = await openProgressStore(progressPath);
-    assert.equal(reopened.highWater(failed ?? ''), undefined);
+    assert.ok(fiveIds.every((id) => reopened.highWater(id) === undefined));
     assert.equal(source.stats().publishFailures, 1);
-    assert.equal((await source.pollOnce()).published, 34);
+    assert.equal((await source.pollOnce()).published, 170);
     assert.equal(topic.records.length, 170);
     assert.ok(allOnce(topic));
   });
@@ -152,7 +185,7 @@ describe('poll source', () => {
     const first = await setup();
     const progress = await openProgressStore(first.progressPath);
     // A crash right after publish: the mark is neither kept in memory nor written.
-    const crashing = { ...progress, advanceHighWater: () => Promise.reject(new Error('crash')) };
+    const crashing = { ...progress, advanceHighWaters: () => Promise.reject(new Error('crash')) };
     const topic = new FakeTopic();
     const source = createPollSource({
       locations: fiveLocations.slice(0, 1),

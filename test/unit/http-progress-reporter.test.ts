@@ -31,6 +31,28 @@ describe('backfill progress', () => {
     assert.equal(formatDuration(59_600), '1:00');
   });
 
+  it('without a terminal, writes one line for each step that passes a multiple of logEveryChunks', () => {
+    const out: string[] = [];
+    const reporter = createProgressReporter({
+      label: 'backfill',
+      total: 60,
+      output: { write: (t: string) => out.push(t) },
+      clock: new ManualClock(0),
+      logEveryChunks: 10,
+    });
+    reporter.chunkDone(288, 12); // passes 10
+    reporter.chunkDone(288, 12); // passes 20
+    reporter.chunkDone(288, 5); // 29: passes nothing
+    reporter.chunkFailed(25); // 54: passes 30, 40 and 50, one line
+    reporter.chunkDone(144, 6); // 60: the end, left to the final line
+    reporter.finish();
+    assert.deepEqual(
+      out.map((line) => /^backfill (\d+\/60 chunks(?: \(\d+ failed\))?)/.exec(line)?.[1]),
+      ['12/60 chunks', '24/60 chunks', '54/60 chunks (25 failed)', '60/60 chunks (25 failed)'],
+    );
+    assert.match(out[3] ?? '', /1,008 records/);
+  });
+
   it('redraws at most every redrawMs on a terminal, and ends the line when finished', () => {
     const clock = new ManualClock(0);
     const out: string[] = [];

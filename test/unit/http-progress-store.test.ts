@@ -33,6 +33,32 @@ describe('progress file', () => {
     });
   });
 
+  it('records several chunks, and moves several marks (never back), in one call each', async () => {
+    const path = join(dir, 'batch', 'progress.json');
+    const clock = new ManualClock(Date.UTC(2026, 10, 20, 12));
+    const store = await openProgressStore(path, clock);
+    await store.markChunksDone([
+      { key: chunkKey('berlin', '2026-11-01', '2026-11-02'), records: 48 },
+      { key: chunkKey('lisbon', '2026-11-01', '2026-11-02'), records: 47 },
+    ]);
+    await store.advanceHighWater('berlin', 7_200_000);
+    await store.advanceHighWaters(
+      new Map([
+        ['berlin', 3_600_000], // behind its mark: stays
+        ['lisbon', 10_800_000],
+      ]),
+    );
+    const reopened = (await openProgressStore(path)).snapshot();
+    assert.deepEqual(reopened.backfill, {
+      'berlin/2026-11-01/2026-11-02': { records: 48, completedAt: '2026-11-20T12:00:00.000Z' },
+      'lisbon/2026-11-01/2026-11-02': { records: 47, completedAt: '2026-11-20T12:00:00.000Z' },
+    });
+    assert.deepEqual(reopened.poll, {
+      berlin: '1970-01-01T02:00:00.000Z',
+      lisbon: '1970-01-01T03:00:00.000Z',
+    });
+  });
+
   it('never moves a mark back', async () => {
     const store = await openProgressStore(join(dir, 'back.json'));
     await store.advanceHighWater('x', 7_200_000);

@@ -85,25 +85,29 @@ describe('per-key event time', () => {
     assert.deepEqual(h.take().map(windowed), [['slow', 0, hour, 2, hour - 1]]);
   });
 
-  it("closes a quiet key's windows by its idle timeout, and only that key's", () => {
+  it("closes all of a quiet key's windows after its idle timeout, and only that key's", () => {
     const h = new Harness(perKey(60_000));
     h.send('quiet', 5 * 60_000);
+    h.send('quiet', hour + 5 * 60_000);
     h.clock.advance(30_000);
     h.send('busy', 5 * 60_000);
-    h.clock.advance(30_000); // quiet idle for 60 s, busy for 30 s
+    h.clock.advance(29_999);
     h.punctuate();
-    // quiet's time moved on by 60 s of wall clock: not yet past [0, 1 h) + grace.
-    assert.deepEqual(h.take(), []);
-    h.clock.advance(hour); // idle keys' time: 5 min + ~1 h, short of 1 h 10 min
-    h.punctuate();
-    assert.deepEqual(h.take(), []);
-    h.clock.advance(hour);
+    assert.deepEqual(h.take(), []); // quiet for 59.999 s
+    h.clock.advance(1);
     h.punctuate();
     assert.deepEqual(h.take().map(windowed), [
-      ['busy', 0, hour, 1, hour - 1],
       ['quiet', 0, hour, 1, hour - 1],
+      ['quiet', hour, 2 * hour, 1, 2 * hour - 1],
     ]);
-    // Both closed all their windows: no key state left, their times retained in the store.
+    h.send('busy', 6 * 60_000); // busy's records keep pushing its timeout back
+    h.clock.advance(59_000);
+    h.punctuate();
+    assert.deepEqual(h.take(), []);
+    h.clock.advance(1_000);
+    h.punctuate();
+    assert.deepEqual(h.take().map(windowed), [['busy', 0, hour, 2, hour - 1]]);
+    // No open window left: no key state, only each key's retained time in the store.
     assert.equal(h.store.size, 2);
     assert.ok([...h.store.entries()].every(([key]) => isKeyTimeKey(key)));
   });
@@ -111,7 +115,7 @@ describe('per-key event time', () => {
   it('judges a straggler of an idle-closed window late, and forgets the key after retention', () => {
     const h = new Harness(perKey(60_000));
     h.send('a', 5 * 60_000);
-    h.clock.advance(2 * hour);
+    h.clock.advance(60_000);
     h.punctuate();
     assert.equal(h.take().length, 1);
     assert.throws(() => h.send('a', 20 * 60_000), isLate); // its window was emitted
@@ -144,18 +148,27 @@ describe('per-key event time', () => {
     ]);
   });
 
-  it('keeps an idle-advanced key time through a restart', () => {
+  it('keeps the time of an idle-closed key through a restart', () => {
     let h = new Harness(perKey(60_000));
     h.send('a', 5 * 60_000);
-    h.send('a', hour + 5 * 60_000); // a's time 1:05; [0, 1 h) closes at 1:10
-    h.clock.advance(6 * 60_000);
-    h.punctuate(); // idle: a's time follows the wall clock to 1:11, closing [0, 1 h)
+    h.clock.advance(60_000);
+    h.punctuate();
     assert.deepEqual(h.take().map(windowed), [['a', 0, hour, 1, hour - 1]]);
     h = h.restart();
-    // Without the stored time, a's time would be 1:05 again and this would reopen [0, 1 h).
+    // Without its stored time, a would have none after the restart and reopen [0, 1 h).
     assert.throws(() => h.send('a', 50 * 60_000), isLate);
+    h.send('a', hour + minutes(10));
     h.send('a', 2 * hour + minutes(10));
     assert.deepEqual(h.take().map(windowed), [['a', hour, 2 * hour, 1, 2 * hour - 1]]);
+  });
+
+  it('restores the idle queue: a restored key still closes by its idle timeout', () => {
+    let h = new Harness(perKey(60_000));
+    h.send('a', 5 * 60_000);
+    h = h.restart();
+    h.clock.advance(60_000);
+    h.punctuate();
+    assert.deepEqual(h.take().map(windowed), [['a', 0, hour, 1, hour - 1]]);
   });
 
   it('merges and closes sessions by their key time', () => {

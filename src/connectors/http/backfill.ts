@@ -1,9 +1,10 @@
 import { silentLogger, systemClock, TributaryError } from '../../core/index.ts';
 import type { Clock, Logger } from '../../core/index.ts';
 import { forEachConcurrently } from './concurrency.ts';
+import { inEventTimeOrder } from './event-time-order.ts';
 import { addDays, dayMs, daysBetween, hoursToPublish, hourMs, parseDay } from './hours.ts';
 import { validateLocations } from './observation.ts';
-import type { Location, Publish } from './observation.ts';
+import type { Location, Observation, Publish } from './observation.ts';
 import type { ArchiveClient, DayRange } from './open-meteo-client.ts';
 import { createProgressReporter } from './progress-reporter.ts';
 import type { ProgressOutput } from './progress-reporter.ts';
@@ -22,40 +23,53 @@ export interface BackfillOptions {
   publish: Publish;
   /** Records each completed (location, chunk); resuming with the same range skips them. */
   progress: ProgressStore;
-  /** Days per archive request (default 7). */
+  /** Days per archive request, and per step of the backfill across all locations (default 7). */
   chunkDays?: number;
-  /** Locations worked on at the same time (default 4); a location's chunks go one after another. */
+  /** Archive requests in flight at once (default 4), all for the same chunk. */
   concurrency?: number;
   retry?: RetryPolicy;
   /**
-   * Aborting stops starting chunks; the chunks in flight finish (publish and record), except one
-   * waiting to retry, which gives up and is reported failed.
+   * Aborting starts no further chunk; the chunk in flight finishes (its remaining locations are
+   * fetched, then it is published and recorded), unless a location of it is waiting to retry:
+   * that one gives up and is reported failed, and so nothing of the chunk is published.
    */
   signal?: AbortSignal;
   clock?: Clock;
   logger?: Logger;
   /** The progress bar (a terminal) or lines; default process.stderr, null for none. */
   output?: ProgressOutput | null;
-  /** Without a terminal, a progress line every this many chunks (default 10). */
+  /** Without a terminal, a progress line every this many (location, chunk)s (default 10). */
   logEveryChunks?: number;
   sleep?: Sleep;
   random?: () => number;
 }
 
+/** A location's chunk that was fetched, or published, without success. */
 export interface FailedChunk extends DayRange {
   location: string;
   error: string;
 }
 
+/**
+ * What a run did. The counts are of (location, chunk) pairs, and add up:
+ * chunks = skipped + completed + failed.length + notStarted.
+ */
 export interface BackfillReport {
-  /** Chunks in the range, all locations. */
+  /** (location, chunk) pairs in the range: chunks of the range times locations. */
   chunks: number;
   /** Completed by an earlier run (in the progress file). */
   skipped: number;
-  /** Completed by this run. */
+  /** Published and recorded by this run. */
   completed: number;
+  /**
+   * The pairs of the chunk that stopped the run: the locations whose fetch still failed after its
+   * retries or, when the publish itself failed, every location the chunk was publishing.
+   */
   failed: FailedChunk[];
-  /** Left for a later run: after a stop, or behind a failed chunk of the same location. */
+  /**
+   * Left unpublished for a later run: every pair after a stop; after a failed chunk, that chunk's
+   * other locations (fetched or not, none published) and every later chunk.
+   */
   notStarted: number;
   /** Records published by this run. */
   records: number;
@@ -75,17 +89,29 @@ export function backfillChunks(from: string, to: string, chunkDays: number): Day
 }
 
 /**
- * Publishes the archive's hourly observations of [from, to] for every location, chunk by chunk:
+ * Publishes the archive's hourly observations of [from, to] for every location, one chunk (a
+ * range of chunkDays days) at a time, across all locations:
  *
- *   1. skip a chunk the progress file records as done;
- *   2. fetch it from the archive endpoint (retried with backoff);
- *   3. publish its hours and wait for Kafka's acknowledgement;
- *   4. record the chunk as done in the progress file.
+ *   1. find the chunk's locations that the progress file does not record as done (none: skip it);
+ *   2. fetch the chunk for each of them, `concurrency` requests at a time, each retried with
+ *      backoff; if one still fails, publish nothing of the chunk and start no later chunk;
+ *   3. merge their hours by event time (ties by location id), publish them in that order and
+ *      wait for Kafka's acknowledgement;
+ *   4. record every (location, chunk) just published as done, in one write of the progress file;
+ *   5. go on with the next chunk.
  *
- * A location's chunks go in time order, and a failed chunk leaves that location's later chunks
- * for the next run, so each key's records reach Kafka in time order. A crash between 3 and 4
- * publishes that chunk again on resume: the at-least-once boundary of the poll source, with the
- * same answer (identical keys and values, upserted downstream).
+ * So the topic receives the range in event-time order whatever the locations' partitions: a
+ * partition carrying several locations never sees one location's later days before another's
+ * earlier ones, which a topology with per-partition stream time would drop as late. A failed
+ * chunk stops the run because publishing its other locations and going on would make the failed
+ * location's hours late when they are published on resume.
+ *
+ * Each (location, hour) is published once: a resume with the same range skips what the progress
+ * file records, and fetches and publishes a chunk recorded for some locations only (a file from a
+ * backfill that went location by location) for the missing ones alone; those, and a resume after
+ * a failure, are the only hours that can reach a partition behind later ones. A crash between 3
+ * and 4 publishes that chunk again on resume: the at-least-once boundary of the poll source, with
+ * the same answer (identical keys and values, upserted downstream).
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillReport> {
   const {
@@ -128,14 +154,19 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
     throw new TributaryError('CONFIG_INVALID', `concurrency must be >= 1, got ${concurrency}`);
   }
 
-  const chunks = backfillChunks(from, to, chunkDays);
-  const pending = (location: Location): DayRange[] =>
-    chunks.filter((c) => !progress.chunkDone(chunkKey(location.id, c.startDate, c.endDate)));
-  const todo = new Map(locations.map((l) => [l.id, pending(l)]));
-  const todoCount = [...todo.values()].reduce((n, list) => n + list.length, 0);
+  // 1: each chunk with the locations it still needs.
+  const plan = backfillChunks(from, to, chunkDays).map((chunk) => ({
+    chunk,
+    missing: locations.filter(
+      (l) => !progress.chunkDone(chunkKey(l.id, chunk.startDate, chunk.endDate)),
+    ),
+  }));
+  const pendingFrom = (k: number): number =>
+    plan.slice(k).reduce((n, step) => n + step.missing.length, 0);
+  const todoCount = pendingFrom(0);
   const report: BackfillReport = {
-    chunks: chunks.length * locations.length,
-    skipped: chunks.length * locations.length - todoCount,
+    chunks: plan.length * locations.length,
+    skipped: plan.length * locations.length - todoCount,
     completed: 0,
     failed: [],
     notStarted: 0,
@@ -159,10 +190,13 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
           logEveryChunks,
         });
 
-  async function runChunk(location: Location, chunk: DayRange): Promise<void> {
-    const key = chunkKey(location.id, chunk.startDate, chunk.endDate);
-    const log = logger.child({ location: location.id, chunk: key });
-    // 2: fetch. The signal cuts a backoff wait short, never a request in flight.
+  /** A location's hours of the chunk, in time order. */
+  async function fetchHours(location: Location, chunk: DayRange): Promise<Observation[]> {
+    const log = logger.child({
+      location: location.id,
+      chunk: chunkKey(location.id, chunk.startDate, chunk.endDate),
+    });
+    // The signal cuts a backoff wait short, never a request in flight.
     const observations = await withRetries(() => client.archive(location, chunk), {
       policy: retry,
       sleep,
@@ -182,50 +216,92 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillRep
         'the archive returned fewer hours than the days hold',
       );
     }
-    // 3: publish, acknowledged
-    if (hours.length > 0) await publish(hours.map((value) => ({ key: location.id, value })));
-    // 4: record
+    return hours;
+  }
+
+  /** Steps 2-4 for one chunk; false when it failed (reported) and the run must stop. */
+  async function runChunk(chunk: DayRange, missing: readonly Location[]): Promise<boolean> {
+    const range = `${chunk.startDate}/${chunk.endDate}`;
+    const failChunk = (failures: FailedChunk[], unpublished: number): false => {
+      const order = new Map(missing.map((l, i) => [l.id, i]));
+      failures.sort((a, b) => (order.get(a.location) ?? 0) - (order.get(b.location) ?? 0));
+      report.failed.push(...failures);
+      report.notStarted += unpublished;
+      reporter?.chunkFailed(failures.length);
+      logger.error(
+        { chunk: range, failed: failures.map((f) => f.location), err: failures[0]?.error },
+        'chunk failed: nothing of it is published, and later chunks wait for the next run',
+      );
+      return false;
+    };
+
+    // 2: fetch; after a failure no further location of the chunk is started.
+    const fetched = new Map<string, Observation[]>();
+    const failures: FailedChunk[] = [];
+    await forEachConcurrently(
+      missing,
+      concurrency,
+      async (location) => {
+        try {
+          fetched.set(location.id, await fetchHours(location, chunk));
+        } catch (error) {
+          failures.push({ location: location.id, ...chunk, error: (error as Error).message });
+        }
+      },
+      () => failures.length === 0,
+    );
+    if (failures.length > 0) return failChunk(failures, missing.length - failures.length);
+
+    // 3: merge by event time, publish, acknowledged.
+    const records = inEventTimeOrder(
+      missing.flatMap((l) => (fetched.get(l.id) ?? []).map((value) => ({ key: l.id, value }))),
+    );
     try {
-      await progress.markChunkDone(key, hours.length);
+      if (records.length > 0) await publish(records);
     } catch (error) {
-      log.error(
-        { err: (error as Error).message },
+      const message = (error as Error).message;
+      return failChunk(
+        missing.map((l) => ({ location: l.id, ...chunk, error: message })),
+        0,
+      );
+    }
+
+    // 4: record the whole chunk at once.
+    try {
+      await progress.markChunksDone(
+        missing.map((l) => ({
+          key: chunkKey(l.id, chunk.startDate, chunk.endDate),
+          records: fetched.get(l.id)?.length ?? 0,
+        })),
+      );
+    } catch (error) {
+      logger.error(
+        { chunk: range, err: (error as Error).message },
         'published, but the progress file was not written',
       );
     }
-    report.completed++;
-    report.records += hours.length;
-    reporter?.chunkDone(hours.length);
+    report.completed += missing.length;
+    report.records += records.length;
+    reporter?.chunkDone(records.length, missing.length);
+    return true;
   }
 
-  await forEachConcurrently(locations, concurrency, async (location) => {
-    const list = todo.get(location.id) ?? [];
-    for (let i = 0; i < list.length; i++) {
-      const chunk = list[i] as DayRange;
-      if (signal?.aborted === true) {
-        report.stopped = true;
-        report.notStarted += list.length - i;
-        return;
-      }
-      try {
-        await runChunk(location, chunk);
-      } catch (error) {
-        const message = (error as Error).message;
-        report.failed.push({ location: location.id, ...chunk, error: message });
-        reporter?.chunkFailed();
-        logger.error(
-          {
-            location: location.id,
-            chunk: chunkKey(location.id, chunk.startDate, chunk.endDate),
-            err: message,
-          },
-          'chunk failed; the later chunks of this location wait for the next run',
-        );
-        report.notStarted += list.length - i - 1;
-        return;
-      }
+  // 5: chunk after chunk, in time order. (A function, so TypeScript reads the signal afresh.)
+  const aborted = (): boolean => signal?.aborted === true;
+  for (let k = 0; k < plan.length; k++) {
+    const { chunk, missing } = plan[k] as (typeof plan)[number];
+    if (missing.length === 0) continue;
+    if (aborted()) {
+      report.stopped = true;
+      report.notStarted += pendingFrom(k);
+      break;
     }
-  });
+    if (!(await runChunk(chunk, missing))) {
+      report.notStarted += pendingFrom(k + 1);
+      report.stopped = aborted();
+      break;
+    }
+  }
   reporter?.finish();
   report.durationMs = clock.now() - now;
   logger.info({ ...report, failed: report.failed.length }, 'backfill finished');

@@ -1,7 +1,9 @@
 /**
  * connectors/http: the weather source. An Open-Meteo style client, a poll source that publishes
- * each (location, complete hour) once per progress file, a chunked backfill from the archive,
- * and a deterministic replay server standing in for Open-Meteo in tests and the demo.
+ * each (location, complete hour) once per progress file, a backfill from the archive that goes
+ * chunk by chunk across all locations, and a deterministic replay server standing in for
+ * Open-Meteo in tests and the demo. Both sources publish what they fetched together merged by
+ * event time, so a partition carrying several locations receives a non-decreasing event time.
  *
  * @example
  *   const producer = createKafkaClient({ brokers, clientId }).recordProducer();
@@ -57,7 +59,7 @@ export type {
 export { createProgressReporter, formatProgress } from './progress-reporter.ts';
 export type { ProgressOutput, ProgressReporter } from './progress-reporter.ts';
 export { chunkKey, openProgressStore } from './progress-store.ts';
-export type { ProgressData, ProgressStore } from './progress-store.ts';
+export type { CompletedChunk, ProgressData, ProgressStore } from './progress-store.ts';
 export { backoffDelay, defaultRetryPolicy, withRetries } from './retry.ts';
 export type { RetryPolicy, Sleep } from './retry.ts';
 export { startReplayServer } from './replay-server.ts';

@@ -2,9 +2,10 @@ import { silentLogger, systemClock, TributaryError } from '../../core/index.ts';
 import type { Clock, Logger } from '../../core/index.ts';
 import { forEachConcurrently } from './concurrency.ts';
 import { HttpSourceError } from './errors.ts';
+import { inEventTimeOrder } from './event-time-order.ts';
 import { dayMs, hourMs, hoursToPublish, utcDay } from './hours.ts';
 import { validateLocations } from './observation.ts';
-import type { Location, Publish } from './observation.ts';
+import type { Location, Observation, Publish } from './observation.ts';
 import type { DayRange, ForecastClient } from './open-meteo-client.ts';
 import type { ProgressStore } from './progress-store.ts';
 import { defaultRetryPolicy, realSleep, withRetries } from './retry.ts';
@@ -44,7 +45,7 @@ export interface PollSourceStats {
   fetchFailures: number;
   /** Records acknowledged by Kafka. */
   published: number;
-  /** Publishes that failed: the location's mark stayed, its hours go again next round. */
+  /** Rounds whose publish failed: no mark moved, those hours go again next round. */
   publishFailures: number;
   /** Progress file writes that failed (the mark holds in memory; a restart may repeat a batch). */
   progressFailures: number;
@@ -55,7 +56,10 @@ export interface PollRoundReport {
   now: number;
   /** Records published in this round. */
   published: number;
-  /** Locations whose fetch or publish failed in this round. */
+  /**
+   * Locations whose fetch failed in this round, or, when the round's publish failed, every
+   * location it was publishing; in the order of the locations option.
+   */
   failed: string[];
 }
 
@@ -80,16 +84,23 @@ export interface PollSource {
 
 /**
  * Polls each location's forecast every interval and publishes one keyed observation per location
- * and complete hour (key = location id), each at most once per progress file:
+ * and complete hour (key = location id), each at most once per progress file. A round:
  *
- *   1. fetch the days from the hour after the location's mark to the last complete hour
- *      (retrying 5xx, 429, network errors, timeouts and malformed bodies with backoff);
- *   2. publish the complete hours after the mark, and wait for Kafka's acknowledgement;
- *   3. only then advance the mark and write the progress file.
+ *   1. fetches, for each location (`concurrency` at a time), the days from the hour after its
+ *      mark to the last complete hour (retrying 5xx, 429, network errors, timeouts and malformed
+ *      bodies with backoff); a location whose fetch still fails is skipped for the round;
+ *   2. merges the complete hours after each location's mark, of all locations fetched, by event
+ *      time (ties by location id), publishes them in that order in one publish and waits for
+ *      Kafka's acknowledgement;
+ *   3. only then advances those locations' marks, in one write of the progress file.
  *
- * A failure in 1 or 2 leaves the mark, so the next round fetches and publishes those hours
+ * The merge gives a partition carrying several locations a non-decreasing event time within the
+ * round (the first round, or one after an outage, spans many hours). A location skipped in a
+ * round catches up in a later one, behind hours other locations already published.
+ *
+ * A failure in 1 or 2 leaves the marks, so the next round fetches and publishes those hours
  * again; nothing is published twice on that path. The boundary is at-least-once: a crash
- * between 2 and 3 (or a failed write in 3 followed by a restart) publishes that one batch again,
+ * between 2 and 3 (or a failed write in 3 followed by a restart) publishes that round's hours again,
  * and a publish that failed after Kafka took part of it repeats that part. Every copy has the same
  * key and value (location, hour), so downstream upserts keyed by (location, window) rewrite
  * identical rows.
@@ -151,9 +162,10 @@ export function createPollSource(options: PollSourceOptions): PollSource {
     return { startDate: utcDay(start), endDate: utcDay(lastComplete) };
   }
 
-  async function pollLocation(location: Location, now: number): Promise<number> {
+  /** Step 1 for one location: its complete hours after its mark, in time order. */
+  async function fetchFresh(location: Location, now: number): Promise<Observation[]> {
     const range = rangeFor(location, now);
-    if (range === undefined) return 0;
+    if (range === undefined) return [];
     const log = logger.child({ location: location.id });
     const observations = await withRetries(
       async () => {
@@ -180,44 +192,28 @@ export function createPollSource(options: PollSourceOptions): PollSource {
       stats.fetchFailures++;
       throw error;
     });
-    // 1 -> 2: only complete hours after the mark.
-    const fresh = hoursToPublish(observations, progress.highWater(location.id), now);
-    const last = fresh[fresh.length - 1];
-    if (last === undefined) return 0;
-    // 2: publish and wait for Kafka; a rejection leaves the mark where it was.
-    try {
-      await publish(fresh.map((value) => ({ key: location.id, value })));
-    } catch (error) {
-      stats.publishFailures++;
-      throw error;
-    }
-    stats.published += fresh.length;
-    // 3: advance the mark, only now.
-    try {
-      await progress.advanceHighWater(location.id, last.time);
-    } catch (error) {
-      stats.progressFailures++;
-      log.error(
-        { err: (error as Error).message },
-        'published, but the progress file was not written',
-      );
-    }
-    log.debug({ records: fresh.length, through: new Date(last.time).toISOString() }, 'published');
-    return fresh.length;
+    return hoursToPublish(observations, progress.highWater(location.id), now);
   }
 
   async function round(): Promise<PollRoundReport> {
     const now = clock.now();
     const report: PollRoundReport = { now, published: 0, failed: [] };
+    const order = new Map(locations.map((l, i) => [l.id, i]));
+    const fail = (ids: readonly string[]): void => {
+      report.failed.push(...ids);
+      report.failed.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    };
+    // 1: fetch; a stop starts no further location.
+    const fresh = new Map<string, Observation[]>();
     await forEachConcurrently(
       locations,
       concurrency,
       async (location) => {
         try {
-          const published = await pollLocation(location, now);
-          report.published += published; // after the await: lanes finish in any order
+          const hours = await fetchFresh(location, now);
+          if (hours.length > 0) fresh.set(location.id, hours);
         } catch (error) {
-          report.failed.push(location.id);
+          fail([location.id]);
           logger.error(
             { location: location.id, err: (error as Error).message },
             'location skipped this round',
@@ -226,6 +222,39 @@ export function createPollSource(options: PollSourceOptions): PollSource {
       },
       () => !stopping.signal.aborted,
     );
+    // 2: merge by event time, publish and wait for Kafka; a rejection leaves every mark.
+    const records = inEventTimeOrder(
+      [...fresh].flatMap(([key, hours]) => hours.map((value) => ({ key, value }))),
+    );
+    if (records.length > 0) {
+      try {
+        await publish(records);
+        stats.published += records.length;
+        report.published = records.length;
+      } catch (error) {
+        stats.publishFailures++;
+        fail([...fresh.keys()]);
+        logger.error(
+          { records: records.length, err: (error as Error).message },
+          'publish failed; these hours go again next round',
+        );
+      }
+    }
+    // 3: advance the marks of what was published, only now.
+    if (report.published > 0) {
+      const marks = new Map(
+        [...fresh].map(([id, hours]) => [id, (hours[hours.length - 1] as Observation).time]),
+      );
+      try {
+        await progress.advanceHighWaters(marks);
+      } catch (error) {
+        stats.progressFailures++;
+        logger.error(
+          { err: (error as Error).message },
+          'published, but the progress file was not written',
+        );
+      }
+    }
     stats.rounds++;
     logger.info({ published: report.published, failed: report.failed.length }, 'poll round done');
     return report;

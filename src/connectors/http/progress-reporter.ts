@@ -50,8 +50,10 @@ export function formatProgress(figures: ProgressFigures, barWidth = 0, final = f
 }
 
 export interface ProgressReporter {
-  chunkDone(records: number): void;
-  chunkFailed(): void;
+  /** `chunks` more are done (default 1), together holding `records`. */
+  chunkDone(records: number, chunks?: number): void;
+  /** `chunks` more failed (default 1). */
+  chunkFailed(chunks?: number): void;
   /** Draws the final state and ends the line. */
   finish(): void;
 }
@@ -62,7 +64,10 @@ export interface ProgressReporterOptions {
   total: number;
   output: ProgressOutput;
   clock?: Clock;
-  /** Without a terminal: one line every this many chunks (default 10), and at the end. */
+  /**
+   * Without a terminal: a line each time the chunks finished pass a multiple of this (default
+   * 10; one line for a step that passes several), and at the end.
+   */
   logEveryChunks?: number;
   /** On a terminal: redraw at most this often (default 100 ms). */
   redrawMs?: number;
@@ -94,32 +99,39 @@ export function createProgressReporter(options: ProgressReporterOptions): Progre
   });
   const barWidth = (): number => Math.max(10, Math.min(30, (output.columns ?? 80) - 70));
 
-  const draw = (final: boolean): void => {
+  const draw = (final: boolean, before: number): void => {
+    const finished = done + failed;
     if (tty) {
       const now = clock.now();
       if (!final && now - drawnAt < redrawMs) return;
       drawnAt = now;
       // \r back to the start of the line, \x1b[K clears what a longer earlier line left.
       output.write(`\r${formatProgress(figures(), barWidth(), final)}\x1b[K${final ? '\n' : ''}`);
-    } else if (final || ((done + failed) % logEveryChunks === 0 && done + failed < total)) {
+    } else if (
+      final ||
+      (Math.floor(finished / logEveryChunks) > Math.floor(before / logEveryChunks) &&
+        finished < total)
+    ) {
       output.write(`${formatProgress(figures(), 0, final)}\n`);
     }
   };
-  let finished = false;
+  let ended = false;
   return {
-    chunkDone(n) {
-      done++;
+    chunkDone(n, chunks = 1) {
+      const before = done + failed;
+      done += chunks;
       records += n;
-      draw(false);
+      draw(false, before);
     },
-    chunkFailed() {
-      failed++;
-      draw(false);
+    chunkFailed(chunks = 1) {
+      const before = done + failed;
+      failed += chunks;
+      draw(false, before);
     },
     finish() {
-      if (finished) return;
-      finished = true;
-      draw(true);
+      if (ended) return;
+      ended = true;
+      draw(true, done + failed);
     },
   };
 }

@@ -31,15 +31,28 @@ export interface ProgressStore {
   highWater(location: string): number | undefined;
   /** Moves the location's mark forward (never back) and resolves once the file is written. */
   advanceHighWater(location: string, time: number): Promise<void>;
-  /** Whether a backfill chunk was published completely. */
+  /** Moves each location's mark forward (never back), all in one write of the file. */
+  advanceHighWaters(marks: ReadonlyMap<string, number>): Promise<void>;
+  /** Whether a backfill chunk of a location was published completely. */
   chunkDone(key: string): boolean;
   /** Records a backfill chunk as published and resolves once the file is written. */
   markChunkDone(key: string, records: number): Promise<void>;
+  /**
+   * Records several chunks as published, all in one write of the file: a crash leaves all of them
+   * recorded or none, never a part.
+   */
+  markChunksDone(chunks: readonly CompletedChunk[]): Promise<void>;
   /** A copy of the data as last changed (written or about to be). */
   snapshot(): ProgressData;
 }
 
-/** The key of a backfill chunk in the progress file. */
+/** A backfill chunk of one location, published: its key and how many records it held. */
+export interface CompletedChunk {
+  key: string;
+  records: number;
+}
+
+/** The key of a backfill chunk of one location in the progress file. */
 export const chunkKey = (location: string, from: string, to: string): string =>
   `${location}/${from}/${to}`;
 
@@ -107,23 +120,35 @@ export async function openProgressStore(
     return next;
   };
 
+  async function advance(marks: ReadonlyMap<string, number>): Promise<void> {
+    let changed = false;
+    for (const [location, time] of marks) {
+      const current = data.poll[location];
+      if (current !== undefined && Date.parse(current) >= time) continue;
+      data.poll[location] = new Date(time).toISOString();
+      changed = true;
+    }
+    if (changed) await persist();
+  }
+
+  async function markDone(chunks: readonly CompletedChunk[]): Promise<void> {
+    if (chunks.length === 0) return;
+    const completedAt = new Date(clock.now()).toISOString();
+    for (const { key, records } of chunks) data.backfill[key] = { records, completedAt };
+    await persist();
+  }
+
   return {
     path,
     highWater(location) {
       const mark = data.poll[location];
       return mark === undefined ? undefined : Date.parse(mark);
     },
-    async advanceHighWater(location, time) {
-      const current = data.poll[location];
-      if (current !== undefined && Date.parse(current) >= time) return;
-      data.poll[location] = new Date(time).toISOString();
-      await persist();
-    },
+    advanceHighWater: (location, time) => advance(new Map([[location, time]])),
+    advanceHighWaters: advance,
     chunkDone: (key) => data.backfill[key] !== undefined,
-    async markChunkDone(key, records) {
-      data.backfill[key] = { records, completedAt: new Date(clock.now()).toISOString() };
-      await persist();
-    },
+    markChunkDone: (key, records) => markDone([{ key, records }]),
+    markChunksDone: markDone,
     snapshot: () => structuredClone(data),
   };
 }

@@ -1,7 +1,8 @@
 // The weather pipeline's expected result, computed directly from the generated observations as
-// a batch job would, independently of topologies/weather-aggregate.ts: per partition (as Kafka
-// places the locations) in order, the partition's stream time deciding what is late and which
-// windows have closed.
+// a batch job would, independently of topologies/weather-aggregate.ts: in the order Kafka
+// delivers them (per partition, as Kafka places the locations), each location's own event time
+// (or, for the per-partition rule, the partition's stream time) deciding what is late and which
+// windows have closed. Shared by the weather integration test and `npm run demo`.
 import type { GeneratedObservation, WeatherRecord } from '../../src/app/index.ts';
 import { partitionForKey } from '../../src/kafka/index.ts';
 
@@ -21,6 +22,8 @@ export interface WeatherOracle {
   /** `location@windowStart` -> row, for every window that closed. */
   rows: Map<string, ExpectedRow>;
   late: number;
+  /** The positions in the input of the late observations, in input order. */
+  lateIndexes: number[];
 }
 
 function summarize(location: string, start: number, list: GeneratedObservation[]): ExpectedRow {
@@ -49,8 +52,17 @@ export function weatherOracle(
   partitions: number,
   sizeMs: number,
   graceMs: number,
+  options: {
+    /** Whose event time closes windows: each location's own (the topology's) or the partition's. */
+    time?: 'key' | 'partition';
+    /** An idle timeout closes every window in the end (the topology runs with one). */
+    idleClosesAll?: boolean;
+  } = {},
 ): WeatherOracle {
-  const streamTime = new Map<number, number>();
+  const { time = 'key', idleClosesAll = false } = options;
+  const streamTime = new Map<string | number, number>();
+  const clockOf = (location: string, partition: number): string | number =>
+    time === 'key' ? location : partition;
   const windows = new Map<
     string,
     {
@@ -60,16 +72,17 @@ export function weatherOracle(
       byTime: Map<number, GeneratedObservation>;
     }
   >();
-  let late = 0;
-  for (const r of records) {
+  const lateIndexes: number[] = [];
+  for (const [index, r] of records.entries()) {
     if (!('observation' in r)) continue;
     const o = r.observation;
     const partition = partitionForKey(o.location, partitions);
-    const time = Math.max(streamTime.get(partition) ?? -Infinity, o.time);
-    streamTime.set(partition, time);
+    const clock = clockOf(o.location, partition);
+    const now = Math.max(streamTime.get(clock) ?? -Infinity, o.time);
+    streamTime.set(clock, now);
     const start = Math.floor(o.time / sizeMs) * sizeMs;
-    if (start + sizeMs + graceMs <= time) {
-      late++;
+    if (start + sizeMs + graceMs <= now) {
+      lateIndexes.push(index);
       continue;
     }
     const id = `${o.location}@${start}`;
@@ -79,9 +92,11 @@ export function weatherOracle(
   }
   const rows = new Map<string, ExpectedRow>();
   for (const [id, w] of windows) {
-    if (w.start + sizeMs + graceMs > (streamTime.get(w.partition) ?? -Infinity)) continue;
+    const clock = clockOf(w.location, w.partition);
+    if (!idleClosesAll && w.start + sizeMs + graceMs > (streamTime.get(clock) ?? -Infinity))
+      continue;
     const list = [...w.byTime.values()].sort((a, b) => a.time - b.time);
     rows.set(id, summarize(w.location, w.start, list));
   }
-  return { rows, late };
+  return { rows, late: lateIndexes.length, lateIndexes };
 }
