@@ -9,14 +9,16 @@ import type { OpenWindow } from './open-windows.ts';
 import { PartitionClock } from './partition-clock.ts';
 import { isoTime, parseWindowKey, windowKey, windowStarts } from './window.ts';
 import type { WindowSpec } from './window.ts';
-import type { WindowClock, WindowEntry } from './window-clock.ts';
+import { readWindow, storedAggregate, storedWindow } from './window-clock.ts';
+import type { WindowClock } from './window-clock.ts';
 
 // Windowed aggregation, as Kafka Streams does it, with event time per partition or per key.
 //
 // Store layout (values are stored with the store's codec, JSON):
-//   <encoded key><start: 8 bytes, big-endian>  ->  { end, agg, t? }  one entry per open window
+//   <encoded key><start: 8 bytes, big-endian>  ->  { a, e?, d? }     one entry per open window
 //   0xff (one byte)                            ->  { streamTime }   per-partition mode
 //   <encoded key><8 bytes 0xff>                ->  { t }            per-key mode, see key-clock.ts
+// (the aggregate; a session's end - start; per key, the key's time - start: window-clock.ts).
 // `end` is exclusive: `start + size` for time windows; for a session, its last record's time + 1.
 // Closed windows are deleted, so the store holds only open windows and the clock's times.
 //
@@ -90,7 +92,7 @@ export function windowAggregate(
     context.forward({ key: w.key, value, timestamp: w.end - 1, headers: {} });
   };
 
-  const entryOf = (w: OpenWindow): WindowEntry => store.get(w.storeKey) as WindowEntry;
+  const aggregateOf = (w: OpenWindow): unknown => storedAggregate(store.get(w.storeKey));
 
   const timeUpdates = (record: AnyRecord, keyBytes: Buffer, time: number): Update[] => {
     if (window.type === 'session') return [];
@@ -103,7 +105,7 @@ export function windowAggregate(
       if (end + grace <= time) continue;
       const storeKey = windowKey(keyBytes, start);
       const current = open.get(storeKey.toString('latin1'));
-      const base = current === undefined ? aggregator.init() : entryOf(current).agg;
+      const base = current === undefined ? aggregator.init() : aggregateOf(current);
       const agg = aggregator.add(base, record.value, record.key);
       updates.push({
         storeKey,
@@ -133,8 +135,8 @@ export function windowAggregate(
     const closeAt = end + gap + grace;
     if (closeAt <= time) throw late(t, 'session', start, end, time);
     const [first, ...rest] = merged;
-    let base = first === undefined ? aggregator.init() : entryOf(first).agg;
-    for (const s of rest) base = merge(base, entryOf(s).agg);
+    let base = first === undefined ? aggregator.init() : aggregateOf(first);
+    for (const s of rest) base = merge(base, aggregateOf(s));
     const agg = aggregator.add(base, record.value, record.key);
     const storeKey = windowKey(keyBytes, start);
     const current = merged.find((s) => s.start === start);
@@ -167,17 +169,14 @@ export function windowAggregate(
     } else {
       open.extend(w, update.end, update.closeAt);
     }
-    const entry: WindowEntry =
-      t === undefined
-        ? { end: update.end, agg: update.agg }
-        : { end: update.end, agg: update.agg, t };
-    store.put(update.storeKey, entry);
+    const session = window.type === 'session';
+    store.put(update.storeKey, storedWindow(update.agg, update.start, update.end, session, t));
     if (spec.emit === 'updates') forward(context, w, update.agg);
   };
 
   const emitClosed = (context: Context, closed: OpenWindow[]): void => {
     for (const w of closed) {
-      if (spec.emit === 'final') forward(context, w, entryOf(w).agg);
+      if (spec.emit === 'final') forward(context, w, aggregateOf(w));
       store.delete(w.storeKey);
     }
   };
@@ -191,7 +190,11 @@ export function windowAggregate(
       for (const [storeKey, value] of store.entries()) {
         if (clock.restoreEntry(storeKey, value)) continue;
         const { keyBytes, start } = parseWindowKey(storeKey);
-        const entry = value as WindowEntry;
+        const entry = readWindow(
+          value,
+          start,
+          window.type === 'session' ? undefined : window.sizeMs,
+        );
         const w: OpenWindow = {
           id: storeKey.toString('latin1'),
           storeKey,

@@ -1,7 +1,7 @@
 import type { OpenWindow } from './open-windows.ts';
 
 /**
- * A window store's value for one open window. `t`, written in per-key mode only, is the key's
+ * One open window as the operator reads it back. `t`, kept in per-key mode only, is the key's
  * event time when the entry was written: after a restart a key's time is the largest `t` of its
  * open windows (the record that last advanced it always writes an entry of a window still open).
  */
@@ -9,6 +9,45 @@ export interface WindowEntry {
   end: number;
   agg: unknown;
   t?: number;
+}
+
+/**
+ * A window entry as stored (and changelogged) on every update, kept small because it is written
+ * per record: `a` the aggregate; `e` end - start for sessions only (a time window's end is its
+ * start + size); `d` the key time - start, per key only (>= 0: a record's windows start at or
+ * before it). Entries written before this form, `{ end, agg, t? }`, are still read.
+ */
+export interface StoredWindow {
+  a: unknown;
+  e?: number;
+  d?: number;
+}
+
+export function storedWindow(
+  agg: unknown,
+  start: number,
+  end: number,
+  session: boolean,
+  t: number | undefined,
+): StoredWindow {
+  const stored: StoredWindow = { a: agg };
+  if (session) stored.e = end - start;
+  if (t !== undefined) stored.d = t - start;
+  return stored;
+}
+
+/** The aggregate of a stored window entry, in either form. */
+export function storedAggregate(value: unknown): unknown {
+  const v = value as StoredWindow | WindowEntry;
+  return 'a' in v ? v.a : v.agg;
+}
+
+/** A stored window entry read back; `sizeMs` is the time window's size (undefined: session). */
+export function readWindow(value: unknown, start: number, sizeMs: number | undefined): WindowEntry {
+  const v = value as StoredWindow | WindowEntry;
+  if (!('a' in v)) return v;
+  const end = v.e !== undefined ? start + v.e : start + (sizeMs ?? 1);
+  return v.d === undefined ? { end, agg: v.a } : { end, agg: v.a, t: start + v.d };
 }
 
 /**

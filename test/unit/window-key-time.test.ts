@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { TributaryError } from '../../src/core/index.ts';
-import { isKeyTimeKey, keyTimeKey, streamTimeKey } from '../../src/operators/index.ts';
+import { isKeyTimeKey, keyTimeKey, streamTimeKey, windowKey } from '../../src/operators/index.ts';
 import { hours, minutes, session, tumbling } from '../../src/topology/index.ts';
 import { aggregateSpec, Harness, windowed } from './window-fixtures.ts';
 
@@ -169,6 +169,19 @@ describe('per-key event time', () => {
     h.clock.advance(60_000);
     h.punctuate();
     assert.deepEqual(h.take().map(windowed), [['a', 0, hour, 1, hour - 1]]);
+  });
+
+  it('stores a window entry as its aggregate and the key time from its start, and reads the older form', () => {
+    const h = new Harness(perKey());
+    h.send('a', hour + 5 * 60_000);
+    const storeKey = windowKey(Buffer.from('a'), hour);
+    assert.deepEqual(h.store.get(storeKey), { a: 1, d: 5 * 60_000 });
+    // An entry written before the compact form: { end, agg, t }.
+    h.store.put(windowKey(Buffer.from('b'), 0), { end: hour, agg: 3, t: 40 * 60_000 });
+    const restarted = h.restart();
+    restarted.send('b', 50 * 60_000);
+    restarted.send('b', hour + minutes(10));
+    assert.deepEqual(restarted.take().map(windowed), [['b', 0, hour, 4, hour - 1]]);
   });
 
   it('merges and closes sessions by their key time', () => {
