@@ -1,3 +1,10 @@
+/**
+ * The header `tributary dlq replay` puts on a republished dead letter (`<dlq partition>:<offset>`):
+ * a dedup step lets such a record through although it saw its (key, id) before, since it saw it
+ * when the record was dead-lettered downstream, not counted.
+ */
+export const replayedFromHeader = 'tributary.replay.of';
+
 /** Record headers, as Kafka carries them: each value raw bytes or a UTF-8 string. */
 export type Headers = Record<string, Buffer | string | undefined>;
 

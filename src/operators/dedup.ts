@@ -1,4 +1,4 @@
-import { TributaryError } from '../core/index.ts';
+import { replayedFromHeader, TributaryError } from '../core/index.ts';
 import type { Processor } from '../core/index.ts';
 import type { Serde } from '../serde/index.ts';
 import type { SeenStore } from '../state/index.ts';
@@ -17,6 +17,10 @@ import type { SeenStore } from '../state/index.ts';
 // A record older than its key's time - retentionMs cannot be judged (what it would duplicate is
 // forgotten): it is passed on unchecked and not remembered, and a windowed aggregate downstream
 // whose size + grace fits in the retention finds it late.
+//
+// A record that carries the replay header (replayedFromHeader) is let through although seen:
+// `tributary dlq replay` republishes dead letters, which this step saw before a later step
+// (a late window, a failing aggregator) rejected them; dropping them would make a replay useless.
 //
 // A key that stops sending keeps its last retentionMs of entries until it sends again (its time
 // does not move without it); the memory is bounded by the number of keys, not by time.
@@ -86,8 +90,14 @@ export function dedupOperator(spec: DedupSpec, store: SeenStore): DedupProcessor
       }
       const id = idOf(record.value, record.key);
       const entries = store.entriesOf(keyBytes.toString('latin1'), keyBytes);
-      if (entries.has(t, id)) {
+      const seen = entries.has(t, id);
+      if (seen && record.headers[replayedFromHeader] === undefined) {
         stats.duplicates++;
+        return;
+      }
+      if (seen) {
+        // A dead letter replayed by `tributary dlq replay`: seen here, then rejected downstream.
+        context.forward(record);
         return;
       }
       const latest = entries.latest;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { silentLogger, taskId } from '../../src/core/index.ts';
+import { replayedFromHeader, silentLogger, taskId } from '../../src/core/index.ts';
 import type { ProcessorContext, StreamRecord } from '../../src/core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../../src/kafka/index.ts';
 import { dedupOperator } from '../../src/operators/index.ts';
@@ -220,6 +220,31 @@ describe('dedup step', () => {
     assert.deepEqual(forwarded[0], record('a', 5000));
     assert.deepEqual(op.stats, { duplicates: 2, unchecked: 2 });
     assert.equal(store.size, 2);
+  });
+
+  it('lets a replayed dead letter through although its key and time were seen', () => {
+    const store = new SeenStore('seen', false);
+    const op = dedupOperator(
+      { name: 'dedup', key: string() as never, retentionMs: 1000, id: undefined },
+      store,
+    );
+    const forwarded: StreamRecord<unknown, unknown>[] = [];
+    const context = {
+      forward: (r: StreamRecord<unknown, unknown>) => forwarded.push(r),
+    } as unknown as ProcessorContext<unknown, unknown>;
+    const record = (headers: Record<string, string>) => ({
+      key: 'a',
+      value: 1,
+      timestamp: 5000,
+      headers,
+    });
+    op.process(record({}), context);
+    op.process(record({}), context); // a duplicate
+    op.process(record({ [replayedFromHeader]: '0:17' }), context); // replayed by tributary dlq
+    assert.equal(forwarded.length, 2);
+    assert.equal(forwarded[1]?.headers[replayedFromHeader], '0:17');
+    assert.deepEqual(op.stats, { duplicates: 1, unchecked: 0 });
+    assert.equal(store.size, 1);
   });
 
   it('sends a record without a usable event time to the dead-letter topic and goes on', async () => {
