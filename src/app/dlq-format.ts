@@ -21,6 +21,16 @@ export function describeFilter(filter: DeadLetterFilter): string {
   return parts.join('; ');
 }
 
+/** Text for a terminal: control characters (a message may quote binary input) escaped. */
+function clean(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const c = ch.charCodeAt(0);
+    out += c < 0x20 || c === 0x7f ? `\\u${c.toString(16).padStart(4, '0')}` : ch;
+  }
+  return out;
+}
+
 /** `  4  LATE_RECORD` lines, counts right-aligned. */
 function countLines(counts: Record<string, number>, indent = '  '): string[] {
   const entries = Object.entries(counts);
@@ -37,7 +47,8 @@ export function formatSummary(s: DeadLetterSummary): string {
   if (s.selected === 0) return `${lines.join('\n')}\n`;
   if (s.sourceTime !== null)
     lines.push(`source time  ${s.sourceTime.first} .. ${s.sourceTime.last}`);
-  if (s.appendTime !== null) lines.push(`appended     ${s.appendTime.first} .. ${s.appendTime.last}`);
+  if (s.appendTime !== null)
+    lines.push(`appended     ${s.appendTime.first} .. ${s.appendTime.last}`);
   if (s.notReplayable > 0)
     lines.push(`not replayable (no source topic or timestamp): ${s.notReplayable}`);
   const groups: [string, Record<string, number>][] = [
@@ -56,9 +67,9 @@ export function formatSummary(s: DeadLetterSummary): string {
           ? 'source unknown'
           : `from ${x.sourceTopic}/${x.sourcePartition ?? '?'}/${x.sourceOffset ?? '?'}`;
       lines.push(
-        `  ${x.letter}  key ${x.key === null ? '(null)' : JSON.stringify(x.key)}  ${from}  source time ${x.sourceTime ?? '?'}  appended ${x.appendTime ?? '?'}`,
-        `      ${x.operator ?? '(no operator)'}: ${x.message ?? '(no message)'}`,
-        `      value ${x.value === null ? '(null)' : JSON.stringify(x.value)} (${x.valueBytes} bytes)`,
+        `  ${x.letter}  key ${x.key === null ? '(null)' : clean(JSON.stringify(x.key))}  ${from}  source time ${x.sourceTime ?? '?'}  appended ${x.appendTime ?? '?'}`,
+        `      ${clean(x.operator ?? '(no operator)')}: ${clean(x.message ?? '(no message)')}`,
+        `      value ${x.value === null ? '(null)' : clean(x.value)} (${x.valueBytes} byte${x.valueBytes === 1 ? '' : 's'})`,
       );
     }
   }
