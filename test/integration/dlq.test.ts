@@ -376,9 +376,26 @@ describe('tributary dlq over a real broker', () => {
     assert.equal(await topicExists(ledger), false, 'a dry run creates no ledger');
 
     // 5. The late letters to a fresh topic: the records as sent, plus where they came from.
+    //    A replay that crashed before committing left its transaction open, with copies of
+    //    the letters in it: the next replay fences it, so they are never committed.
+    const crashed = kafka.producer({
+      transactionalId: `${dlq}-replay`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 120_000,
+    });
+    await crashed.connect();
+    const open = await crashed.transaction();
+    await open.send({
+      topic: fresh,
+      acks: -1,
+      messages: late.map((s) => ({ key: s.key, value: s.value, timestamp: String(s.timestamp) })),
+    });
     const replay = ['dlq', 'replay', ...app, '--code', 'LATE_RECORD', '--to-topic', fresh];
     const first = await runCli(replay);
     assert.equal(first.code, 0, first.stderr);
+    await assert.rejects(open.commit(), 'the crashed replay was fenced');
+    await crashed.disconnect();
     assert.match(first.stdout, new RegExp(`^replayed: ${late.length}$`, 'm'));
     assert.match(first.stdout, new RegExp(`^ +${late.length}  ${fresh}$`, 'm'));
     const letters = await readRange(dlq);
