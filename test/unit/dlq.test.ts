@@ -271,6 +271,22 @@ describe('dead-letter summary', () => {
   });
 });
 
+describe('dead-letter text', () => {
+  it('escapes control characters a message quotes from binary input', () => {
+    const builder = new SummaryBuilder('app-dlq', {}, 1);
+    builder.add(
+      bare(0, '1', {
+        'tributary.error.code': 'SERDE_DESERIALIZE_FAILED',
+        'tributary.error.operator': 'readings',
+        'tributary.error.message': 'bad \u0000 byte\nhere',
+      }),
+    );
+    const text = formatSummary(builder.finish(1));
+    assert.match(text, /^ {6}readings: bad \\u0000 byte\\u000ahere$/m);
+    assert.equal(text.includes('\u0000'), false, 'no raw NUL');
+  });
+});
+
 describe('replay report', () => {
   it('says what was replayed, by code and target, and what was skipped and why', () => {
     const report: ReplayReport = {
