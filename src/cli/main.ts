@@ -23,6 +23,7 @@ import type { SettingGroup, Settings } from '../app/index.ts';
 import { silentLogger, TributaryError } from '../core/index.ts';
 import { describeJson, withAppId } from '../topology/index.ts';
 import type { Topology } from '../topology/index.ts';
+import { dlqCommands } from './dlq-command.ts';
 import { loadTopology } from './load-topology.ts';
 import { addSettingOptions, commandSettings, printableSettings } from './settings-options.ts';
 
@@ -33,6 +34,7 @@ const usageErrors = new Set([
   'TOPOLOGY_INVALID',
   'MODEL_NOT_FOUND',
   'MODEL_INVALID',
+  'TOPIC_NOT_FOUND',
 ]);
 
 const runGroups: SettingGroup[] = ['kafka', 'app', 'worker', 'metrics', 'registry', 'cassandra'];
@@ -499,7 +501,9 @@ export function program(): Command {
   });
   produce.addCommand(sensorsCommand);
 
-  for (const command of [run, describe, topics, schemas, reset, produce, source])
+  const dlq = dlqCommands(loadWithAppId);
+
+  for (const command of [run, describe, topics, schemas, reset, produce, source, dlq.dlq])
     root.addCommand(command);
   for (const command of [
     run,
@@ -514,6 +518,7 @@ export function program(): Command {
     weatherSource,
     sensorSource,
     sensorsCommand,
+    ...dlq.all,
   ])
     command.exitOverride().showHelpAfterError();
   return root;

@@ -33,6 +33,8 @@ export const errorCodes = {
   TOPOLOGY_INVALID: { domain: 'user', retriable: false },
   /** A source topic is missing or topics that must be co-partitioned differ in partition count. */
   TOPIC_MISMATCH: { domain: 'user', retriable: false },
+  /** A topic a tool reads or writes does not exist (`tributary dlq`: the dead-letter topic, --to-topic). */
+  TOPIC_NOT_FOUND: { domain: 'user', retriable: false },
   /** A record arrived after its window closed (later than the grace period): reason `late`. */
   LATE_RECORD: { domain: 'user', retriable: false },
   /** A store could not be restored or flushed. */

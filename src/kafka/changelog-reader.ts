@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Kafka } from 'kafkajs';
 
+import { headersOf } from './consumer.ts';
 import type {
   ChangelogReader,
   FetchedRecord,
@@ -82,7 +83,7 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
           else if (now - p.lastSeen > quietEndMs) {
             fail(
               new Error(
-                `restore of ${k} stalled at offset ${p.position} of ${end}: nothing arrived for ${quietEndMs} ms`,
+                `read of ${k} stalled at offset ${p.position} of ${end}: nothing arrived for ${quietEndMs} ms`,
               ),
             );
             return;
@@ -138,7 +139,7 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
                 key: m.key,
                 value: m.value,
                 timestamp: Number(m.timestamp),
-                headers: {},
+                headers: headersOf(m.headers),
                 offset: m.offset,
               }));
             if (records.length > 0)

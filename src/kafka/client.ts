@@ -14,12 +14,14 @@ import { createBatchConsumer } from './consumer.ts';
 import type { BatchConsumerOptions } from './consumer.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 import { createRecordProducer } from './producer.ts';
+import { createTopicReader } from './topic-reader.ts';
 import { createTransactionalProducer } from './transactional-producer.ts';
 import type {
   BatchConsumer,
   ChangelogReader,
   RecordProducer,
   TopicAdmin,
+  TopicReader,
   TransactionalProducer,
 } from './types.ts';
 
@@ -58,6 +60,8 @@ export interface KafkaClient {
     transactionTimeoutMs: number,
   ): TransactionalProducer;
   changelogReader(groupPrefix: string): ChangelogReader;
+  /** For tools: a whole topic, from its start to its end when the read starts. */
+  topicReader(groupPrefix: string): TopicReader;
   topicAdmin(): TopicAdmin;
   /** The raw kafkajs objects, for tools and tests. */
   producer(config?: Omit<ProducerConfig, 'createPartitioner'>): Producer;
@@ -90,6 +94,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     recordProducer: () => createRecordProducer(kafka),
     transactionalProducer: (id, timeoutMs) => createTransactionalProducer(kafka, id, timeoutMs),
     changelogReader: (groupPrefix) => createChangelogReader(kafka, groupPrefix),
+    topicReader: (groupPrefix) => createTopicReader(kafka, groupPrefix),
     topicAdmin: () => createTopicAdmin(kafka),
     // Every producer partitions keys as the Java client does, so co-partitioning holds.
     producer: (config = {}) =>

@@ -21,7 +21,8 @@ export interface BatchConsumerOptions {
   maxBytesPerPartition: number;
 }
 
-function headersOf(
+/** kafkajs's headers as ours: the last value of a header given more than once. */
+export function headersOf(
   raw: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
 ): Headers {
   const headers: Headers = {};

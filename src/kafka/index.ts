@@ -26,6 +26,8 @@ export type {
   TopicAdmin,
   TopicPartition,
   TopicPartitionOffset,
+  TopicReader,
+  TopicReadSummary,
   TopicSpec,
   TransactionalProducer,
   WrittenOffsets,

@@ -108,6 +108,21 @@ export interface ChangelogReader {
   ): Promise<Map<string, RestoreProgress>>;
 }
 
+/** What a whole-topic read saw: the topic's partitions and the records handed over. */
+export interface TopicReadSummary {
+  partitions: number;
+  records: number;
+}
+
+/** Reads a whole topic (read_committed) from its start to the end offsets taken at the start. */
+export interface TopicReader {
+  /** Batches of one partition arrive in offset order; `onRecords` is awaited before the next. */
+  read(
+    topic: string,
+    onRecords: (partition: number, records: FetchedRecord[]) => Promise<void>,
+  ): Promise<TopicReadSummary>;
+}
+
 export interface TopicSpec {
   topic: string;
   partitions: number;
