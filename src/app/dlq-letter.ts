@@ -1,3 +1,4 @@
+import { replayedFromHeader } from '../core/index.ts';
 import type { Headers } from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
 import { deadLetterHeaders } from '../runtime/index.ts';
@@ -30,8 +31,11 @@ export interface DeadLetter {
   sourceTimestamp: number | undefined;
 }
 
-/** On a replayed record: the dead letter it came from, `<dead-letter topic>:<partition>:<offset>`. */
-export const replayHeader = 'tributary.replay.of';
+/**
+ * On a replayed record: the dead letter it came from, `<dead-letter topic>:<partition>:<offset>`
+ * (defined in core, because a dedup step lets such records through).
+ */
+export const replayHeader = replayedFromHeader;
 
 /** The headers the dead-letter writer adds; a replay drops them and keeps the record's own. */
 const writerPrefixes = ['tributary.error.', 'tributary.source.'];

@@ -1,5 +1,6 @@
 /**
- * The header `tributary dlq replay` puts on a republished dead letter (`<dlq partition>:<offset>`):
+ * The header `tributary dlq replay` puts on a republished dead letter
+ * (`<dead-letter topic>:<partition>:<offset>`):
  * a dedup step lets such a record through although it saw its (key, id) before, since it saw it
  * when the record was dead-lettered downstream, not counted.
  */
