@@ -106,8 +106,10 @@ export const mapW1 = (r: Reading): W1Output => ({
 export interface Oracle {
   /** How many readings W1 outputs. */
   w1: number;
-  /** W2's closed windows by `sensor@start`. */
+  /** W2's closed windows by `sensor@start`, event time per partition. */
   w2: Map<string, W2Output>;
+  /** The same, event time per key: a window closes when its own sensor's time passes its end. */
+  w2ByKey: Map<string, W2Output>;
 }
 
 /** What W1 and W2 must output for `total` readings, computed in one pass over the generator. */
@@ -115,10 +117,12 @@ export function oracle(total: number): Oracle {
   let w1 = 0;
   const open = new Map<string, W2Output>();
   let maxTs = -Infinity;
+  const sensorTime = new Map<string, number>();
   for (let i = 0; i < total; i++) {
     const r = reading(i, total);
     if (keepW1(r)) w1++;
     maxTs = Math.max(maxTs, r.ts);
+    sensorTime.set(r.sensor, Math.max(sensorTime.get(r.sensor) ?? -Infinity, r.ts));
     const start = r.ts - (r.ts % hour);
     const id = `${r.sensor}@${start}`;
     const w = open.get(id);
@@ -140,11 +144,16 @@ export function oracle(total: number): Oracle {
       w.max = Math.max(w.max, r.temperature);
     }
   }
-  // Closed: the window's end is at or before the last event time (no grace). With every sensor
-  // reading in the last hour, per-key and per-partition stream time agree on this.
+  // Closed per partition: the window's end is at or before the last event time of its partition
+  // (no grace); every partition reads in the last hour, so that is the last hour's start.
   const lastHourStart = maxTs - (maxTs % hour);
   const w2 = new Map([...open].filter(([, w]) => w.end <= lastHourStart));
-  return { w1, w2 };
+  // Closed per key: the window's end is at or before its sensor's last event time. Every sensor
+  // reads in the last hour, so the two agree (the unit test checks it).
+  const w2ByKey = new Map(
+    [...open].filter(([, w]) => w.end <= (sensorTime.get(w.sensor) ?? -Infinity)),
+  );
+  return { w1, w2, w2ByKey };
 }
 
 /** Differences between W2 results and the oracle (empty when equal); sums within 1e-9 relative. */

@@ -48,12 +48,26 @@ export interface Measured {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/** Starts a command and samples its figures every 100 ms until it ends. */
+/** The `FIRST_RECORD <epoch ms>` line every implementation of the side-by-side benchmark prints. */
+const firstRecordLine = (text: string): number | undefined => {
+  const match = /^FIRST_RECORD (\d+)/.exec(text);
+  return match === null ? undefined : Number(match[1]);
+};
+
+/**
+ * Starts a command and samples its figures every 100 ms until it ends. `firstRecord` reads the
+ * moment of its first record (epoch ms) from an output line, or returns undefined.
+ */
 export function startMeasured(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string>;
+    firstRecord?: (line: string) => number | undefined;
+  } = {},
 ): Measured {
+  const firstRecordOf = options.firstRecord ?? firstRecordLine;
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -84,10 +98,11 @@ export function startMeasured(
   };
   const onLine = (text: string): void => {
     keep(text);
-    const match = /^FIRST_RECORD (\d+)/.exec(text);
-    if (match !== null && cpuAtFirst === undefined) {
+    if (cpuAtFirst !== undefined) return;
+    const at = firstRecordOf(text);
+    if (at !== undefined) {
       cpuAtFirst = sample().cpuSeconds;
-      announce(Number(match[1]));
+      announce(at);
     }
   };
   if (child.stdout === null || child.stderr === null) throw new Error('output is not piped');

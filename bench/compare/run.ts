@@ -5,12 +5,18 @@
 //   npm run bench                                  everything (about 15 minutes on 2 cores)
 //   npm run bench -- --impl tributary --workload w2-eos     one implementation, one workload
 //   npm run bench -- --records 100000 --no-raw --no-clients   a quick run
+//   npm run bench -- --impl tributary --workload w2-alos,w2-alos-key --rounds 5 --no-raw --no-clients
+//                                                  per-key vs per-partition event time, interleaved
 //
 // Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix,
-// --workload w1,w2-eos,w2-alos, --no-raw (skip Kafka's perf tools), --no-clients (skip the client
-// comparison), --limit-s S (per run, default 600), --keep-topics, --no-build (use the jar as built),
-// --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in DIR),
-// --table FILE (print the table of an earlier results file and stop).
+// --workload w1,w2-eos,w2-alos (also w2-eos-key and w2-alos-key: W2 with event time per key,
+// Tributary only), --rounds N (default 1: every workload and implementation N times, interleaved
+// round by round; the table shows medians), --no-raw (skip Kafka's perf tools), --no-clients (skip
+// the client comparison), --no-stack (use the servers as they run, e.g. a stack started from
+// another checkout), --limit-s S (per run, default 600), --keep-topics, --no-build (use the
+// jar as built), --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in
+// DIR), --out FILE (results file, default bench/results/<date>.json), --table FILE (print the
+// table of an earlier results file and stop).
 //
 // Needs Java 17 + Maven (Kafka Streams, the perf tools and the pre-loader) and Python 3.11 (Quix
 // Streams, installed from PyPI into bench/quix/.venv). Starts the local stack if it is down and
@@ -19,7 +25,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { stackEndpoints } from '../../infra/stack/config.ts';
@@ -40,6 +46,7 @@ const option = (name: string, fallback: string): string => {
 const total = Number(option('records', '1000000'));
 const impls = option('impl', 'tributary,kafka-streams,quix').split(',');
 const workloads = option('workload', 'w1,w2-eos,w2-alos').split(',');
+const rounds = Number(option('rounds', '1'));
 const limitMs = Number(option('limit-s', '600')) * 1000;
 /** --profile DIR: Tributary runs with --cpu-prof, its profiles written to DIR. */
 const profileDir = argv.includes('--profile')
@@ -141,47 +148,54 @@ async function readValues(topic: string): Promise<string[]> {
 interface RunResult {
   impl: string;
   workload: string;
+  /** With --rounds: which round (1-based). */
+  round?: number | undefined;
   ok: boolean;
-  error?: string;
-  recordsPerSecond?: number;
-  seconds?: number;
+  error?: string | undefined;
+  recordsPerSecond?: number | undefined;
+  seconds?: number | undefined;
   /** CPU from the first record to the end (the measured window). */
-  cpuSeconds?: number;
+  cpuSeconds?: number | undefined;
   /** CPU of the whole process, start-up included. */
-  cpuSecondsTotal?: number;
-  peakRssMiB?: number;
+  cpuSecondsTotal?: number | undefined;
+  peakRssMiB?: number | undefined;
   /** W1: outputs counted; W2: compared with the oracle. */
-  output?: string;
-  correct?: boolean;
-  exitCode?: number | null;
+  output?: string | undefined;
+  correct?: boolean | undefined;
+  exitCode?: number | null | undefined;
+}
+
+/** What one run is given. */
+interface RunSpec {
+  workload: 'w1' | 'w2';
+  guarantee: string;
+  /** W2: event time per partition (all implementations) or per key (Tributary only). */
+  time: 'partition' | 'key';
+  appId: string;
+  output: string;
+  stateDir: string;
 }
 
 interface Implementation {
   command: string;
-  args: (w: {
-    workload: 'w1' | 'w2';
-    guarantee: string;
-    appId: string;
-    output: string;
-    stateDir: string;
-  }) => string[];
-  env?: (w: {
-    workload: 'w1' | 'w2';
-    guarantee: string;
-    appId: string;
-    output: string;
-    stateDir: string;
-  }) => Record<string, string>;
+  args: (w: RunSpec) => string[];
+  env?: (w: RunSpec) => Record<string, string>;
+}
+
+/** The workload names: w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key. */
+function parseWorkload(name: string): Pick<RunSpec, 'workload' | 'guarantee' | 'time'> {
+  const match = /^(w1|w2-eos|w2-alos)(-key)?$/.exec(name);
+  if (match === null || (match[1] === 'w1' && match[2] !== undefined))
+    throw new Error(`unknown workload ${name} (w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key)`);
+  return {
+    workload: match[1] === 'w1' ? 'w1' : 'w2',
+    guarantee: match[1] === 'w2-eos' ? 'exactly_once' : 'at_least_once',
+    time: match[2] === undefined ? 'partition' : 'key',
+  };
 }
 
 function implementation(name: string, input: string): Implementation {
-  const common = (w: {
-    workload: string;
-    guarantee: string;
-    appId: string;
-    output: string;
-    stateDir: string;
-  }): string[] => [
+  const common = (w: RunSpec): string[] => [
     ...['--workload', w.workload, '--guarantee', w.guarantee, '--brokers', brokers],
     ...['--input', input, '--output', w.output, '--app-id', w.appId],
     ...['--commit-interval-ms', String(commitIntervalMs), '--state-dir', w.stateDir],
@@ -206,6 +220,7 @@ function implementation(name: string, input: string): Implementation {
         TRIBUTARY_METRICS_PORT: '0',
         TRIBUTARY_LOG_LEVEL: 'warn',
         BENCH_WORKLOAD: w.workload,
+        BENCH_TIME: w.time,
         BENCH_INPUT: input,
         BENCH_OUTPUT: w.output,
       }),
@@ -226,18 +241,19 @@ async function measureRun(
   name: string,
   input: string,
   expected: ReturnType<typeof oracle>,
+  round: number,
 ): Promise<RunResult> {
-  const workload = name === 'w1' ? 'w1' : 'w2';
-  const guarantee = name === 'w2-eos' ? 'exactly_once' : 'at_least_once';
-  const appId = `${runId}-${impl}-${name}`;
+  const { workload, guarantee, time } = parseWorkload(name);
+  const appId = `${runId}-${impl}-${name}${rounds > 1 ? `-r${round}` : ''}`;
   const output = `${appId}-out`;
   const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   const result: RunResult = { impl, workload: name, ok: false };
+  if (rounds > 1) result.round = round;
   let measured: Measured | undefined;
   try {
     await createTopic(output);
     const spec = implementation(impl, input);
-    const w = { workload, guarantee, appId, output, stateDir } as const;
+    const w: RunSpec = { workload, guarantee, time, appId, output, stateDir };
     measured = startMeasured(spec.command, spec.args(w), { cwd: repo, env: spec.env?.(w) ?? {} });
     const deadline = Date.now() + limitMs;
     const failedEarly = measured.exited.then((code) => {
@@ -267,7 +283,7 @@ async function measureRun(
       result.output = `${count} records (expected ${expected.w1})`;
     } else {
       const values = (await readValues(output)).map((v) => JSON.parse(v) as W2Output);
-      const problems = compareW2(values, expected.w2);
+      const problems = compareW2(values, time === 'key' ? expected.w2ByKey : expected.w2);
       result.correct = problems.length === 0;
       result.output =
         problems.length === 0
@@ -415,9 +431,101 @@ async function clients(input: string): Promise<RunResult[]> {
 }
 
 const fmt = (n: number | undefined): string =>
-  n === undefined ? '-' : n >= 100 ? Math.round(n).toLocaleString('en-US') : String(n);
+  n === undefined
+    ? '-'
+    : n >= 100
+      ? Math.round(n).toLocaleString('en-US')
+      : String(Math.round(n * 100) / 100);
 
-function table(runs: RunResult[], raw: RunResult[], clientRuns: RunResult[]): string {
+function median(xs: number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+const defined = (xs: (number | undefined)[]): number[] =>
+  xs.filter((x): x is number => x !== undefined);
+
+/** One row per implementation and workload: the medians of its rounds (a single run as it is). */
+function medianRuns(runs: RunResult[]): RunResult[] {
+  const groups = new Map<string, RunResult[]>();
+  for (const r of runs) {
+    const id = `${r.workload}\t${r.impl}`;
+    groups.set(id, [...(groups.get(id) ?? []), r]);
+  }
+  return [...groups.values()].map((group) => {
+    const [first] = group as [RunResult, ...RunResult[]];
+    if (group.length === 1) return first;
+    const ok = group.filter((r) => r.ok);
+    const correct = ok.filter((r) => r.correct === true).length;
+    const wrong = ok.find((r) => r.correct !== true);
+    return {
+      impl: first.impl,
+      workload: first.workload,
+      ok: ok.length > 0,
+      error: group.find((r) => !r.ok)?.error,
+      recordsPerSecond: median(defined(ok.map((r) => r.recordsPerSecond))),
+      seconds: median(defined(ok.map((r) => r.seconds))),
+      cpuSeconds: median(defined(ok.map((r) => r.cpuSeconds))),
+      peakRssMiB: median(defined(ok.map((r) => r.peakRssMiB))),
+      correct: ok.length === group.length && correct === group.length,
+      output: `median of ${ok.length} rounds; ${correct} of ${group.length} equal to the oracle${wrong === undefined ? '' : ` (${wrong.output})`}`,
+    };
+  });
+}
+
+/** Per-key vs per-partition event time: key / partition, per round, and the median over rounds. */
+interface KeyVsPartition {
+  workload: string;
+  rounds: number;
+  /** CPU seconds per record (both read the same input, so the ratio of CPU seconds). */
+  cpuRatios: number[];
+  recordsPerSecondRatios: number[];
+  peakRssRatios: number[];
+  medianCpuRatio: number | undefined;
+  medianRecordsPerSecondRatio: number | undefined;
+  medianPeakRssRatio: number | undefined;
+}
+
+function keyVsPartition(runs: RunResult[]): KeyVsPartition[] {
+  const out: KeyVsPartition[] = [];
+  const tributary = runs.filter((r) => r.impl === 'tributary' && r.ok && r.correct === true);
+  const keyWorkloads = new Set(tributary.map((r) => r.workload).filter((w) => w.endsWith('-key')));
+  for (const keyWorkload of keyWorkloads) {
+    const base = keyWorkload.slice(0, -'-key'.length);
+    const pairs = tributary
+      .filter((r) => r.workload === keyWorkload)
+      .flatMap((k) => {
+        const p = tributary.find((r) => r.workload === base && r.round === k.round);
+        return p === undefined ? [] : [[k, p] as const];
+      });
+    const ratio = (f: (r: RunResult) => number | undefined): number[] =>
+      pairs.flatMap(([k, p]) => {
+        const a = f(k);
+        const b = f(p);
+        return a === undefined || b === undefined || b === 0 ? [] : [a / b];
+      });
+    const round3 = (xs: number[]): number[] => xs.map((x) => Math.round(x * 1000) / 1000);
+    const cpuRatios = round3(ratio((r) => r.cpuSeconds));
+    const recordsPerSecondRatios = round3(ratio((r) => r.recordsPerSecond));
+    const peakRssRatios = round3(ratio((r) => r.peakRssMiB));
+    out.push({
+      workload: keyWorkload,
+      rounds: pairs.length,
+      cpuRatios,
+      recordsPerSecondRatios,
+      peakRssRatios,
+      medianCpuRatio: median(cpuRatios),
+      medianRecordsPerSecondRatio: median(recordsPerSecondRatios),
+      medianPeakRssRatio: median(peakRssRatios),
+    });
+  }
+  return out;
+}
+
+function table(allRuns: RunResult[], raw: RunResult[], clientRuns: RunResult[]): string {
+  const runs = medianRuns(allRuns);
   const rows = [
     '| workload | implementation | records/s | CPU s | peak RSS MiB | output | Tributary / this |',
     '|---|---|--:|--:|--:|---|--:|',
@@ -447,6 +555,20 @@ function table(runs: RunResult[], raw: RunResult[], clientRuns: RunResult[]): st
       `| raw ${r.workload} | ${r.impl} | ${fmt(r.recordsPerSecond)} | ${fmt(r.cpuSecondsTotal)} (whole process) | ${fmt(r.peakRssMiB)} | ${r.ok ? r.output : `failed: ${r.error?.split('\n').at(-1)}`} | ${versus} |`,
     );
   }
+  const comparisons = keyVsPartition(allRuns);
+  if (comparisons.length > 0) {
+    rows.push(
+      '',
+      '| per key / per partition | rounds | CPU s per record (median) | records/s (median) | peak RSS (median) | CPU per round |',
+      '|---|--:|--:|--:|--:|---|',
+    );
+    for (const c of comparisons) {
+      const x = (n: number | undefined): string => (n === undefined ? '-' : `${n.toFixed(3)}x`);
+      rows.push(
+        `| ${c.workload} / ${c.workload.slice(0, -4)} | ${c.rounds} | ${x(c.medianCpuRatio)} | ${x(c.medianRecordsPerSecondRatio)} | ${x(c.medianPeakRssRatio)} | ${c.cpuRatios.map((r) => r.toFixed(3)).join(', ')} |`,
+      );
+    }
+  }
   if (clientRuns.length > 0) {
     rows.push(
       '',
@@ -466,11 +588,12 @@ function table(runs: RunResult[], raw: RunResult[], clientRuns: RunResult[]): st
 
 async function main(): Promise<void> {
   const began = Date.now();
-  await run(
-    process.execPath,
-    ['--import', 'tsx', join(repo, 'infra/stack/cli.ts'), 'up'],
-    'starting the stack',
-  );
+  if (!flag('no-stack'))
+    await run(
+      process.execPath,
+      ['--import', 'tsx', join(repo, 'infra/stack/cli.ts'), 'up'],
+      'starting the stack',
+    );
   if (!flag('no-build')) {
     say('building Kafka Streams, the perf tools and the pre-loader (Maven)');
     await run(
@@ -489,15 +612,22 @@ async function main(): Promise<void> {
     clients: [],
   };
   try {
+    for (const workload of workloads) parseWorkload(workload);
     await createTopic(input);
     say(`pre-loading ${total} readings into ${input}`);
     const loadStart = Date.now();
     await preload(input);
     say(`pre-loaded in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`);
     const expected = oracle(total);
-    for (const workload of workloads) {
-      for (const impl of impls)
-        results.runs.push(await measureRun(impl, workload, input, expected));
+    // Round by round, so a machine that gets slower or faster during the run affects every
+    // workload alike: w2-alos, w2-alos-key, w2-alos, w2-alos-key, ...
+    for (let round = 1; round <= rounds; round++) {
+      for (const workload of workloads) {
+        for (const impl of impls) {
+          if (parseWorkload(workload).time === 'key' && impl !== 'tributary') continue;
+          results.runs.push(await measureRun(impl, workload, input, expected, round));
+        }
+      }
     }
     if (!flag('no-raw')) results.raw = await rawTools(input);
     if (!flag('no-clients')) results.clients = await clients(input);
@@ -522,13 +652,17 @@ async function main(): Promise<void> {
       instances: 'one process each, one stream thread (Kafka Streams num.stream.threads=1)',
       jvm: jvm.join(' '),
       throughput: 'records / (last input offset committed - first record taken)',
+      rounds,
     },
     ...results,
+    keyVsPartition: keyVsPartition(results.runs),
     minutes: Math.round((Date.now() - began) / 600) / 100,
   };
   const dir = join(repo, 'bench/results');
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${date.slice(0, 10)}.json`);
+  const file = argv.includes('--out')
+    ? resolve(repo, option('out', ''))
+    : join(dir, `${date.slice(0, 10)}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(table(results.runs, results.raw, results.clients));
   console.log(`\n${total} records, ${report.minutes} minutes; figures in ${file}`);

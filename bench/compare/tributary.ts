@@ -2,6 +2,9 @@
 //
 //   BENCH_WORKLOAD=w1|w2 BENCH_INPUT=<topic> BENCH_OUTPUT=<topic> tributary run bench/compare/tributary.ts
 //
+// BENCH_TIME=key|partition (W2 only, default partition): which event time closes the windows,
+// the task's (Kafka Streams' rule) or each sensor's own (workloads w2-eos-key and w2-alos-key).
+//
 // W1: parse, keep status "ok" and -40..85 degrees, map to {sensor, ts, temperatureF, humidity}.
 // W2: per sensor, hourly tumbling windows without grace on the record timestamp: count, sum, min
 // and max of the temperature, final results only. Prints `FIRST_RECORD <epoch ms>` on its first
@@ -18,6 +21,9 @@ const required = (name: string): string => {
 };
 
 const workload = required('BENCH_WORKLOAD');
+const time = process.env['BENCH_TIME'] || 'partition';
+if (time !== 'key' && time !== 'partition')
+  throw new Error(`bench: BENCH_TIME must be key or partition, got ${time}`);
 let first = true;
 const announce = (): void => {
   if (!first) return;
@@ -41,7 +47,7 @@ if (workload === 'w1') {
     .windowedBy(tumbling(hours(1)))
     .aggregate(
       summary((r: Reading) => r.temperature),
-      { store: 'hourly', name: 'hourly' },
+      { store: 'hourly', name: 'hourly', time },
     )
     .mapValues(
       (w): W2Output => ({

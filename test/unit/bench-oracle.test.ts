@@ -16,6 +16,8 @@ describe('benchmark oracle', () => {
     const last = reading(total - 1, total);
     const lastHour = last.ts - (last.ts % hour);
     for (const w of expected.w2.values()) assert.ok(w.end <= lastHour);
+    // Every sensor reads in the last hour: per-key event time closes the same windows.
+    assert.deepEqual([...expected.w2ByKey.keys()].sort(), [...expected.w2.keys()].sort());
     // Event time only moves forward, so nothing is late under any grace.
     for (let i = 1; i < total; i++) assert.ok(reading(i, total).ts >= reading(i - 1, total).ts);
     let kept = 0;
