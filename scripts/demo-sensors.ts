@@ -32,14 +32,15 @@ import { join } from 'node:path';
 import type { types } from 'cassandra-driver';
 
 import { stackEndpoints } from '../infra/stack/config.ts';
-import { down, serviceContext, up } from '../infra/stack/stack.ts';
+import { serviceContext, up } from '../infra/stack/stack.ts';
 import { loadSettings } from '../src/app/index.ts';
 import { CassandraClient } from '../src/connectors/cassandra/index.ts';
 import { simulateSensors } from '../src/connectors/mqtt/index.ts';
 import type { SimulatedMessage } from '../src/connectors/mqtt/index.ts';
 import { createKafkaClient } from '../src/kafka/index.ts';
 import { deadLetterHeaders } from '../src/runtime/index.ts';
-import { allRows, rowCount } from './demo-kit/cassandra-rows.ts';
+import { allRows, rowCount, windowRowOf } from './demo-kit/cassandra-rows.ts';
+import { dropKeyspace, runDemo, stopStarted } from './demo-kit/finish.ts';
 import { startTributary, stopAll, workerStarted } from './demo-kit/processes.ts';
 import type { TributaryProcess } from './demo-kit/processes.ts';
 import { readWholeTopic } from './demo-kit/read-topic.ts';
@@ -100,16 +101,7 @@ const hourlyColumns = [
   'humidity_max',
 ] as const;
 
-function hourlyRow(row: types.Row): WindowRow {
-  const values: Record<string, number | null> = {};
-  for (const column of hourlyColumns) values[column] = row.get(column) as number | null;
-  return {
-    key: row.get('sensor_id') as string,
-    windowStart: (row.get('window_start') as Date).getTime(),
-    count: row.get('count') as number,
-    values,
-  };
-}
+const hourlyRow = windowRowOf('sensor_id', hourlyColumns);
 
 /** Predictions per (sensor, hour): one row per model version. */
 function predictionRows(rows: types.Row[]): WindowRow[] {
@@ -334,37 +326,15 @@ async function cleanUp(): Promise<void> {
   const codes = await stopAll(processes);
   if (processes.length > 0) say(`source and workers stopped (exit codes ${codes.join(', ')})`);
   await admin.disconnect();
-  if (processes.length > 1 && !keep) {
-    const client = cassandra ?? new CassandraClient(settings.cassandra);
-    if (cassandra === undefined) await client.acquire();
-    await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
-    await client.release();
-  } else {
-    await cassandra?.release();
-    if (processes.length > 1) say(`the rows stay in keyspace ${keyspace} (--keep)`);
-  }
+  await dropKeyspace(settings, cassandra, keyspace, processes.length > 1 && !keep);
+  if (processes.length > 1 && keep) say(`the rows stay in keyspace ${keyspace} (--keep)`);
   rmSync(workDir, { recursive: true, force: true });
-  if (!keep && started.length > 0) {
-    await down(ctx, started as Parameters<typeof down>[1]);
-    say(`stopped what the demo started: ${started.join(', ')}`);
-  } else if (started.length > 0) {
-    say('the stack keeps running (--keep); npm run stack -- down stops it');
-  }
+  await stopStarted(ctx, started, keep, say);
 }
 
-try {
-  const found = await main();
-  await cleanUp();
-  if (found.length === 0) {
-    say(
-      'done: every row the input implies is written and equal, every bad payload and spike is where it belongs, nothing else',
-    );
-  } else {
-    for (const line of found) process.stderr.write(`demo: FAILED: ${line}\n`);
-    process.exitCode = 1;
-  }
-} catch (error) {
-  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  await cleanUp().catch(() => undefined);
-  process.exitCode = 1;
-}
+await runDemo(
+  main,
+  cleanUp,
+  'done: every row the input implies is written and equal, every bad payload and spike is where it belongs, nothing else',
+  say,
+);

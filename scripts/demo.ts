@@ -30,10 +30,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { types } from 'cassandra-driver';
-
 import { stackEndpoints } from '../infra/stack/config.ts';
-import { down, serviceContext, up } from '../infra/stack/stack.ts';
+import { serviceContext, up } from '../infra/stack/stack.ts';
 import {
   backfillWeather,
   createLogger,
@@ -46,14 +44,15 @@ import { CassandraClient } from '../src/connectors/cassandra/index.ts';
 import { startReplayServer } from '../src/connectors/http/index.ts';
 import { createKafkaClient } from '../src/kafka/index.ts';
 import { deadLetterHeaders } from '../src/runtime/index.ts';
-import { allRows, rowCount } from './demo-kit/cassandra-rows.ts';
+import { allRows, rowCount, windowRowOf } from './demo-kit/cassandra-rows.ts';
+import { dropKeyspace, runDemo, stopStarted } from './demo-kit/finish.ts';
 import { metricsAddress, startTributary, stopAll, workerStarted } from './demo-kit/processes.ts';
 import type { TributaryProcess } from './demo-kit/processes.ts';
 import { readWholeTopic } from './demo-kit/read-topic.ts';
 import { groupConsumed, waitForOutput } from './demo-kit/wait-for-output.ts';
 import { readObservations } from './demo-kit/weather-input.ts';
 import { compareDeadLetters, compareRows, problems } from './verify/compare.ts';
-import type { TableComparison, WindowRow } from './verify/compare.ts';
+import type { TableComparison } from './verify/compare.ts';
 import { countLines, deadLetterLines, tableLines } from './verify/report.ts';
 import { positionOf, weatherExpectations } from './verify/weather-expectations.ts';
 
@@ -103,16 +102,7 @@ const weatherColumns = [
   'wind_speed_max',
 ] as const;
 
-function windowRow(row: types.Row): WindowRow {
-  const values: Record<string, number | null> = {};
-  for (const column of weatherColumns) values[column] = row.get(column) as number | null;
-  return {
-    key: row.get('location') as string,
-    windowStart: (row.get('window_start') as Date).getTime(),
-    count: row.get('count') as number,
-    values,
-  };
-}
+const windowRow = windowRowOf('location', weatherColumns);
 
 /** Returns the problems found (none: the demo passed). */
 async function main(): Promise<string[]> {
@@ -293,35 +283,15 @@ async function cleanUp(): Promise<void> {
   if (workers.length > 0) say(`workers stopped (exit codes ${codes.join(', ')})`);
   await replay?.close();
   await admin.disconnect();
-  if (keyspaceCreated && !keep) {
-    const client = cassandra ?? new CassandraClient(settings.cassandra);
-    if (cassandra === undefined) await client.acquire();
-    await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
-    await client.release();
-  } else {
-    await cassandra?.release();
-    if (keyspaceCreated) say(`the rows stay in keyspace ${keyspace} (--keep)`);
-  }
+  await dropKeyspace(settings, cassandra, keyspace, keyspaceCreated && !keep);
+  if (keyspaceCreated && keep) say(`the rows stay in keyspace ${keyspace} (--keep)`);
   rmSync(workDir, { recursive: true, force: true });
-  if (!keep && started.length > 0) {
-    await down(ctx, started as Parameters<typeof down>[1]);
-    say(`stopped what the demo started: ${started.join(', ')}`);
-  } else if (started.length > 0) {
-    say('the stack keeps running (--keep); npm run stack -- down stops it');
-  }
+  await stopStarted(ctx, started, keep, say);
 }
 
-try {
-  const found = await main();
-  await cleanUp();
-  if (found.length === 0) {
-    say('done: every row the input implies is written and equal, and no dead letter is unexpected');
-  } else {
-    for (const line of found) process.stderr.write(`demo: FAILED: ${line}\n`);
-    process.exitCode = 1;
-  }
-} catch (error) {
-  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  await cleanUp().catch(() => undefined);
-  process.exitCode = 1;
-}
+await runDemo(
+  main,
+  cleanUp,
+  'done: every row the input implies is written and equal, and no dead letter is unexpected',
+  say,
+);

@@ -1,6 +1,7 @@
 import type { types } from 'cassandra-driver';
 
 import type { CassandraClient } from '../../src/connectors/cassandra/index.ts';
+import type { WindowRow } from '../verify/compare.ts';
 
 /** Every row of a query, page by page. */
 export async function allRows(
@@ -32,4 +33,21 @@ export async function rowCount(client: CassandraClient, table: string): Promise<
   } catch {
     return 0;
   }
+}
+
+/** A window's row as the comparison reads it: its key column, window start, count and values. */
+export function windowRowOf(
+  keyColumn: string,
+  columns: readonly string[],
+): (row: types.Row) => WindowRow {
+  return (row) => {
+    const values: Record<string, number | null> = {};
+    for (const column of columns) values[column] = row.get(column) as number | null;
+    return {
+      key: row.get(keyColumn) as string,
+      windowStart: (row.get('window_start') as Date).getTime(),
+      count: row.get('count') as number,
+      values,
+    };
+  };
 }
