@@ -19,17 +19,7 @@ import type { SensorReading, SensorStats } from '../../topologies/sensors.ts';
 import weather from '../../topologies/weather.ts';
 import { weatherAggregator } from '../../topologies/weather-aggregate.ts';
 import type { ObservationValues } from '../../topologies/weather-aggregate.ts';
-
-/** A deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../../src/app/index.ts';
 
 /** Folds with add, passing each aggregate through JSON as the window store does at a restart. */
 function fold<V, A>(aggregator: { init: () => A; add: (a: A, v: V) => A }, items: V[]): A {

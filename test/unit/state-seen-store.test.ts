@@ -3,17 +3,7 @@ import { describe, it } from 'node:test';
 
 import { SeenStore } from '../../src/state/index.ts';
 import type { StoreChange } from '../../src/state/index.ts';
-
-/** A deterministic PRNG (mulberry32), so every run uses the same data. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../../src/app/index.ts';
 
 /** The layout, written out independently of the store: key, 8-byte big-endian time, [id, length]. */
 function expectedKey(key: string, time: number, id?: string): Buffer {
