@@ -76,6 +76,7 @@ export interface RecordProducer {
  * same id: a zombie task can no longer write.
  */
 export interface TransactionalProducer {
+  /** Connects and fences older producers of the same transactional id (their open transaction is completed first). */
   connect(): Promise<void>;
   /** Opens a transaction if none is open. */
   begin(): Promise<void>;

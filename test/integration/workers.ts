@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { endpoints, eventually } from './helpers.ts';
@@ -58,7 +60,12 @@ export function startWorkerProcess(settings: {
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   if (child.stdout === null) throw new Error('worker stdout is not piped');
+  // TRIBUTARY_TEST_LOG_DIR keeps every worker's log lines, for a failure to be read afterwards.
+  const logDir = process.env['TRIBUTARY_TEST_LOG_DIR'];
+  if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
   createInterface({ input: child.stdout }).on('line', (line) => {
+    if (logDir !== undefined)
+      appendFileSync(join(logDir, `${settings.appId}-${settings.id}.log`), `${line}\n`);
     try {
       const entry = JSON.parse(line) as Record<string, unknown>;
       worker.log.push(entry);
