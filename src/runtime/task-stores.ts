@@ -46,7 +46,7 @@ interface StoreEntry {
  *       of the machine: it is thrown (STATE_DISK_FULL, STATE_DIR_UNWRITABLE) and ends the worker.
  */
 export async function openTaskStores(
-  task: Task,
+  task: Pick<Task, 'id' | 'partition' | 'stores' | 'stats'>,
   location: StateLocation,
   reader: ChangelogReader,
   logger: Logger,
