@@ -204,7 +204,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   /** A full or unwritable state directory: no retry can help, the worker stops (exit 1). */
   const failOnFatalState = (error: unknown): boolean => {
     if (!isFatalStateError(error)) return false;
-    logger.error({ code: error.code }, error.message);
+    // Once: the other tasks meet the same disk.
+    if (state !== 'failed') logger.error({ code: error.code }, error.message);
     failWith(error);
     return true;
   };
