@@ -81,7 +81,14 @@ export async function openTaskStores(
   const persistence: TaskPersistence = new Map();
   const from = new Map<string, string>();
   if (fault === undefined) {
-    fault = await openAll(stores, checkpoint, persistence, from, logger);
+    try {
+      fault = await openAll(stores, checkpoint, persistence, from, logger);
+    } catch (error) {
+      // Not a fault of the files (a held lock, a full disk): release what is open, so that a
+      // retry does not find this process holding the stores' locks.
+      for (const db of persistence.values()) await db.close().catch(() => undefined);
+      throw error;
+    }
   }
   if (fault === undefined) return { persistence, from };
   // (3)

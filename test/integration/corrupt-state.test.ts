@@ -355,8 +355,8 @@ describe('corrupt or inconsistent local state is wiped and restored from the cha
       for (;;) {
         const { bavail, bsize } = await statfs(stateDir);
         const free = bavail * bsize;
-        if (free <= 256 * 1024) break;
-        await file.write(block, 0, Math.min(block.length, free - 256 * 1024));
+        if (free <= 64 * 1024) break;
+        await file.write(block, 0, Math.min(block.length, free - 64 * 1024));
       }
     } finally {
       await file.close();
@@ -369,7 +369,8 @@ describe('corrupt or inconsistent local state is wiped and restored from the cha
       const full = await Promise.race([
         worker.exited,
         eventually(
-          () => 'the worker to exit on the full disk',
+          () =>
+            `the worker to exit on the full disk: ${JSON.stringify(worker.log.slice(-8)).slice(-3000)}`,
           async () => undefined,
           120_000,
         ),
