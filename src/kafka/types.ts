@@ -107,6 +107,11 @@ export interface ChangelogReader {
     requests: RestoreRequest[],
     onRecords: (tp: TopicPartition, records: FetchedRecord[]) => Promise<void>,
   ): Promise<Map<string, RestoreProgress>>;
+  /**
+   * Per `topic/partition`: the log-start offset and the high watermark (ListOffsets earliest
+   * and latest, read_uncommitted), to check a checkpoint against before restoring from it.
+   */
+  offsetRanges(tps: TopicPartition[]): Promise<Map<string, { start: bigint; end: bigint }>>;
 }
 
 /** What a whole-topic read saw: the topic's partitions and the records handed over. */

@@ -16,6 +16,7 @@ import type {
   TopicPartition,
   TransactionalProducer,
 } from '../kafka/index.ts';
+import { checkStateDirWritable, isFatalStateError } from '../state/index.ts';
 import type { AnyExternalSink, AnySerde, Plan } from '../topology/plan.ts';
 import { atLeastOnceCommitter, exactlyOnceCommitter } from './commit.ts';
 import { externalWriter } from './external-writes.ts';
@@ -25,7 +26,6 @@ import { pollLoop } from './poll-loop.ts';
 import type { HaltError } from './processor-node.ts';
 import { onAssignment } from './rebalance.ts';
 import { TaskRegistry } from './task-registry.ts';
-import { emptyStats } from './task.ts';
 import type { TaskStats } from './task.ts';
 
 export type Guarantee = 'at_least_once' | 'exactly_once';
@@ -92,10 +92,6 @@ function serdesByTopic(plan: Plan): Map<string, { keys: AnySerde[]; values: AnyS
     }
   }
   return map;
-}
-
-function addStats(into: TaskStats, from: TaskStats): void {
-  for (const key of Object.keys(into) as (keyof TaskStats)[]) into[key] += from[key];
 }
 
 function externalSinksOf(plan: Plan): AnyExternalSink[] {
@@ -175,7 +171,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const assigned = new Promise<void>((resolve) => (markAssigned = resolve));
   let fail: (error: Error) => void = () => undefined;
   const failure = new Promise<Error>((resolve) => (fail = resolve));
-  const retired = emptyStats();
   let ticker: NodeJS.Timeout | undefined;
   let ticking = false;
   /** The source partitions owned, and the next offset to process of those processed so far. */
@@ -206,13 +201,24 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     state = 'failed';
     fail(error);
   };
+  /** A full or unwritable state directory: no retry can help, the worker stops (exit 1). */
+  const failOnFatalState = (error: unknown): boolean => {
+    if (!isFatalStateError(error)) return false;
+    // Once: the other tasks meet the same disk.
+    if (state !== 'failed') logger.error({ code: error.code }, error.message);
+    failWith(error);
+    return true;
+  };
   const loop = pollLoop({
     registry,
     committer,
     prepareBatch,
     stopping: stoppingNow,
     telemetry: deps.telemetry,
-    corrupted: (handle, error) => registry.discard(handle, error),
+    corrupted: async (handle, error) => {
+      await registry.discard(handle, error);
+      failOnFatalState(error);
+    },
     position: (topic, partition, next) => {
       positions.set(`${topic}/${partition}`, next);
     },
@@ -252,6 +258,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               await committer.tick(handle, produced);
             } catch (error) {
               await registry.discard(handle, error);
+              failOnFatalState(error);
             }
           }),
         ),
@@ -271,6 +278,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     failure,
     async start() {
       state = 'starting';
+      if (plan.subtopologies.some((sub) => sub.stores.length > 0)) {
+        try {
+          await checkStateDirWritable(deps.stateDir, plan.appId);
+        } catch (error) {
+          state = 'failed';
+          throw error;
+        }
+      }
       await admin.connect();
       try {
         await prepareTopics(plan, admin, logger);
@@ -291,18 +306,20 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       }
       if (!exactlyOnce) await producer.connect();
       await consumer.start(registry.sourceTopics, {
-        handleBatch: (batch) => loop.handleBatch(batch),
+        handleBatch: (batch) =>
+          loop.handleBatch(batch).catch((error: unknown) => {
+            // A task that cannot restore or commit for a full or unwritable disk: stop.
+            if (failOnFatalState(error)) return 'halt' as const;
+            throw error;
+          }),
         onAssignment: async (tps) => {
           rebalances++;
           assigning++;
           try {
-            const before = registry.all;
             owned = tps;
             const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
             for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
             await onAssignment(registry, tps, logger);
-            for (const handle of before)
-              if (!registry.all.includes(handle)) addStats(retired, handle.task.stats);
           } finally {
             assigning--;
           }
@@ -326,7 +343,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       // open and close them, while still a member (the next owner starts after our commit),
       // (3) leave the group, (4) close the producer and the admin.
       await loop.idle();
-      for (const handle of registry.all) addStats(retired, handle.task.stats);
       await registry.closeAll();
       await consumer.stop();
       if (!exactlyOnce) await producer.disconnect();
@@ -339,14 +355,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       state = failed ? 'failed' : 'stopped';
     },
     stats() {
-      const totals = { ...retired };
-      for (const handle of registry.all) addStats(totals, handle.task.stats);
-      return { tasks: registry.all.map((h) => h.task.id), totals };
+      return { tasks: registry.all.map((h) => h.task.id), totals: registry.totals() };
     },
     snapshot() {
       const restoring = registry.restoring;
       return {
         tasks: registry.all.map((handle) => handle.task.snapshot()),
+        totals: registry.totals(),
         rebalances,
         restoring,
         ready: state === 'running' && assigning === 0 && restoring === 0,

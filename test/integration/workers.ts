@@ -15,6 +15,8 @@ export interface WorkerProcess {
   /** The tasks of its latest assignment (undefined before its first). */
   tasks: string[] | undefined;
   readonly log: Record<string, unknown>[];
+  /** What it wrote to stderr (and stdout lines that are not JSON). */
+  readonly stderr: string[];
   readonly exited: Promise<number | null>;
   signal(signal: NodeJS.Signals): void;
 }
@@ -47,17 +49,18 @@ export function startWorkerProcess(settings: {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const stderr: string[] = [];
   const worker: WorkerProcess = {
     id: settings.id,
     child,
     tasks: undefined,
     log: [],
+    stderr,
     exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
     signal: (signal) => {
       child.kill(signal);
     },
   };
-  const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   if (child.stdout === null) throw new Error('worker stdout is not piped');
   // TRIBUTARY_TEST_LOG_DIR keeps every worker's log lines, for a failure to be read afterwards.
