@@ -1,6 +1,9 @@
 // The kinds of malformed record the fuzz test sends, per input path, each with the dead-letter
 // codes it may get.
+import avsc from 'avsc';
 import fc from 'fast-check';
+
+import { fuzzReadingSchema } from './fixtures/fuzz-reading.ts';
 
 import type { FuzzReading } from './fixtures/fuzz-reading.ts';
 import type { BadKind } from './fuzz-records.ts';
@@ -68,3 +71,163 @@ export const jsonKinds: BadKind[] = [
       ),
   },
 ];
+
+/** The reading's Avro type, from avsc directly (the test's encoder, not the product's serde). */
+export const readingType = avsc.Type.forSchema(fuzzReadingSchema as unknown as avsc.Schema);
+
+/** The Confluent wire format, written here: magic 0, the schema id big-endian, the Avro body. */
+export function wire(schemaId: number, body: Buffer, magic = 0): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt8(magic, 0);
+  header.writeInt32BE(schemaId, 1);
+  return Buffer.concat([header, body]);
+}
+
+/** Avro's zigzag varint of a long. */
+function varint(n: bigint): Buffer {
+  let z = (n << 1n) ^ (n >> 63n);
+  const out: number[] = [];
+  while (z >= 0x80n) {
+    out.push(Number(z & 0x7fn) | 0x80);
+    z >>= 7n;
+  }
+  out.push(Number(z));
+  return Buffer.from(out);
+}
+
+/** Avro bodies avsc itself cannot decode as a reading. */
+const undecodableBody = (body: Buffer): boolean => {
+  try {
+    readingType.fromBuffer(body);
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+/**
+ * Avro through the registry (fixtures/fuzz-worker.ts, TOPOLOGY=avro): `id` is the reading
+ * schema's id under the input's subject, `otherId` an unrelated schema's under another subject.
+ */
+export function avroKinds(id: number, otherId: number): BadKind[] {
+  const body = (good: fc.Arbitrary<FuzzReading>) => good.map((r) => readingType.toBuffer(r));
+  const withKey = (arb: fc.Arbitrary<Buffer>) =>
+    fc.tuple(keyOf, arb).map(([key, value]) => ({ key, value }));
+  return [
+    { name: 'no-magic-byte', codes: undecodable, arbitrary: (good) => withKey(body(good)) },
+    {
+      name: 'wrong-magic-byte',
+      codes: undecodable,
+      arbitrary: (good) =>
+        withKey(
+          fc.tuple(body(good), fc.integer({ min: 1, max: 255 })).map(([b, m]) => wire(id, b, m)),
+        ),
+    },
+    {
+      name: 'unknown-schema-id',
+      codes: ['SERDE_UNKNOWN_SCHEMA'],
+      arbitrary: (good) =>
+        withKey(
+          fc
+            .tuple(
+              body(good),
+              fc.oneof(
+                fc.integer({ min: 100_000_000, max: 2 ** 31 - 1 }),
+                fc.integer({ min: -(2 ** 31), max: -1 }),
+              ),
+            )
+            .map(([b, unknown]) => wire(unknown, b)),
+        ),
+    },
+    {
+      name: 'other-subject-schema-id',
+      codes: undecodable,
+      arbitrary: (good) => withKey(body(good).map((b) => wire(otherId, b))),
+    },
+    {
+      name: 'truncated',
+      codes: undecodable,
+      arbitrary: (good) =>
+        withKey(
+          fc
+            .tuple(body(good), fc.double({ min: 0, max: 1, noNaN: true }))
+            .map(([b, at]) =>
+              wire(id, b).subarray(0, Math.min(b.length + 4, Math.floor(at * (b.length + 5)))),
+            ),
+        ),
+    },
+    {
+      name: 'corrupt-varint',
+      codes: undecodable,
+      arbitrary: (good) =>
+        withKey(
+          fc
+            .tuple(body(good), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 127 }))
+            .map(([b, n, last]) => Buffer.concat([Buffer.alloc(n, 0xff), Buffer.from([last]), b]))
+            .filter(undecodableBody)
+            .map((b) => wire(id, b)),
+        ),
+    },
+    {
+      name: 'string-length-out-of-range',
+      codes: undecodable,
+      arbitrary: (good) =>
+        withKey(
+          fc
+            .tuple(
+              body(good),
+              fc.oneof(
+                fc.bigInt({ min: 1n << 20n, max: 1n << 62n }),
+                fc.bigInt({ min: -(1n << 62n), max: -1n }),
+              ),
+            )
+            // The sensor string's length replaced (its varint is one byte for these names).
+            .map(([b, n]) => Buffer.concat([varint(n), b.subarray(1)]))
+            .filter(undecodableBody)
+            .map((b) => wire(id, b)),
+        ),
+    },
+    {
+      name: 'trailing-bytes',
+      codes: undecodable,
+      arbitrary: (good) =>
+        withKey(
+          fc
+            .tuple(body(good), fc.uint8Array({ minLength: 1, maxLength: 16 }))
+            .map(([b, extra]) => wire(id, Buffer.concat([b, extra]))),
+        ),
+    },
+    {
+      name: 'time-not-a-safe-epoch-ms',
+      // Negative: valid Avro, refused by the window aggregation; past 2^53: refused by avsc.
+      codes: ['OPERATOR_FAILED', ...undecodable],
+      arbitrary: (good) =>
+        withKey(
+          fc
+            .tuple(
+              good,
+              fc.oneof(
+                fc.bigInt({ min: -(1n << 62n), max: -1n }),
+                fc.bigInt({ min: 1n << 53n, max: 1n << 62n }),
+              ),
+            )
+            .map(([r, time]) => {
+              // The reading with time 0 has a one-byte time varint (0x00) right after the sensor.
+              const b = readingType.toBuffer({ ...r, time: 0 });
+              const at = 1 + Buffer.byteLength(r.sensor);
+              return wire(id, Buffer.concat([b.subarray(0, at), varint(time), b.subarray(at + 1)]));
+            }),
+        ),
+    },
+    {
+      name: 'null-or-empty',
+      codes: ['SERDE_NULL', ...undecodable],
+      arbitrary: (good) =>
+        fc.oneof(
+          keyOf.map((key) => ({ key, value: null })),
+          body(good).map((b) => ({ key: null, value: wire(id, b) })),
+          keyOf.map((key) => ({ key, value: Buffer.alloc(0) })),
+        ),
+    },
+  ];
+}

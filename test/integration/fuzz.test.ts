@@ -13,7 +13,7 @@ import type { TestContext } from 'node:test';
 import type { FuzzReading } from './fixtures/fuzz-reading.ts';
 import { endOffsetSum, peakRssMb, readAll, sendInOrder, windowOracle } from './fuzz-kafka.ts';
 import type { RawRecord, WindowResult } from './fuzz-kafka.ts';
-import { jsonKinds } from './fuzz-kinds.ts';
+import { avroKinds, jsonKinds, readingType, wire } from './fuzz-kinds.ts';
 import { flushReadings, generateBad, goodReadings, interleave } from './fuzz-records.ts';
 import type { BadRecord } from './fuzz-records.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
@@ -97,6 +97,27 @@ async function checkWindows(output: string, good: FuzzReading[]): Promise<void> 
       );
   }
 }
+
+async function registryCall(path: string, init?: RequestInit): Promise<{ id: number }> {
+  const response = await fetch(`${endpoints.registryUrl}${path}`, {
+    ...init,
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+  });
+  assert.ok(response.ok, `registry ${path}: ${response.status} ${await response.clone().text()}`);
+  return (await response.json()) as { id: number };
+}
+
+/** The id of a subject's latest schema, from the registry's REST API. */
+const registryId = async (subject: string): Promise<number> =>
+  (await registryCall(`/subjects/${subject}/versions/latest`)).id;
+
+const register = async (subject: string, schema: object): Promise<number> =>
+  (
+    await registryCall(`/subjects/${subject}/versions`, {
+      method: 'POST',
+      body: JSON.stringify({ schema: JSON.stringify(schema) }),
+    })
+  ).id;
 
 describe('fuzz: malformed records among good ones, through real workers', () => {
   const live: WorkerProcess[] = [];
@@ -184,6 +205,41 @@ describe('fuzz: malformed records among good ones, through real workers', () => 
       headers: {},
     });
     const order = interleave(good.slice(0, goodCount), bad, seed);
+    await sendInOrder(input, [
+      ...order.map((e) =>
+        'kind' in e ? { key: e.key, value: e.value, headers: {} } : goodRecord(e),
+      ),
+      ...good.slice(goodCount).map(goodRecord),
+    ]);
+    await finish(t, worker, { output, dlq: `${appId}-dlq` }, good, bad);
+  });
+
+  it('Avro through the registry, with unknown, foreign and corrupt schema ids: every malformed record dead-lettered once with its bytes, every window right', async (t) => {
+    t.diagnostic(`FUZZ_SEED=${seed}`);
+    const appId = uniqueName('it-fuzz-avro');
+    const input = `${appId}-in`;
+    const output = `${appId}-out`;
+    await createTopics([
+      { topic: input, partitions },
+      { topic: output, partitions },
+    ]);
+    const good = [...goodReadings(goodCount, sensors, seed + 1), ...flushReadings(sensors)];
+    const worker = await startFuzzWorker('avro', appId, input, output);
+    // The id the worker registered for its schema, and an unrelated schema under another subject.
+    const id = await registryId(`${input}-value`);
+    const otherId = await register(`${appId}-other-value`, {
+      type: 'record',
+      name: 'Other',
+      fields: [{ name: 'x', type: 'int' }],
+    });
+    assert.notEqual(id, otherId);
+    const bad = generateBad(avroKinds(id, otherId), 1000, seed + 100);
+    const goodRecord = (r: FuzzReading): RawRecord => ({
+      key: Buffer.from(r.sensor),
+      value: wire(id, readingType.toBuffer(r)),
+      headers: {},
+    });
+    const order = interleave(good.slice(0, goodCount), bad, seed + 1);
     await sendInOrder(input, [
       ...order.map((e) =>
         'kind' in e ? { key: e.key, value: e.value, headers: {} } : goodRecord(e),
