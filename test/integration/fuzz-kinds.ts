@@ -231,3 +231,47 @@ export function avroKinds(id: number, otherId: number): BadKind[] {
     },
   ];
 }
+
+/** MQTT payloads that are JSON but not an object. */
+export const notObject: BadKind = {
+  name: 'json-not-object',
+  codes: ['MQTT_PAYLOAD_NOT_OBJECT'],
+  arbitrary: () =>
+    fc
+      .tuple(
+        keyOf,
+        fc.jsonValue().filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)),
+      )
+      .map(([key, v]) => ({ key, value: Buffer.from(JSON.stringify(v)) })),
+};
+
+/** A good reading on a topic whose key level is empty. */
+export const keyMissing: BadKind = {
+  name: 'key-missing',
+  codes: ['MQTT_KEY_MISSING'],
+  arbitrary: (good) => good.map((r) => ({ key: null, value: Buffer.from(JSON.stringify(r)) })),
+};
+
+/**
+ * Where the MQTT path must put a bad payload, by the source's documented rules (checked in this
+ * order: UTF-8, JSON, an object, a key): its own dead-letter topic, or past it to the worker's
+ * zod schema.
+ */
+export function mqttFate(key: string, payload: Buffer): { at: 'source' | 'worker'; code: string } {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+  } catch {
+    return { at: 'source', code: 'MQTT_PAYLOAD_NOT_UTF8' };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { at: 'source', code: 'MQTT_PAYLOAD_NOT_JSON' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return { at: 'source', code: 'MQTT_PAYLOAD_NOT_OBJECT' };
+  if (key === '') return { at: 'source', code: 'MQTT_KEY_MISSING' };
+  return { at: 'worker', code: 'SERDE_VALIDATION_FAILED' };
+}

@@ -10,12 +10,24 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 
+import mqtt from 'mqtt';
+
 import type { FuzzReading } from './fixtures/fuzz-reading.ts';
 import { endOffsetSum, peakRssMb, readAll, sendInOrder, windowOracle } from './fuzz-kafka.ts';
 import type { RawRecord, WindowResult } from './fuzz-kafka.ts';
-import { avroKinds, jsonKinds, readingType, wire } from './fuzz-kinds.ts';
+import {
+  avroKinds,
+  jsonKinds,
+  keyMissing,
+  mqttFate,
+  notObject,
+  readingType,
+  wire,
+} from './fuzz-kinds.ts';
 import { flushReadings, generateBad, goodReadings, interleave } from './fuzz-records.ts';
 import type { BadRecord } from './fuzz-records.ts';
+import { startCli } from './cli.ts';
+import type { CliProcess } from './cli.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics } from './topics.ts';
 import { startWorkerProcess, stopWorker, waitForAssignment } from './workers.ts';
@@ -121,9 +133,11 @@ const register = async (subject: string, schema: object): Promise<number> =>
 
 describe('fuzz: malformed records among good ones, through real workers', () => {
   const live: WorkerProcess[] = [];
+  const sources: CliProcess[] = [];
   const dirs: string[] = [];
   after(() => {
     for (const w of live) w.signal('SIGKILL');
+    for (const s of sources) s.child.kill('SIGKILL');
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -247,5 +261,126 @@ describe('fuzz: malformed records among good ones, through real workers', () => 
       ...good.slice(goodCount).map(goodRecord),
     ]);
     await finish(t, worker, { output, dlq: `${appId}-dlq` }, good, bad);
+  });
+
+  it("MQTT payloads through the source into the JSON worker: each bad one in the source's or the worker's dead-letter topic once, every window right", async (t) => {
+    t.diagnostic(`FUZZ_SEED=${seed}`);
+    const appId = uniqueName('it-fuzz-mqtt');
+    const prefix = appId.replaceAll('-', '_');
+    const input = `${appId}-in`;
+    const output = `${appId}-out`;
+    const sourceDlq = `${appId}-source-dlq`;
+    await createTopics([
+      { topic: input, partitions },
+      { topic: output, partitions },
+    ]);
+    const source: CliProcess = startCli(
+      [
+        'source',
+        'sensors',
+        '--filter',
+        `${prefix}/+/data`,
+        '--topic',
+        input,
+        '--dead-letter-topic',
+        sourceDlq,
+        '--client-id',
+        `${appId}-source`,
+      ],
+      {
+        TRIBUTARY_BROKERS: endpoints.kafkaBrokers.join(','),
+        TRIBUTARY_MQTT_URL: endpoints.mqttUrl,
+        TRIBUTARY_METRICS_PORT: '0',
+      },
+    );
+    sources.push(source);
+    await eventually(
+      () =>
+        `the MQTT source to subscribe (exit ${source.child.exitCode}: ${source.stderr().slice(-500)})`,
+      async () => (source.log.some((l) => l['msg'] === 'MQTT source started') ? true : undefined),
+      30_000,
+    );
+    const worker = await startFuzzWorker('json', appId, input, output);
+
+    // 1. What is sent: good readings, the JSON path's malformed values (no tombstones on MQTT:
+    //    an empty payload instead), JSON that is not an object, and topics without a key level.
+    const good = [...goodReadings(goodCount, sensors, seed + 2), ...flushReadings(sensors)];
+    const kinds = [...jsonKinds.filter((k) => k.name !== 'null-or-empty'), notObject, keyMissing];
+    const bad = generateBad(kinds, 1000, seed + 200);
+    bad.push(
+      ...generateBad([{ ...notObject, name: 'empty' }], 100, seed + 300).map((b) => ({
+        ...b,
+        value: Buffer.alloc(0),
+      })),
+    );
+    // 2. Where each must end up, by the source's rules; the letter keeps the topic's key level.
+    const atSource: BadRecord[] = [];
+    const atWorker: BadRecord[] = [];
+    for (const b of bad) {
+      const key = b.key?.toString() ?? '';
+      const fate = mqttFate(key, b.value ?? Buffer.alloc(0));
+      (fate.at === 'source' ? atSource : atWorker).push({ ...b, codes: [fate.code] });
+    }
+    const topicOf = (key: string): string => `${prefix}/${key}/data`;
+    const publisher = await mqtt.connectAsync(endpoints.mqttUrl, {
+      clientId: `${appId}-pub`,
+      reconnectPeriod: 0,
+    });
+    try {
+      const order: { topic: string; payload: Buffer }[] = [
+        ...interleave(good.slice(0, goodCount), bad, seed + 2).map((e) =>
+          'kind' in e
+            ? { topic: topicOf(e.key?.toString() ?? ''), payload: e.value ?? Buffer.alloc(0) }
+            : { topic: topicOf(e.sensor), payload: Buffer.from(JSON.stringify(e)) },
+        ),
+        ...good
+          .slice(goodCount)
+          .map((r) => ({ topic: topicOf(r.sensor), payload: Buffer.from(JSON.stringify(r)) })),
+      ];
+      // QoS 1, a few hundred in flight: one connection, so the broker keeps their order.
+      for (let i = 0; i < order.length; i += 200)
+        await Promise.all(
+          order
+            .slice(i, i + 200)
+            .map((m) => publisher.publishAsync(m.topic, m.payload, { qos: 1 })),
+        );
+    } finally {
+      await publisher.endAsync();
+    }
+
+    // 3. Everything arrived: windows, and letters in both dead-letter topics.
+    const windows = windowOracle(good).size;
+    const dlq = `${appId}-dlq`;
+    await eventually(
+      () => `${windows} windows, ${atSource.length} source and ${atWorker.length} worker letters`,
+      async () =>
+        (await endOffsetSum(output)) >= windows &&
+        (await endOffsetSum(sourceDlq)) >= atSource.length &&
+        (await endOffsetSum(dlq)) >= atWorker.length
+          ? true
+          : undefined,
+      180_000,
+      1000,
+    );
+    const rss = { source: peakRssMb(source.child.pid), worker: peakRssMb(worker.child.pid) };
+    source.child.kill('SIGTERM');
+    assert.equal(await source.exited, 0, 'the source exits 0 on SIGTERM');
+    assert.equal(await stopWorker(worker), 0, 'the worker exits 0 on SIGTERM');
+    t.diagnostic(`seed ${seed}: ${bad.length} bad payloads ${JSON.stringify(countKinds(bad))}`);
+    t.diagnostic(
+      `${atSource.length} for the source's dead-letter topic, ${atWorker.length} for the worker's; peak RSS source ${rss.source ?? '?'} MB, worker ${rss.worker ?? '?'} MB`,
+    );
+    const sourceLetters = await readAll(sourceDlq);
+    const workerLetters = await readAll(dlq);
+    for (const [name, problems] of [
+      ['source', matchLetters(atSource, sourceLetters)],
+      ['worker', matchLetters(atWorker, workerLetters)],
+    ] as const)
+      assert.deepEqual(
+        problems.slice(0, 20),
+        [],
+        `${problems.length} problems with the ${name}'s letters`,
+      );
+    await checkWindows(output, good);
   });
 });
