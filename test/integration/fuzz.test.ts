@@ -13,7 +13,14 @@ import type { TestContext } from 'node:test';
 import mqtt from 'mqtt';
 
 import type { FuzzReading } from './fixtures/fuzz-reading.ts';
-import { endOffsetSum, peakRssMb, readAll, sendInOrder, windowOracle } from './fuzz-kafka.ts';
+import {
+  endOffsetSum,
+  matchLetters,
+  peakRssMb,
+  readAll,
+  sendInOrder,
+  windowOracle,
+} from './fuzz-kafka.ts';
 import type { RawRecord, WindowResult } from './fuzz-kafka.ts';
 import {
   avroKinds,
@@ -39,44 +46,7 @@ const sensors = 40;
 const partitions = 3;
 const fixture = new URL('./fixtures/fuzz-worker.ts', import.meta.url).pathname;
 
-const codeHeader = 'tributary.error.code';
 const reasonHeader = 'tributary.error.reason';
-
-const hex = (b: Buffer | null): string => (b === null ? 'null' : b.toString('hex'));
-const identity = (r: { key: Buffer | null; value: Buffer | null }): string =>
-  `${hex(r.key)}/${hex(r.value)}`;
-
-/**
- * Each dead letter matched to one bad record sent with the same key and value bytes (records
- * with equal bytes are interchangeable), with a code that record may get. Returns what is wrong.
- */
-export function matchLetters(sent: BadRecord[], letters: RawRecord[]): string[] {
-  const problems: string[] = [];
-  const waiting = new Map<string, BadRecord[]>();
-  for (const b of sent) {
-    const id = identity(b);
-    waiting.set(id, [...(waiting.get(id) ?? []), b]);
-  }
-  for (const letter of letters) {
-    const code = letter.headers[codeHeader]?.toString();
-    const candidates = waiting.get(identity(letter)) ?? [];
-    const match = candidates.find((b) => code !== undefined && b.codes.includes(code));
-    if (match === undefined) {
-      const kinds = candidates.map((b) => b.kind).join(',') || 'none sent';
-      problems.push(
-        `letter ${identity(letter).slice(0, 120)} code ${code} reason ${letter.headers[reasonHeader]?.toString()}: no bad record left with these bytes and that code (kinds: ${kinds})`,
-      );
-      continue;
-    }
-    candidates.splice(candidates.indexOf(match), 1);
-  }
-  for (const left of waiting.values())
-    for (const b of left)
-      problems.push(
-        `${b.kind} record ${identity(b).slice(0, 120)} is not in the dead-letter topic`,
-      );
-  return problems;
-}
 
 function countKinds(records: BadRecord[]): Record<string, number> {
   const out: Record<string, number> = {};
