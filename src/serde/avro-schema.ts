@@ -22,6 +22,33 @@ export interface LoadedSchema {
   readonly type: Type;
 }
 
+const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Avro longs as numbers, exact wherever a number is. avsc's own long decodes the zigzag varint
+ * in floating point, so a long in (-2^53, -2^52) loses its last bit and changes sign
+ * (-4503599627370497 reads as 4503599627370496, and encodes wrongly too; found by the fuzz
+ * test). This one has avsc unpack the varint into 8 bytes and reads them as a 64-bit integer;
+ * a long no number holds exactly is refused (avsc refused those too).
+ */
+const safeLong = avsc.types.LongType.__with({
+  fromBuffer: (bytes: Buffer): number => {
+    const n = bytes.readBigInt64LE(0);
+    if (n > maxSafe || n < -maxSafe)
+      throw new Error(`long ${n} is outside the integers a number holds exactly`);
+    return Number(n);
+  },
+  toBuffer: (n: number): Buffer => {
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigInt64LE(BigInt(n));
+    return bytes;
+  },
+  fromJSON: (value: unknown): number => Number(value),
+  toJSON: (n: number): number => n,
+  isValid: (value: unknown): boolean => Number.isSafeInteger(value),
+  compare: (a: number, b: number): number => (a === b ? 0 : a < b ? -1 : 1),
+});
+
 /**
  * Parses a schema the way every Avro serde reads it:
  *
@@ -29,10 +56,11 @@ export interface LoadedSchema {
  *   a plain number of milliseconds since the epoch, on both sides, which is what aggregations
  *   and Cassandra writes want;
  * - unions of null and one type are plain values (`number | null`, avsc's `wrapUnions: 'auto'`);
- * - records decode to plain objects (see plainRecords).
+ * - records decode to plain objects (see plainRecords);
+ * - longs are exact over the whole safe integer range (see safeLong).
  */
 export function parseAvroType(schema: unknown): Type {
-  const named: Record<string, Type> = {};
+  const named: Record<string, Type> = { long: safeLong };
   const type = avsc.Type.forSchema(schema as Parameters<typeof avsc.Type.forSchema>[0], {
     omitRecordMethods: true,
     registry: named,

@@ -1,7 +1,7 @@
 import type { Resolver, Type } from 'avsc';
 
 import { TributaryError } from '../core/index.ts';
-import { loadAvroSchema } from './avro-schema.ts';
+import { loadAvroSchema, parseAvroType } from './avro-schema.ts';
 import type { AvroSchemaSource } from './avro-schema.ts';
 import { registryClient } from './registry-client.ts';
 import type {
@@ -127,7 +127,10 @@ export function avro<T>(options: AvroOptions): Serde<T> {
     if (found.kind === 'unreadable') return found;
     if (found.type.equals(reader)) return { kind: 'readable', resolver: undefined };
     try {
-      return { kind: 'readable', resolver: reader.createResolver(found.type) };
+      // Parsed again as this serde parsed its own schema: a resolver reads each field with the
+      // writer's type, and avsc's own long misreads longs in (-2^53, -2^52) (see safeLong).
+      const writer = parseAvroType(found.type.schema());
+      return { kind: 'readable', resolver: reader.createResolver(writer) };
     } catch (cause) {
       return {
         kind: 'unreadable',

@@ -9,6 +9,13 @@ export interface JsonOptions<T> {
 }
 
 /**
+ * Strict: JSON is UTF-8 (RFC 8259), and a lenient decode would turn invalid bytes into U+FFFD
+ * and accept the record with a value nobody sent (found by the fuzz test). `ignoreBOM` keeps a
+ * byte order mark in the text, so it stays invalid JSON as before.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
  * JSON values. Without a schema the decoded value is trusted to be a T; with a zod schema it is
  * checked, and the schema's output is the value.
  */
@@ -40,9 +47,19 @@ export function json<T>(options: JsonOptions<T> = {}): Serde<T> {
           `empty bytes are not JSON (topic ${topic})`,
         );
       }
+      let text: string;
+      try {
+        text = utf8.decode(data);
+      } catch (cause) {
+        throw new TributaryError(
+          'SERDE_DESERIALIZE_FAILED',
+          `${data.length} bytes on topic ${topic} are not UTF-8, so not JSON`,
+          { cause },
+        );
+      }
       let parsed: unknown;
       try {
-        parsed = JSON.parse(data.toString('utf8'));
+        parsed = JSON.parse(text);
       } catch (cause) {
         throw new TributaryError(
           'SERDE_DESERIALIZE_FAILED',

@@ -202,6 +202,40 @@ describe('avro serde', () => {
     assert.deepStrictEqual(v1.deserialize(fromV2, 't'), observation);
   });
 
+  it('reads and writes longs exactly over the safe range, where avsc alone flips the sign of (-2^53, -2^52)', async () => {
+    const registry = new StubRegistry();
+    const v1 = { type: 'record', name: 'Tick', fields: [{ name: 'n', type: 'long' }] };
+    const v2 = { ...v1, fields: [...v1.fields, { name: 'm', type: 'int', default: 0 }] };
+    const reader = avro<{ n: number }>({ registry, schema: v1 });
+    await reader.init?.('t');
+    const id = registry.add(v1);
+    const newer = registry.add(v2);
+    // Avro's zigzag varint, written here with BigInt.
+    const varint = (value: bigint): Buffer => {
+      let z = (value << 1n) ^ (value >> 63n);
+      const out: number[] = [];
+      for (; z >= 0x80n; z >>= 7n) out.push(Number(z & 0x7fn) | 0x80);
+      return Buffer.from([...out, Number(z)]);
+    };
+    const wire = (schemaId: number, body: Buffer): Buffer =>
+      Buffer.concat([Buffer.from([0, 0, 0, 0, schemaId]), body]);
+    const longs = [0, -1, 2 ** 52 + 1, -(2 ** 52) - 1, -5.1e15, -(2 ** 53) + 1, 2 ** 53 - 1];
+    const batch = [wire(newer, Buffer.concat([varint(1n), Buffer.from([0])]))];
+    await reader.prepareBatch?.(batch, 't');
+    for (const n of longs) {
+      assert.deepEqual(reader.serialize({ n }, 't'), wire(id, varint(BigInt(n))), `encodes ${n}`);
+      assert.deepStrictEqual(reader.deserialize(wire(id, varint(BigInt(n))), 't'), { n }, `${n}`);
+      // Through a resolver: the writer's schema is a newer version.
+      const fromNewer = wire(newer, Buffer.concat([varint(BigInt(n)), varint(3n)]));
+      assert.deepStrictEqual(reader.deserialize(fromNewer, 't'), { n }, `${n} from v2`);
+    }
+    for (const n of [2n ** 53n, -(2n ** 53n), 2n ** 62n])
+      assert.throws(() => reader.deserialize(wire(id, varint(n)), 't'), {
+        code: 'SERDE_DESERIALIZE_FAILED',
+        message: /outside the integers a number holds exactly/,
+      });
+  });
+
   it('rejects bytes that are too short, have the wrong magic byte or are corrupt Avro', async () => {
     const registry = new StubRegistry();
     const serde = avro<Observation>({ registry, schema: weatherSchemaFiles.observation });

@@ -40,6 +40,28 @@ describe('serdes', () => {
     assert.equal(nullable(json<number>()).serialize(null, 't'), null);
   });
 
+  it('rejects JSON bytes that are not UTF-8 instead of decoding them to replacement characters', () => {
+    const schema = json({ schema: z.object({ sensor: z.string() }) });
+    // Valid JSON but for one byte inside a string: a lone continuation byte, a truncated lead,
+    // an overlong slash, a UTF-16 surrogate.
+    for (const bad of [[0x80], [0xc3], [0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
+      const value = Buffer.concat([
+        Buffer.from('{"sensor":"s-'),
+        Buffer.from(bad),
+        Buffer.from('"}'),
+      ]);
+      assert.throws(() => schema.deserialize(value, 'readings'), {
+        code: 'SERDE_DESERIALIZE_FAILED',
+        message: /bytes on topic readings are not UTF-8/,
+      });
+    }
+    assert.deepEqual(schema.deserialize(Buffer.from('{"sensor":"s-é"}'), 't'), { sensor: 's-é' });
+    assert.equal(
+      code(() => json().deserialize(Buffer.from('\uFEFF{}'), 't')),
+      'SERDE_DESERIALIZE_FAILED',
+    );
+  });
+
   it('names what is wrong with bad JSON: empty, truncated, or not matching the schema', () => {
     const schema = json({ schema: z.object({ celsius: z.number() }) });
     assert.equal(
