@@ -49,6 +49,24 @@ export interface BatchConsumerHandlers {
   onAssignment(assigned: TopicPartition[]): Promise<void>;
   /** Called when the consumer stops for good because of an error it cannot recover from. */
   onCrash(error: Error): void;
+  /** Called before each retry of a fault that passes (faults.ts): for the log and readiness. */
+  onFault(fault: ConsumerFault): void;
+  /**
+   * The consumer left the group (it crashed and restarts): every task is lost, since the group
+   * may give its partitions to another member before this one is back.
+   */
+  onLost(error: Error): Promise<void>;
+}
+
+/** A fault the consumer retries: what failed, the attempt (1, 2, ...) and the wait before it. */
+export interface ConsumerFault {
+  error: unknown;
+  what: string;
+  attempt: number;
+  /** Absent when kafkajs times the retry itself. */
+  delayMs?: number;
+  /** The worker rejoins the group (a fenced producer, a consumer restart). */
+  rejoin: boolean;
 }
 
 /** A consumer-group member that hands over whole fetched batches. */

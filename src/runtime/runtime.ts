@@ -1,4 +1,5 @@
 import { TributaryError } from '../core/index.ts';
+import { backoffMs, classifyKafkaError, rootCause } from '../kafka/index.ts';
 import type {
   Clock,
   Logger,
@@ -48,6 +49,11 @@ export interface RuntimeDeps {
   clock: Clock;
   logger: Logger;
   telemetry: Telemetry;
+  /**
+   * Start-up waits for the brokers (named in its log lines) while they do not answer: for at
+   * most `limitMs` (then start fails with KAFKA_UNAVAILABLE), or indefinitely without a limit.
+   */
+  brokerWait?: { brokers: string[]; limitMs?: number };
 }
 
 /**
@@ -183,6 +189,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const positions = new Map<string, bigint>();
   let rebalances = 0;
   let assigning = 0;
+  /** False from a Kafka fault until a batch or an assignment succeeds again (readiness). */
+  let connected = false;
 
   const prepareBatch = async (batch: FetchedBatch): Promise<void> => {
     const entry = serdes.get(batch.topic);
@@ -263,6 +271,39 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     }
   };
 
+  /**
+   * Runs a start-up step until Kafka answers it: a retriable fault (faults.ts: brokers down or
+   * not up yet, a coordinator not found) is retried with backoff and logged per attempt; any
+   * other error, or the wait limit passed, fails the start.
+   */
+  const untilKafkaAnswers = async (step: string, run: () => Promise<void>): Promise<void> => {
+    const began = clock.now();
+    const limitMs = deps.brokerWait?.limitMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run();
+        return;
+      } catch (error) {
+        if (classifyKafkaError(error) !== 'retriable' || stoppingNow()) throw error;
+        const waited = clock.now() - began;
+        const brokers = deps.brokerWait?.brokers.join(',') ?? 'the brokers';
+        if (limitMs !== undefined && waited >= limitMs) {
+          throw new TributaryError(
+            'KAFKA_UNAVAILABLE',
+            `Kafka at ${brokers} did not answer within ${limitMs} ms (${step}): ${rootCause(error)}`,
+            { cause: error },
+          );
+        }
+        const delayMs = backoffMs(attempt, Math.random());
+        logger.warn(
+          { attempt, delayMs, waitedMs: waited, cause: rootCause(error) },
+          `waiting for Kafka at ${brokers} (${step})`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  };
+
   return {
     get state() {
       return state;
@@ -271,12 +312,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     failure,
     async start() {
       state = 'starting';
-      await admin.connect();
       try {
-        await prepareTopics(plan, admin, logger);
+        await untilKafkaAnswers('preparing topics', async () => {
+          await admin.connect();
+          await prepareTopics(plan, admin, logger);
+        });
       } catch (error) {
         // A worker that cannot start holds no connection open.
-        await admin.disconnect();
+        await admin.disconnect().catch(() => undefined);
         state = 'failed';
         throw error;
       }
@@ -289,31 +332,66 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         state = 'failed';
         throw error;
       }
-      if (!exactlyOnce) await producer.connect();
-      await consumer.start(registry.sourceTopics, {
-        handleBatch: (batch) => loop.handleBatch(batch),
-        onAssignment: async (tps) => {
-          rebalances++;
-          assigning++;
-          try {
-            const before = registry.all;
-            owned = tps;
-            const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
-            for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
-            await onAssignment(registry, tps, logger);
-            for (const handle of before)
-              if (!registry.all.includes(handle)) addStats(retired, handle.task.stats);
-          } finally {
-            assigning--;
-          }
-          if (state === 'starting') state = 'running';
-          markAssigned();
-        },
-        onCrash: (error) => {
-          logger.error({ err: error }, 'consumer crashed');
-          failWith(error);
-        },
-      });
+      if (!exactlyOnce)
+        await untilKafkaAnswers('connecting the producer', () => producer.connect());
+      await untilKafkaAnswers('joining the group', () =>
+        consumer.start(registry.sourceTopics, {
+          handleBatch: async (batch) => {
+            const outcome = await loop.handleBatch(batch);
+            if (outcome === 'done') connected = true;
+            return outcome;
+          },
+          onAssignment: async (tps) => {
+            rebalances++;
+            assigning++;
+            try {
+              const before = registry.all;
+              owned = tps;
+              const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
+              for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
+              try {
+                await onAssignment(registry, tps, logger);
+              } catch (error) {
+                if (classifyKafkaError(error) === 'fatal') throw error;
+                // Kafka stopped answering mid-restore: each task missing is built (restored) on
+                // its partition's first batch, which the consumer retries until it succeeds.
+                connected = false;
+                logger.warn(
+                  { cause: rootCause(error) },
+                  'creating the assigned tasks failed; each is created on its first batch',
+                );
+              }
+              for (const handle of before)
+                if (!registry.all.includes(handle)) addStats(retired, handle.task.stats);
+            } finally {
+              assigning--;
+            }
+            connected = true;
+            if (state === 'starting') state = 'running';
+            markAssigned();
+          },
+          onCrash: (error) => {
+            logger.error(
+              { err: error },
+              `consumer stopped on an error no retry fixes: ${rootCause(error)}`,
+            );
+            failWith(error);
+          },
+          onFault: ({ error, what, attempt, delayMs, rejoin }) => {
+            connected = false;
+            logger.warn(
+              {
+                attempt,
+                ...(delayMs === undefined ? {} : { delayMs }),
+                rejoin,
+                cause: rootCause(error),
+              },
+              `Kafka fault (${classifyKafkaError(error)}): retrying ${what}`,
+            );
+          },
+          onLost: (error) => registry.loseAll(error),
+        }),
+      );
       ticker = setInterval(() => void tick(), deps.punctuateIntervalMs);
       ticker.unref();
     },
@@ -349,7 +427,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         tasks: registry.all.map((handle) => handle.task.snapshot()),
         rebalances,
         restoring,
-        ready: state === 'running' && assigning === 0 && restoring === 0,
+        ready: state === 'running' && connected && assigning === 0 && restoring === 0,
       };
     },
     async consumerLag() {

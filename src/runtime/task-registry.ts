@@ -34,6 +34,8 @@ export class TaskRegistry {
   private readonly handles = new Map<TaskId, TaskHandle>();
   private readonly subtopologyOfTopic = new Map<string, SubTopology>();
   private readonly creating = new Map<TaskId, Promise<TaskHandle>>();
+  /** The handle of each task being built, for the clean-up of a build that fails. */
+  private readonly building = new Map<TaskId, TaskHandle>();
 
   constructor(private readonly deps: TaskRegistryDeps) {
     for (const sub of deps.plan.subtopologies) {
@@ -79,12 +81,26 @@ export class TaskRegistry {
   create(id: TaskId, partition: number): Promise<TaskHandle> {
     const pending = this.creating.get(id);
     if (pending !== undefined) return pending;
-    const created = this.build(id, partition).then((handle) => {
-      this.handles.set(id, handle);
-      return handle;
-    });
+    const created = this.build(id, partition).then(
+      (handle) => {
+        this.handles.set(id, handle);
+        return handle;
+      },
+      // A build that fails (Kafka not answering) is tried again on the partition's next
+      // batch: it leaves no producer connected and no store open behind it.
+      async (error: unknown) => {
+        const handle = this.building.get(id);
+        await handle?.producer?.disconnect().catch(() => undefined);
+        for (const db of handle?.persistence.values() ?? [])
+          await db.close().catch(() => undefined);
+        throw error;
+      },
+    );
     this.creating.set(id, created);
-    return created.finally(() => this.creating.delete(id));
+    return created.finally(() => {
+      this.creating.delete(id);
+      this.building.delete(id);
+    });
   }
 
   /**
@@ -115,6 +131,7 @@ export class TaskRegistry {
       sinceCheckpoint: 0,
       pending: emptyPending(),
     };
+    this.building.set(id, handle);
     if (this.deps.transactionalProducer !== undefined) {
       // (1)
       handle.producer = this.deps.transactionalProducer(id);
@@ -167,21 +184,38 @@ export class TaskRegistry {
    * batch delivered again is not counted twice (Kafka Streams revives a corrupted task alike).
    * Safe to call from inside the task's own batch.
    */
-  async discard(handle: TaskHandle, reason: unknown): Promise<void> {
+  async discard(
+    handle: TaskHandle,
+    reason: unknown,
+    why = 'commit failed: task discarded, it restarts from its last committed state',
+  ): Promise<void> {
     const id = handle.task.id;
     // Only the live handle: a batch of an already discarded task must not drop its successor.
     if (this.handles.get(id) !== handle) return;
     this.handles.delete(id);
     handle.discarded = true;
-    this.deps.logger.warn(
-      { task: id, err: reason },
-      'commit failed: task discarded, it restarts from its last committed state',
-    );
+    this.deps.logger.warn({ task: id, err: reason }, why);
     if (handle.producer?.inTransaction === true)
       await handle.producer.abort().catch(() => undefined);
     await handle.producer?.disconnect().catch(() => undefined);
     await handle.task.abandon();
     for (const db of handle.persistence.values()) await db.close().catch(() => undefined);
+  }
+
+  /**
+   * Every task lost at once (the consumer left the group): dropped as `discard` drops one,
+   * nothing committed; each is rebuilt from the changelog if this worker gets it again.
+   */
+  async loseAll(reason: unknown): Promise<void> {
+    await Promise.all(
+      this.all.map((handle) =>
+        this.discard(
+          handle,
+          reason,
+          'task lost: the worker left the group; it is rebuilt on reassignment',
+        ),
+      ),
+    );
   }
 
   async closeAll(): Promise<void> {
