@@ -76,7 +76,7 @@ describe('workers ride out broker faults (private single broker, two workers eac
     guarantee: App['guarantee'],
     env: Record<string, string> = {},
   ): App => {
-    const output = `${appId}-out`;
+    const output = `${input}-${guarantee}-out`;
     const stateDir = mkdtempSync(join(tmpdir(), 'tributary-faults-'));
     dirs.push(stateDir);
     const workers = ['w1', 'w2'].map((id) =>
@@ -261,7 +261,7 @@ describe('workers ride out broker faults (private single broker, two workers eac
   it('the broker stopped for 30 s, three times, under both guarantees: no worker exits, exactly-once exact, at-least-once complete', async (t) => {
     const prefix = uniqueName('it-outage');
     const input = `${prefix}-in`;
-    await createTopics([input]);
+    await createTopics([input, `${input}-exactly_once-out`, `${input}-at_least_once-out`]);
     const apps = [
       startApp(`${prefix}-eos`, input, 'exactly_once'),
       startApp(`${prefix}-alos`, input, 'at_least_once'),
@@ -307,7 +307,7 @@ describe('workers ride out broker faults (private single broker, two workers eac
   it('a worker frozen (SIGSTOP) past its session under exactly-once is fenced, rejoins, and exits 0 at the end', async (t) => {
     const prefix = uniqueName('it-frozen');
     const input = `${prefix}-in`;
-    await createTopics([input]);
+    await createTopics([input, `${input}-exactly_once-out`]);
     const app = startApp(`${prefix}-eos`, input, 'exactly_once');
     await waitForAssignment(app.workers, partitions, 90_000);
     const load = sustainedLoad(input, readings(200_000, sensors, 17), 240);
@@ -349,7 +349,7 @@ describe('workers ride out broker faults (private single broker, two workers eac
   it('workers started 20 s before their broker wait for it, then process everything (exactly-once)', async (t) => {
     const prefix = uniqueName('it-early');
     const input = `${prefix}-in`;
-    await createTopics([input]);
+    await createTopics([input, `${input}-exactly_once-out`]);
     await kafka.stop();
     const app = startApp(`${prefix}-eos`, input, 'exactly_once');
     await sleep(20_000);
