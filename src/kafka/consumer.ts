@@ -110,7 +110,8 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
       } catch (error) {
         // The batch's task was dropped (poll-loop.ts): what the batch did is not committed.
         // (1) a fault no retry fixes crashes the consumer: the worker exits 1;
-        // (2) a membership error goes to kafkajs unwrapped: it rejoins the group;
+        // (2) a membership error goes to kafkajs unwrapped: it rejoins the group (onFault
+        //     with `rejoin` first: the runtime drops every task, as the group may have moved them);
         // (3) otherwise wait (heartbeats go on), then fetch the batch again from the last
         //     resolved offset; after a fenced producer, rejoin first: the assignment is stale.
         const action = batchFaultAction(error);
@@ -118,7 +119,10 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
         // (1)
         if (action.kind === 'fail') throw error;
         // (2)
-        if (action.kind === 'rejoin-kafkajs') throw action.error;
+        if (action.kind === 'rejoin-kafkajs') {
+          handlers.onFault({ error, attempt: 1, what: 'group membership', rejoin: true });
+          throw action.error;
+        }
         // (3)
         const attempt = (failures.get(key) ?? 0) + 1;
         failures.set(key, attempt);
@@ -142,6 +146,7 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
         return;
       }
       if (outcome === 'skip') return;
+      if (outcome === 'rejoin') throw rejoinError(new Error('the worker was fenced'));
       // Tell kafkajs where to fetch next; the offsets were committed by handleBatch.
       resolveOffset(batch.lastOffset());
       await heartbeat();

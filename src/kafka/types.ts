@@ -42,9 +42,11 @@ export interface BatchConsumerHandlers {
    * Processes one fetched batch. Batches of one partition never overlap, so per-partition order
    * holds; batches of different partitions may run concurrently. 'halt' pauses the partition
    * and leaves the batch unconsumed (the worker is stopping after a fatal error); 'skip' leaves
-   * the batch unconsumed without pausing (its task was closed: the partition is being revoked).
+   * the batch unconsumed without pausing (its task was closed: the partition is being revoked);
+   * 'rejoin' leaves it unconsumed and rejoins the group (the worker was fenced: its tasks are
+   * lost and its assignment may be stale).
    */
-  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt' | 'skip'>;
+  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt' | 'skip' | 'rejoin'>;
   /** Called after each (re)join of the group with the partitions now owned by this member. */
   onAssignment(assigned: TopicPartition[]): Promise<void>;
   /** Called when the consumer stops for good because of an error it cannot recover from. */
@@ -65,7 +67,10 @@ export interface ConsumerFault {
   attempt: number;
   /** Absent when kafkajs times the retry itself. */
   delayMs?: number;
-  /** The worker rejoins the group (a fenced producer, a consumer restart). */
+  /**
+   * The worker rejoins the group (a fenced producer, a lost membership, a consumer restart):
+   * every task is lost, and none is created before the next assignment.
+   */
   rejoin: boolean;
 }
 

@@ -191,6 +191,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   let assigning = 0;
   /** False from a Kafka fault until a batch or an assignment succeeds again (readiness). */
   let connected = false;
+  /** From a fence or a lost membership to the next assignment: no task is created. */
+  let rejoining = false;
 
   const prepareBatch = async (batch: FetchedBatch): Promise<void> => {
     const entry = serdes.get(batch.topic);
@@ -219,6 +221,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     committer,
     prepareBatch,
     stopping: stoppingNow,
+    rejoining: () => rejoining,
     telemetry: deps.telemetry,
     corrupted: (handle, error) => registry.discard(handle, error),
     position: (topic, partition, next) => {
@@ -229,6 +232,22 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       failWith(error);
     },
   });
+  /**
+   * A commit of punctuation failed (its task is discarded already): a fence or a lost
+   * membership loses every task and makes the next batch rejoin the group, as a failed batch
+   * does (consumer.ts); a retriable fault waits for the partition's next batch to rebuild the
+   * task; a fatal one stops the worker.
+   */
+  const afterTickFault = (error: unknown): void => {
+    const kind = classifyKafkaError(error);
+    connected = false;
+    logger.warn({ cause: rootCause(error) }, `Kafka fault (${kind}) in an interval commit`);
+    if (kind === 'fatal') failWith(error instanceof Error ? error : new Error(String(error)));
+    else if (kind !== 'retriable' && !rejoining) {
+      rejoining = true;
+      void registry.loseAll(error);
+    }
+  };
   /** Punctuation: time-driven output (idle windows) and commits of idle transactions. */
   let tickSince = 0;
   let tickWarned = false;
@@ -260,6 +279,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               await committer.tick(handle, produced);
             } catch (error) {
               await registry.discard(handle, error);
+              afterTickFault(error);
             }
           }),
         ),
@@ -367,6 +387,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               assigning--;
             }
             connected = true;
+            rejoining = false;
             if (state === 'starting') state = 'running';
             markAssigned();
           },
@@ -379,6 +400,12 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
           },
           onFault: ({ error, what, attempt, delayMs, rejoin }) => {
             connected = false;
+            if (rejoin && !rejoining) {
+              // As Kafka Streams after a TaskMigratedException: every task is lost (aborted,
+              // dropped, rebuilt from its changelog on reassignment); none is made before then.
+              rejoining = true;
+              void registry.loseAll(error);
+            }
             logger.warn(
               {
                 attempt,
@@ -389,7 +416,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               `Kafka fault (${classifyKafkaError(error)}): retrying ${what}`,
             );
           },
-          onLost: (error) => registry.loseAll(error),
+          onLost: async (error) => {
+            rejoining = true;
+            await registry.loseAll(error);
+          },
         }),
       );
       ticker = setInterval(() => void tick(), deps.punctuateIntervalMs);

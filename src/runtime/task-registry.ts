@@ -203,16 +203,19 @@ export class TaskRegistry {
   }
 
   /**
-   * Every task lost at once (the consumer left the group): dropped as `discard` drops one,
+   * Every task lost at once (fenced, out of the group, or the consumer restarts): dropped as `discard` drops one,
    * nothing committed; each is rebuilt from the changelog if this worker gets it again.
    */
   async loseAll(reason: unknown): Promise<void> {
+    // Each after its batch in flight, if any (which then finds its task gone and leaves it).
     await Promise.all(
       this.all.map((handle) =>
-        this.discard(
-          handle,
-          reason,
-          'task lost: the worker left the group; it is rebuilt on reassignment',
+        handle.task.exclusive(() =>
+          this.discard(
+            handle,
+            reason,
+            'task lost: fenced, or out of the group; it is rebuilt from its changelog when assigned again',
+          ),
         ),
       ),
     );

@@ -6,7 +6,7 @@
 // the committed hourly windows against an oracle computed from the input topic as it ended up:
 // exactly-once: every window, once, right; at-least-once: every window, duplicates counted.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +52,14 @@ describe('workers ride out broker faults (private single broker, two workers eac
     client = createKafkaClient({ brokers: kafka.brokers, clientId: 'it-broker-faults' });
   });
   after(async () => {
+    // For a failure's post-mortem: every worker's log, when asked for.
+    const logDir = process.env['BROKER_FAULTS_LOG_DIR'];
+    if (logDir !== undefined)
+      for (const [i, w] of live.entries())
+        writeFileSync(
+          join(logDir, `${i}-${w.id}.jsonl`),
+          w.log.map((e) => JSON.stringify(e)).join('\n'),
+        );
     for (const w of live) w.signal('SIGKILL');
     await kafka.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
