@@ -1,10 +1,12 @@
 // Workers ride out the faults a production cluster has (issue 13, part 4): the broker stopped
 // for 30 s three times in one run (the failure it fixes was intermittent), a worker frozen past
 // its session (SIGSTOP) and thawed, a worker started before its broker. Each runs two worker
-// processes under a sustained load against a PRIVATE broker (private-kafka.ts: its own ports and
-// data directory; the shared stack is never stopped), asserts that no worker exited, and checks
+// processes under a sustained load against a PRIVATE broker (its own ports and data directory;
+// the shared stack is never stopped), asserts that no worker exited, and checks
 // the committed hourly windows against an oracle computed from the input topic as it ended up:
 // exactly-once: every window, once, right; at-least-once: every window, duplicates counted.
+// The broker is a 1-node cluster of infra/stack/kafka-cluster.ts (the jars come from the stack's
+// cache: TRIBUTARY_STACK_DIR names it in a checkout without its own .stack).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +19,8 @@ import type { KafkaClient } from '../../src/kafka/index.ts';
 import type { Reading, Summary } from './fixtures/worker.ts';
 import { eventually, uniqueName } from './helpers.ts';
 import { oracle, readings } from './oracle.ts';
-import { privateKafka } from './private-kafka.ts';
-import type { PrivateKafka } from './private-kafka.ts';
+import { startKafkaCluster } from '../../infra/stack/kafka-cluster.ts';
+import type { KafkaCluster } from '../../infra/stack/kafka-cluster.ts';
 import { startWorkerProcess, stopWorker, waitForAssignment } from './workers.ts';
 import type { WorkerProcess } from './workers.ts';
 
@@ -42,14 +44,22 @@ interface Verdict {
 }
 
 describe('workers ride out broker faults (private single broker, two workers each)', () => {
-  let kafka: PrivateKafka;
+  let cluster: KafkaCluster;
   let client: KafkaClient;
+  /** The one node: stop (SIGTERM), kill (SIGKILL) and start it again. */
+  const kafka = {
+    stop: () => cluster.stop(1),
+    kill: () => cluster.kill(1),
+    start: () => cluster.start(1),
+  };
   const live: WorkerProcess[] = [];
   const dirs: string[] = [];
   before(async () => {
-    kafka = await privateKafka();
-    await kafka.start();
-    client = createKafkaClient({ brokers: kafka.brokers, clientId: 'it-broker-faults' });
+    cluster = await startKafkaCluster({
+      brokers: 1,
+      dir: mkdtempSync(join(tmpdir(), 'tributary-faults-kafka-')),
+    });
+    client = createKafkaClient({ brokers: cluster.brokers, clientId: 'it-broker-faults' });
   });
   after(async () => {
     // For a failure's post-mortem: every worker's log, when asked for.
@@ -61,7 +71,7 @@ describe('workers ride out broker faults (private single broker, two workers eac
           w.log.map((e) => JSON.stringify(e)).join('\n'),
         );
     for (const w of live) w.signal('SIGKILL');
-    await kafka.close();
+    await cluster.down();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -97,7 +107,7 @@ describe('workers ride out broker faults (private single broker, two workers eac
         guarantee,
         // Each worker its own state directory, as on two machines.
         stateDir: join(stateDir, id),
-        brokers: kafka.brokers,
+        brokers: cluster.brokers,
         env,
       }),
     );
