@@ -99,6 +99,7 @@ export interface RecordProducer {
  * same id: a zombie task can no longer write.
  */
 export interface TransactionalProducer {
+  /** Connects and fences older producers of the same transactional id (their open transaction is completed first). */
   connect(): Promise<void>;
   /** Opens a transaction if none is open. */
   begin(): Promise<void>;
@@ -129,6 +130,11 @@ export interface ChangelogReader {
     requests: RestoreRequest[],
     onRecords: (tp: TopicPartition, records: FetchedRecord[]) => Promise<void>,
   ): Promise<Map<string, RestoreProgress>>;
+  /**
+   * Per `topic/partition`: the log-start offset and the high watermark (ListOffsets earliest
+   * and latest, read_uncommitted), to check a checkpoint against before restoring from it.
+   */
+  offsetRanges(tps: TopicPartition[]): Promise<Map<string, { start: bigint; end: bigint }>>;
 }
 
 /** What a whole-topic read saw: the topic's partitions and the records handed over. */

@@ -17,6 +17,7 @@ import type {
   TopicPartition,
   TransactionalProducer,
 } from '../kafka/index.ts';
+import { checkStateDirWritable, isFatalStateError } from '../state/index.ts';
 import type { AnyExternalSink, AnySerde, Plan } from '../topology/plan.ts';
 import { atLeastOnceCommitter, exactlyOnceCommitter } from './commit.ts';
 import { externalWriter } from './external-writes.ts';
@@ -26,7 +27,6 @@ import { pollLoop } from './poll-loop.ts';
 import type { HaltError } from './processor-node.ts';
 import { onAssignment } from './rebalance.ts';
 import { TaskRegistry } from './task-registry.ts';
-import { emptyStats } from './task.ts';
 import type { TaskStats } from './task.ts';
 
 export type Guarantee = 'at_least_once' | 'exactly_once';
@@ -98,10 +98,6 @@ function serdesByTopic(plan: Plan): Map<string, { keys: AnySerde[]; values: AnyS
     }
   }
   return map;
-}
-
-function addStats(into: TaskStats, from: TaskStats): void {
-  for (const key of Object.keys(into) as (keyof TaskStats)[]) into[key] += from[key];
 }
 
 function externalSinksOf(plan: Plan): AnyExternalSink[] {
@@ -181,7 +177,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const assigned = new Promise<void>((resolve) => (markAssigned = resolve));
   let fail: (error: Error) => void = () => undefined;
   const failure = new Promise<Error>((resolve) => (fail = resolve));
-  const retired = emptyStats();
   let ticker: NodeJS.Timeout | undefined;
   let ticking = false;
   /** The source partitions owned, and the next offset to process of those processed so far. */
@@ -216,6 +211,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     state = 'failed';
     fail(error);
   };
+  /** A full or unwritable state directory: no retry can help, the worker stops (exit 1). */
+  const failOnFatalState = (error: unknown): boolean => {
+    if (!isFatalStateError(error)) return false;
+    // Once: the other tasks meet the same disk.
+    if (state !== 'failed') logger.error({ code: error.code }, error.message);
+    failWith(error);
+    return true;
+  };
   const loop = pollLoop({
     registry,
     committer,
@@ -223,7 +226,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     stopping: stoppingNow,
     rejoining: () => rejoining,
     telemetry: deps.telemetry,
-    corrupted: (handle, error) => registry.discard(handle, error),
+    corrupted: async (handle, error) => {
+      await registry.discard(handle, error);
+      failOnFatalState(error);
+    },
     position: (topic, partition, next) => {
       positions.set(`${topic}/${partition}`, next);
     },
@@ -279,7 +285,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               await committer.tick(handle, produced);
             } catch (error) {
               await registry.discard(handle, error);
-              afterTickFault(error);
+              if (!failOnFatalState(error)) afterTickFault(error);
             }
           }),
         ),
@@ -332,6 +338,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     failure,
     async start() {
       state = 'starting';
+      if (plan.subtopologies.some((sub) => sub.stores.length > 0)) {
+        try {
+          await checkStateDirWritable(deps.stateDir, plan.appId);
+        } catch (error) {
+          state = 'failed';
+          throw error;
+        }
+      }
       try {
         await untilKafkaAnswers('preparing topics', async () => {
           await admin.connect();
@@ -357,7 +371,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await untilKafkaAnswers('joining the group', () =>
         consumer.start(registry.sourceTopics, {
           handleBatch: async (batch) => {
-            const outcome = await loop.handleBatch(batch);
+            let outcome;
+            try {
+              outcome = await loop.handleBatch(batch);
+            } catch (error) {
+              // A task that cannot restore or commit for a full or unwritable disk: stop.
+              if (failOnFatalState(error)) return 'halt' as const;
+              throw error;
+            }
             if (outcome === 'done') connected = true;
             return outcome;
           },
@@ -365,7 +386,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
             rebalances++;
             assigning++;
             try {
-              const before = registry.all;
               owned = tps;
               const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
               for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
@@ -381,8 +401,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
                   'creating the assigned tasks failed; each is created on its first batch',
                 );
               }
-              for (const handle of before)
-                if (!registry.all.includes(handle)) addStats(retired, handle.task.stats);
             } finally {
               assigning--;
             }
@@ -434,7 +452,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       // open and close them, while still a member (the next owner starts after our commit),
       // (3) leave the group, (4) close the producer and the admin.
       await loop.idle();
-      for (const handle of registry.all) addStats(retired, handle.task.stats);
       await registry.closeAll();
       await consumer.stop();
       if (!exactlyOnce) await producer.disconnect();
@@ -447,14 +464,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       state = failed ? 'failed' : 'stopped';
     },
     stats() {
-      const totals = { ...retired };
-      for (const handle of registry.all) addStats(totals, handle.task.stats);
-      return { tasks: registry.all.map((h) => h.task.id), totals };
+      return { tasks: registry.all.map((h) => h.task.id), totals: registry.totals() };
     },
     snapshot() {
       const restoring = registry.restoring;
       return {
         tasks: registry.all.map((handle) => handle.task.snapshot()),
+        totals: registry.totals(),
         rebalances,
         restoring,
         ready: state === 'running' && connected && assigning === 0 && restoring === 0,

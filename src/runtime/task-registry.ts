@@ -12,7 +12,8 @@ import { emptyPending } from './commit.ts';
 import type { Committer, TaskHandle } from './commit.ts';
 import { restoreTask } from './restore.ts';
 import type { StateLocation } from './restore.ts';
-import { Task } from './task.ts';
+import { addStats, emptyStats, Task } from './task.ts';
+import type { TaskStats } from './task.ts';
 
 export interface TaskRegistryDeps {
   plan: Plan;
@@ -36,6 +37,8 @@ export class TaskRegistry {
   private readonly creating = new Map<TaskId, Promise<TaskHandle>>();
   /** The handle of each task being built, for the clean-up of a build that fails. */
   private readonly building = new Map<TaskId, TaskHandle>();
+  /** Counters of the tasks closed or discarded so far, so the worker's totals keep them. */
+  private readonly retired: TaskStats = emptyStats();
 
   constructor(private readonly deps: TaskRegistryDeps) {
     for (const sub of deps.plan.subtopologies) {
@@ -69,6 +72,13 @@ export class TaskRegistry {
 
   get all(): TaskHandle[] {
     return [...this.handles.values()];
+  }
+
+  /** Counters of every task this worker ran: those it runs, closed and discarded ones. */
+  totals(): TaskStats {
+    const totals = { ...this.retired };
+    for (const handle of this.handles.values()) addStats(totals, handle.task.stats);
+    return totals;
   }
 
   /** The task of a fetched partition, created (restored, initialised) on its first batch. */
@@ -169,7 +179,12 @@ export class TaskRegistry {
     const handle = this.handles.get(id);
     if (handle === undefined) return;
     this.handles.delete(id);
-    await handle.task.exclusive(() => this.deps.committer.close(handle));
+    try {
+      // After the batch in flight, if any: its records count too.
+      await handle.task.exclusive(() => this.deps.committer.close(handle));
+    } finally {
+      addStats(this.retired, handle.task.stats);
+    }
     await handle.task.close();
     for (const db of handle.persistence.values()) await db.close();
     await handle.producer?.disconnect();
@@ -194,6 +209,7 @@ export class TaskRegistry {
     if (this.handles.get(id) !== handle) return;
     this.handles.delete(id);
     handle.discarded = true;
+    addStats(this.retired, handle.task.stats);
     this.deps.logger.warn({ task: id, err: reason }, why);
     if (handle.producer?.inTransaction === true)
       await handle.producer.abort().catch(() => undefined);
