@@ -219,8 +219,8 @@ export class TaskRegistry {
   }
 
   /**
-   * Every task lost at once (fenced, out of the group, or the consumer restarts): dropped as `discard` drops one,
-   * nothing committed; each is rebuilt from the changelog if this worker gets it again.
+   * Every task lost at once (fenced, out of the group, or the consumer restarts): each dropped
+   * as `discard` drops one, nothing committed; rebuilt from its changelog if assigned again.
    */
   async loseAll(reason: unknown): Promise<void> {
     // Each after its batch in flight, if any (which then finds its task gone and leaves it).
