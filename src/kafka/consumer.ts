@@ -228,6 +228,9 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
       await consumer.subscribe({ topics, fromBeginning: true });
       await consumer.run(runConfig(handlers));
     },
+    seek(tp: TopicPartition, offset: bigint) {
+      consumer.seek({ topic: tp.topic, partition: tp.partition, offset: offset.toString() });
+    },
     async commit(offsets: TopicPartitionOffset[]) {
       if (offsets.length > 0) await consumer.commitOffsets(offsets);
     },

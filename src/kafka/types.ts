@@ -81,6 +81,8 @@ export interface BatchConsumer {
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Stops fetching, waits for the batches in flight, leaves the group and disconnects. */
   stop(): Promise<void>;
+  /** Fetches `tp` from `offset` next (batches fetched before are stale and not delivered). */
+  seek(tp: TopicPartition, offset: bigint): void;
 }
 
 /** For each `topic/partition` written, the offset after the last record written there. */

@@ -26,6 +26,13 @@ export interface TaskHandle {
   sinceCheckpoint: number;
   /** Under exactly-once: the task's transactional producer. */
   producer?: TransactionalProducer;
+  /**
+   * Per `topic/partition`: the first offset whose effects this task has not committed (its
+   * first batch's start, then the offsets of each commit). Under exactly-once a discarded task's
+   * partitions are fetched again from here: its aborted transaction may hold batches the
+   * consumer had already moved past.
+   */
+  restartFrom: Map<string, bigint>;
   pending: {
     offsets: Map<string, TopicPartitionOffset>;
     changes: Map<string, StoreChange[]>;
@@ -176,6 +183,7 @@ export function exactlyOnceCommitter(options: {
     const offsets = [...handle.pending.offsets.values()];
     if (offsets.length > 0) await producer.sendOffsets(groupId, offsets);
     await producer.commit();
+    for (const o of offsets) handle.restartFrom.set(`${o.topic}/${o.partition}`, BigInt(o.offset));
     const { changes, written } = handle.pending;
     handle.pending = emptyPending();
     // (5)

@@ -69,6 +69,12 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
       const last = batch.records[batch.records.length - 1];
       const floor = task.committedFloor.get(`${batch.topic}/${batch.partition}`);
       if (last !== undefined && floor !== undefined && BigInt(last.offset) < floor) return 'done';
+      const first = batch.records[0];
+      const key = `${batch.topic}/${batch.partition}`;
+      if (first !== undefined && !taskHandle.restartFrom.has(key)) {
+        const start = BigInt(first.offset);
+        taskHandle.restartFrom.set(key, floor !== undefined && floor > start ? floor : start);
+      }
       // (3)
       let produced;
       try {

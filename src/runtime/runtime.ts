@@ -219,6 +219,29 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     failWith(error);
     return true;
   };
+  /**
+   * Under exactly-once a discarded task's transaction was aborted, and it may have held batches
+   * the consumer had already moved past (a transaction spans a commit interval's batches): its
+   * partitions are fetched again from the first offset it had not committed, or those batches
+   * would be skipped. (A rejoin needs none of this: positions then come from committed offsets.)
+   */
+  const rewind = (handle: TaskHandle): void => {
+    if (!exactlyOnce) return;
+    for (const [key, offset] of handle.restartFrom) {
+      const at = key.lastIndexOf('/');
+      const tp = { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+      try {
+        consumer.seek(tp, offset);
+      } catch (error) {
+        // The consumer is not running (stopping or restarting): it then starts from the
+        // committed offsets anyway.
+        logger.debug(
+          { err: error, task: handle.task.id },
+          'no rewind: the consumer is not running',
+        );
+      }
+    }
+  };
   const loop = pollLoop({
     registry,
     committer,
@@ -228,6 +251,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     telemetry: deps.telemetry,
     corrupted: async (handle, error) => {
       await registry.discard(handle, error);
+      rewind(handle);
       failOnFatalState(error);
     },
     position: (topic, partition, next) => {
@@ -285,6 +309,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               await committer.tick(handle, produced);
             } catch (error) {
               await registry.discard(handle, error);
+              rewind(handle);
               if (!failOnFatalState(error)) afterTickFault(error);
             }
           }),

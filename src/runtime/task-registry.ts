@@ -140,6 +140,7 @@ export class TaskRegistry {
       checkpoint: new Map(),
       sinceCheckpoint: 0,
       pending: emptyPending(),
+      restartFrom: new Map(),
     };
     this.building.set(id, handle);
     if (this.deps.transactionalProducer !== undefined) {
