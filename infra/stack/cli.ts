@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'down':
-      await down(ctx, serviceNames, say);
+      await down(ctx, undefined, say);
       if (rest.includes('--purge')) {
         purge(ctx);
         say(`deleted ${ctx.dirs.data}`);
