@@ -29,6 +29,8 @@ export function startWorkerProcess(settings: {
   /** Another worker fixture than fixtures/worker.ts, and its own settings. */
   fixture?: string;
   env?: Record<string, string>;
+  /** Bootstrap brokers; default the local stack's (a fault test passes its private cluster's). */
+  brokers?: string[];
 }): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', settings.fixture ?? fixture], {
     env: {
@@ -39,7 +41,7 @@ export function startWorkerProcess(settings: {
       OUTPUT_TOPIC: settings.output,
       WORKER_ID: settings.id,
       TOPOLOGY: settings.topology ?? '',
-      BROKERS: endpoints.kafkaBrokers.join(','),
+      BROKERS: (settings.brokers ?? endpoints.kafkaBrokers).join(','),
       GUARANTEE: settings.guarantee ?? 'at_least_once',
       ...(settings.stateDir === undefined ? {} : { STATE_DIR: settings.stateDir }),
     },
