@@ -29,7 +29,7 @@ export function startWorkerProcess(settings: {
   /** Another worker fixture than fixtures/worker.ts, and its own settings. */
   fixture?: string;
   env?: Record<string, string>;
-  /** Bootstrap brokers; default the local stack's (a fault test passes its private cluster's). */
+  /** The brokers to use; default the local stack's. */
   brokers?: string[];
 }): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', settings.fixture ?? fixture], {
