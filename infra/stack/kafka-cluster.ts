@@ -296,12 +296,24 @@ export async function startKafkaCluster(options: KafkaClusterOptions): Promise<K
   const repoDir = options.repoDir ?? config.repoDir;
   const libs = await kafkaJars(repoDir, options.cacheDir ?? join(config.stackDir, 'cache'));
   const layouts: KafkaNodeLayout[] = [];
+  // The kernel may hand out a port again once its probe closed: each port once per cluster
+  // (a node with two listeners on one port does not start).
+  const taken = new Set<number>(options.ports ?? []);
+  const distinctPort = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort();
+      if (!taken.has(port)) {
+        taken.add(port);
+        return port;
+      }
+    }
+  };
   for (let i = 0; i < count; i++) {
     layouts.push({
       id: i + 1,
-      port: options.ports?.[i] ?? (await freePort()),
-      controllerPort: await freePort(),
-      saslPort: await freePort(),
+      port: options.ports?.[i] ?? (await distinctPort()),
+      controllerPort: await distinctPort(),
+      saslPort: await distinctPort(),
       dir: join(options.dir, `node-${i + 1}`),
     });
   }
