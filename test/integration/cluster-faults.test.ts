@@ -14,7 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 import { startKafkaCluster } from '../../infra/stack/kafka-cluster.ts';
 import type { KafkaCluster } from '../../infra/stack/kafka-cluster.ts';
-import { createKafkaClient } from '../../src/kafka/index.ts';
+import { createKafkaClient, partitionForKey } from '../../src/kafka/index.ts';
 import type { Windowed } from '../../src/topology/index.ts';
 import type { Summary } from './fixtures/worker.ts';
 import { uniqueName } from './helpers.ts';
@@ -134,10 +134,14 @@ describe('broker faults on a private 3-broker cluster, under load, two workers',
     guarantee: 'at_least_once' | 'exactly_once',
     workers: WorkerProcess[],
   ): Promise<string> {
+    // Reads until every window is there or 240 s pass; what is missing is then named below.
+    const deadline = Date.now() + 240_000;
     const read = await topics.readTopic(
       output,
-      (rs) => new Set(rs.map((r) => idOf(decode(r)))).size >= expected.windows.size,
-      240_000,
+      (rs) =>
+        new Set(rs.map((r) => idOf(decode(r)))).size >= expected.windows.size ||
+        Date.now() > deadline,
+      300_000,
     );
     // Give a late duplicate (under at-least-once) or a wrong extra commit the time to show.
     await sleep(3000);
@@ -148,7 +152,12 @@ describe('broker faults on a private 3-broker cluster, under load, two workers',
     const differing = [...expected.windows].filter(
       ([id, s]) => JSON.stringify(windows.get(id)) !== JSON.stringify(s),
     ).length;
-    assert.deepEqual(lost, [], 'no window lost');
+    const exitsNow = workers.map((w) => `${w.id}: ${w.child.exitCode ?? 'running'}`).join(', ');
+    assert.deepEqual(
+      lost,
+      [],
+      `no window lost (workers ${exitsNow}; partitions of the lost: ${lost.map((id) => partitionForKey(id.split('@')[0] ?? '', partitions)).join(' ')})`,
+    );
     assert.equal(windows.size, expected.windows.size, 'no window the oracle does not have');
     if (guarantee === 'exactly_once') {
       for (const [id, summary] of expected.windows)

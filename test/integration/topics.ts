@@ -92,12 +92,23 @@ export function topicsOn(kafka: KafkaClient) {
   }
 
   /** Produces keyed JSON values in batches. */
+  /**
+   * Produces keyed JSON values in batches of `batchSize`, with a pause between batches (so they
+   * flow while a test acts). One idempotent producer with a long retry budget: a batch whose
+   * leader broker is down is retried (with its sequence numbers, so never written twice) until
+   * another broker leads the partition.
+   */
   async function produceJson(
     topic: string,
     records: { key: string; value: unknown }[],
     batchSize = 1000,
+    pauseMs = 0,
   ): Promise<void> {
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: 60, initialRetryTime: 300, maxRetryTime: 2000 },
+    });
     await producer.connect();
     try {
       for (let i = 0; i < records.length; i += batchSize) {
@@ -108,6 +119,7 @@ export function topicsOn(kafka: KafkaClient) {
             .slice(i, i + batchSize)
             .map((r) => ({ key: r.key, value: JSON.stringify(r.value) })),
         });
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
     } finally {
       await producer.disconnect();
@@ -115,16 +127,13 @@ export function topicsOn(kafka: KafkaClient) {
   }
 
   /** Produces the records in chunks with a pause between them, so they flow while a test acts. */
-  async function produceSlowly(
+  function produceSlowly(
     topic: string,
     records: { key: string; value: unknown }[],
     chunk: number,
     pauseMs: number,
   ): Promise<void> {
-    for (let i = 0; i < records.length; i += chunk) {
-      await produceJson(topic, records.slice(i, i + chunk), chunk);
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
+    return produceJson(topic, records, chunk, pauseMs);
   }
 
   return { createTopics, readTopic, produceJson, produceSlowly };
