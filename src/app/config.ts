@@ -48,6 +48,8 @@ export interface Settings {
   /** Largest fetch per partition and round. */
   maxBytesPerPartition: number;
   shutdownTimeoutMs: number;
+  /** How long start-up waits for the brokers; undefined: indefinitely. */
+  kafkaWaitTimeoutMs: number | undefined;
   stateDir: string;
   workerId: string;
   logLevel: LogLevel;
@@ -179,6 +181,12 @@ export const settingSpecs = {
     group: 'worker',
     expects: 'an integer number of milliseconds from 1000 to 3600000',
     fallback: () => '30000',
+  },
+  kafkaWaitTimeoutMs: {
+    env: 'TRIBUTARY_KAFKA_WAIT_TIMEOUT_MS',
+    group: 'worker',
+    expects:
+      'an integer number of milliseconds from 1000 to 86400000 (unset: start-up waits for the brokers indefinitely)',
   },
   workerId: {
     env: 'TRIBUTARY_WORKER_ID',
@@ -459,6 +467,10 @@ export function resolveSettings(raw: RawSettings): Settings {
     concurrency: r.integer('concurrency', 1, 256),
     maxBytesPerPartition: r.integer('maxBytesPerPartition', 1024, 104_857_600),
     shutdownTimeoutMs: r.integer('shutdownTimeoutMs', 1000, 3_600_000),
+    kafkaWaitTimeoutMs:
+      r.optional('kafkaWaitTimeoutMs') === undefined
+        ? undefined
+        : r.integer('kafkaWaitTimeoutMs', 1000, 86_400_000),
     stateDir: r.string('stateDir'),
     workerId: r.name('workerId', 100),
     logLevel: r.oneOf('logLevel', logLevels),

@@ -28,6 +28,9 @@ export function workerOptionsFrom(settings: Settings): WorkerOptions {
     concurrency: settings.concurrency,
     maxBytesPerPartition: settings.maxBytesPerPartition,
     shutdownTimeoutMs: settings.shutdownTimeoutMs,
+    ...(settings.kafkaWaitTimeoutMs === undefined
+      ? {}
+      : { kafkaWaitTimeoutMs: settings.kafkaWaitTimeoutMs }),
     stateDir: settings.stateDir,
     workerId: settings.workerId,
     logLevel: settings.logLevel,

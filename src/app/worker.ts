@@ -49,6 +49,12 @@ export interface WorkerOptions {
   maxBytesPerPartition?: number;
   /** After SIGTERM, the worker exits 1 if it has not stopped within this time. Default 30 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * How long start-up waits for the brokers to answer (logging each attempt) before the worker
+   * fails with KAFKA_UNAVAILABLE. Default: indefinitely, as a container under an orchestrator
+   * that starts Kafka alongside it wants.
+   */
+  kafkaWaitTimeoutMs?: number;
   logLevel?: string;
   logger?: Logger;
   clock?: Clock;
@@ -112,6 +118,10 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
     clock: options.clock ?? systemClock,
     logger,
     telemetry: metrics.telemetry,
+    brokerWait: {
+      brokers: options.brokers,
+      ...(options.kafkaWaitTimeoutMs === undefined ? {} : { limitMs: options.kafkaWaitTimeoutMs }),
+    },
   });
   metrics.observe(
     () => runtime.snapshot(),

@@ -39,6 +39,15 @@ export const errorCodes = {
   LATE_RECORD: { domain: 'user', retriable: false },
   /** A store could not be restored or flushed. */
   STATE_FAILED: { domain: 'internal', retriable: true },
+  /**
+   * A store's RocksDB files could not be opened or read (checksum or size mismatch, missing or
+   * truncated files): the task's local state is wiped and restored from the changelog.
+   */
+  STATE_CORRUPT: { domain: 'external', retriable: true },
+  /** The state directory cannot be written (read-only, permissions): the worker exits 1. */
+  STATE_DIR_UNWRITABLE: { domain: 'user', retriable: false },
+  /** The state directory's file system is full: the worker exits 1. */
+  STATE_DISK_FULL: { domain: 'external', retriable: false },
   /** Cassandra could not be reached (connect). */
   CASSANDRA_UNAVAILABLE: { domain: 'external', retriable: true },
   /** An external sink (Cassandra) could not write; retried until it can, or the worker stops. */

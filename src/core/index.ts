@@ -24,5 +24,6 @@ export type {
   RuntimeSnapshot,
   TaskSnapshot,
   Telemetry,
+  WorkerTotals,
 } from './telemetry.ts';
 export type { ExternalSink, SinkRecord } from './external-sink.ts';

@@ -44,8 +44,22 @@ export interface PartitionLag {
   lag: number;
 }
 
+/** Counters summed over every task the worker ran, including those closed or discarded. */
+export interface WorkerTotals {
+  processed: number;
+  produced: number;
+  deadLettered: number;
+  skipped: number;
+  late: number;
+  restored: number;
+  /** Times a task's local state was found corrupt or inconsistent and wiped. */
+  wiped: number;
+}
+
 export interface RuntimeSnapshot {
   tasks: TaskSnapshot[];
+  /** Worker-wide counters, which unlike the per-task ones survive a task's close. */
+  totals?: WorkerTotals;
   rebalances: number;
   /** Tasks being created (restoring their stores). */
   restoring: number;

@@ -28,6 +28,22 @@ const quietEndMs = 30_000;
  */
 export function createChangelogReader(kafka: Kafka, groupPrefix: string): ChangelogReader {
   return {
+    async offsetRanges(tps) {
+      const ranges = new Map<string, { start: bigint; end: bigint }>();
+      if (tps.length === 0) return ranges;
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        // kafkajs's admin lists offsets read_uncommitted: `high` is the high watermark.
+        for (const topic of new Set(tps.map((tp) => tp.topic))) {
+          for (const p of await admin.fetchTopicOffsets(topic))
+            ranges.set(`${topic}/${p.partition}`, { start: BigInt(p.low), end: BigInt(p.high) });
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      return ranges;
+    },
     async read(
       requests: RestoreRequest[],
       onRecords: (tp: TopicPartition, records: FetchedRecord[]) => Promise<void>,

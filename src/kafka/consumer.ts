@@ -1,6 +1,7 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka } from 'kafkajs';
 
 import type { Headers } from '../core/index.ts';
+import { backoffMs, batchFaultAction, crashAction } from './faults.ts';
 import { taskAssigner } from './task-assigner.ts';
 import type {
   BatchConsumer,
@@ -33,28 +34,32 @@ export function headersOf(
   return headers;
 }
 
-/** The broker's answers that mean this member has lost its place in the group, not a failure. */
-const membershipLost = new Set([
-  'UNKNOWN_MEMBER_ID',
-  'ILLEGAL_GENERATION',
-  'REBALANCE_IN_PROGRESS',
-  'NOT_COORDINATOR_FOR_GROUP',
-]);
+/** A wait that ends early when the consumer stops. */
+function waiter(): { wait: (ms: number) => Promise<void>; wakeAll: () => void } {
+  const waking = new Set<() => void>();
+  return {
+    wait: (ms) =>
+      new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          waking.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        waking.add(done);
+      }),
+    wakeAll: () => {
+      for (const done of [...waking]) done();
+    },
+  };
+}
 
-/**
- * The protocol error in `error`'s cause chain saying the member lost its place in the group (its
- * session expired while a long batch blocked the heartbeats, or a rebalance fenced its commit).
- * kafkajs's commitOffsets wraps it in a non-retriable error, and its fetch loop then crashes the
- * consumer instead of rejoining; handed back unwrapped, the loop rejoins, as Kafka Streams does
- * after a CommitFailedException. The tasks whose commit failed were discarded already and start
- * again from their last committed state.
- */
-export function groupMembershipError(error: unknown): Error | undefined {
-  for (let e = error; e instanceof Error; e = e.cause) {
-    const type = (e as { type?: unknown }).type;
-    if (typeof type === 'string' && membershipLost.has(type)) return e;
-  }
-  return undefined;
+/** An error kafkajs's fetch loop answers with a rejoin of the group (its `isRebalancing`). */
+function rejoinError(cause: unknown): Error {
+  return Object.assign(new Error('task fenced: rejoining the group', { cause }), {
+    type: 'REBALANCE_IN_PROGRESS',
+    retriable: true,
+  });
 }
 
 export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions): BatchConsumer {
@@ -67,74 +72,170 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     // Outputs of exactly-once producers upstream are read only once committed.
     readUncommitted: false,
   });
-  let removeJoinListener: (() => void) | undefined;
-  let removeCrashListener: (() => void) | undefined;
+  const removers: (() => void)[] = [];
+  const { wait, wakeAll } = waiter();
+  let stopped = false;
+  /** Failures in a row, per partition (a batch that succeeds resets it) and of the consumer. */
+  const failures = new Map<string, number>();
+  let crashes = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+
+  const runConfig = (handlers: BatchConsumerHandlers): ConsumerRunConfig => ({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.concurrency,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      const records: FetchedRecord[] = batch.messages.map((m) => ({
+        key: m.key,
+        value: m.value,
+        timestamp: Number(m.timestamp),
+        headers: headersOf(m.headers),
+        offset: m.offset,
+      }));
+      const key = `${batch.topic}/${batch.partition}`;
+      // A batch can take long (an external sink retrying through an outage): heartbeats go
+      // on meanwhile so the group keeps this member. A heartbeat that finds a rebalance
+      // throws; the rejoin happens once the batch returns.
+      const beat = setInterval(() => {
+        heartbeat().catch(() => undefined);
+      }, options.heartbeatIntervalMs);
+      let outcome;
+      try {
+        outcome = await handlers.handleBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          records,
+        });
+      } catch (error) {
+        // The batch's task was dropped (poll-loop.ts): what the batch did is not committed.
+        // (1) a fault no retry fixes crashes the consumer: the worker exits 1;
+        // (2) a membership error goes to kafkajs unwrapped: it rejoins the group (onFault
+        //     with `rejoin` first: the runtime drops every task, as the group may have moved them);
+        // (3) otherwise wait (heartbeats go on), then fetch the batch again from the last
+        //     resolved offset; after a fenced producer, rejoin first: the assignment is stale.
+        const action = batchFaultAction(error);
+        if (stopped) return;
+        // (1)
+        if (action.kind === 'fail') throw error;
+        // (2)
+        if (action.kind === 'rejoin-kafkajs') {
+          handlers.onFault({ error, attempt: 1, what: 'group membership', rejoin: true });
+          throw action.error;
+        }
+        // (3)
+        const attempt = (failures.get(key) ?? 0) + 1;
+        failures.set(key, attempt);
+        const delayMs = backoffMs(attempt, Math.random());
+        handlers.onFault({
+          error,
+          attempt,
+          delayMs,
+          what: `batch of ${key}`,
+          rejoin: action.kind === 'rejoin',
+        });
+        await wait(delayMs);
+        if (action.kind === 'rejoin' && !stopped) throw rejoinError(error);
+        return;
+      } finally {
+        clearInterval(beat);
+      }
+      failures.delete(key);
+      if (outcome === 'halt') {
+        pause();
+        return;
+      }
+      if (outcome === 'skip') return;
+      if (outcome === 'rejoin') throw rejoinError(new Error('the worker was fenced'));
+      // Tell kafkajs where to fetch next; the offsets were committed by handleBatch.
+      resolveOffset(batch.lastOffset());
+      await heartbeat();
+    },
+  });
+
+  /**
+   * Our restart of a consumer kafkajs will not restart (its crash had a cause kafkajs deems
+   * final, such as KafkaJSGroupCoordinatorNotFound while the brokers restart): connect and run
+   * again after a backoff. A start that fails crashes again, which schedules the next attempt.
+   */
+  const restart = (handlers: BatchConsumerHandlers, delayMs: number): void => {
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopped) return;
+      void (async () => {
+        try {
+          await consumer.connect();
+          await consumer.run(runConfig(handlers));
+        } catch (error) {
+          if (stopped) return;
+          crashes++;
+          const next = backoffMs(crashes, Math.random());
+          handlers.onFault({
+            error,
+            attempt: crashes,
+            delayMs: next,
+            what: 'consumer restart',
+            rejoin: true,
+          });
+          restart(handlers, next);
+        }
+      })();
+    }, delayMs);
+  };
 
   return {
     async start(topics: string[], handlers: BatchConsumerHandlers) {
       await consumer.connect();
-      removeJoinListener = consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        const assigned: TopicPartition[] = Object.entries(event.payload.memberAssignment).flatMap(
-          ([topic, partitions]) => partitions.map((partition) => ({ topic, partition })),
+      // Start-up retries start() while Kafka does not answer: the listeners are added once.
+      if (removers.length === 0)
+        removers.push(
+          consumer.on(consumer.events.GROUP_JOIN, (event) => {
+            crashes = 0;
+            const assigned: TopicPartition[] = Object.entries(
+              event.payload.memberAssignment,
+            ).flatMap(([topic, partitions]) =>
+              partitions.map((partition) => ({ topic, partition })),
+            );
+            void handlers
+              .onAssignment(assigned)
+              .catch((error: unknown) => handlers.onCrash(error as Error));
+          }),
+          consumer.on(consumer.events.CRASH, (event) => {
+            const { error, restart: kafkajsRestarts } = event.payload;
+            if (stopped) return;
+            const action = crashAction(error, kafkajsRestarts);
+            if (action === 'fail') {
+              handlers.onCrash(error);
+              return;
+            }
+            // The consumer has left the group: the group may give our tasks to another member
+            // before we are back, so every task is lost (dropped, rebuilt on reassignment).
+            crashes++;
+            const delayMs = backoffMs(crashes, Math.random());
+            handlers.onFault({
+              error,
+              attempt: crashes,
+              // kafkajs restarts after its own retry time.
+              ...(action === 'own' ? { delayMs } : {}),
+              what: 'consumer (it left the group)',
+              rejoin: true,
+            });
+            void handlers.onLost(error).catch((e: unknown) => handlers.onCrash(e as Error));
+            if (action === 'own') restart(handlers, delayMs);
+          }),
         );
-        void handlers
-          .onAssignment(assigned)
-          .catch((error: unknown) => handlers.onCrash(error as Error));
-      });
-      removeCrashListener = consumer.on(consumer.events.CRASH, (event) => {
-        if (!event.payload.restart) handlers.onCrash(event.payload.error);
-      });
       // A new group reads from the start of the topics, as Kafka Streams does.
       await consumer.subscribe({ topics, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.concurrency,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
-          if (!isRunning() || isStale() || batch.messages.length === 0) return;
-          const records: FetchedRecord[] = batch.messages.map((m) => ({
-            key: m.key,
-            value: m.value,
-            timestamp: Number(m.timestamp),
-            headers: headersOf(m.headers),
-            offset: m.offset,
-          }));
-          // A batch can take long (an external sink retrying through an outage): heartbeats go
-          // on meanwhile so the group keeps this member. A heartbeat that finds a rebalance
-          // throws; the rejoin happens once the batch returns.
-          const beat = setInterval(() => {
-            heartbeat().catch(() => undefined);
-          }, options.heartbeatIntervalMs);
-          let outcome;
-          try {
-            outcome = await handlers.handleBatch({
-              topic: batch.topic,
-              partition: batch.partition,
-              records,
-            });
-          } catch (error) {
-            // kafkajs rejoins the group on these errors only when they reach it unwrapped.
-            throw groupMembershipError(error) ?? error;
-          } finally {
-            clearInterval(beat);
-          }
-          if (outcome === 'halt') {
-            pause();
-            return;
-          }
-          if (outcome === 'skip') return;
-          // Tell kafkajs where to fetch next; the offsets were committed by handleBatch.
-          resolveOffset(batch.lastOffset());
-          await heartbeat();
-        },
-      });
+      await consumer.run(runConfig(handlers));
     },
     async commit(offsets: TopicPartitionOffset[]) {
       if (offsets.length > 0) await consumer.commitOffsets(offsets);
     },
     async stop() {
-      removeJoinListener?.();
-      removeCrashListener?.();
+      stopped = true;
+      if (restartTimer !== undefined) clearTimeout(restartTimer);
+      wakeAll();
+      for (const remove of removers.splice(0)) remove();
       // disconnect() stops the fetch loop, waits for the batches in flight, leaves the group.
       await consumer.disconnect();
     },

@@ -9,7 +9,16 @@
  */
 export { createKafkaClient } from './client.ts';
 export type { KafkaClient, KafkaClientOptions, KafkaSasl, KafkaTls } from './client.ts';
-export { groupMembershipError } from './consumer.ts';
+export {
+  backoffMs,
+  batchFaultAction,
+  classifyKafkaError,
+  crashAction,
+  defaultBackoff,
+  groupMembershipError,
+  rootCause,
+} from './faults.ts';
+export type { BackoffPolicy, BatchFaultAction, FaultKind } from './faults.ts';
 export type { BatchConsumerOptions } from './consumer.ts';
 export { murmur2, toPositive } from './murmur2.ts';
 export { javaCompatiblePartitioner, partitionForKey } from './partitioner.ts';
@@ -17,6 +26,7 @@ export type {
   BatchConsumer,
   BatchConsumerHandlers,
   ChangelogReader,
+  ConsumerFault,
   FetchedBatch,
   FetchedRecord,
   OutgoingRecord,

@@ -27,7 +27,21 @@ export function createTransactionalProducer(
   });
   let transaction: Transaction | undefined;
   return {
-    connect: () => producer.connect(),
+    /**
+     * Connects and fences: an older producer of this transactional id can no longer write or
+     * commit, and its open transaction is completed (aborted, or committed if it was already
+     * committing) before this resolves. kafkajs's own `connect()` does not fence: it asks for a
+     * producer id without the transactional id, and registers the transactional id only at the
+     * first `transaction()`. So a transaction is begun and ended empty here (no request goes out
+     * for it). Before this, a task's new owner read the committed offsets and restored its
+     * stores before the fence, and a commit of the old owner landing between the two was
+     * counted twice.
+     */
+    async connect() {
+      await producer.connect();
+      const fence = await producer.transaction();
+      await fence.abort();
+    },
     get inTransaction() {
       return transaction !== undefined;
     },

@@ -42,13 +42,36 @@ export interface BatchConsumerHandlers {
    * Processes one fetched batch. Batches of one partition never overlap, so per-partition order
    * holds; batches of different partitions may run concurrently. 'halt' pauses the partition
    * and leaves the batch unconsumed (the worker is stopping after a fatal error); 'skip' leaves
-   * the batch unconsumed without pausing (its task was closed: the partition is being revoked).
+   * the batch unconsumed without pausing (its task was closed: the partition is being revoked);
+   * 'rejoin' leaves it unconsumed and rejoins the group (the worker was fenced: its tasks are
+   * lost and its assignment may be stale).
    */
-  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt' | 'skip'>;
+  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt' | 'skip' | 'rejoin'>;
   /** Called after each (re)join of the group with the partitions now owned by this member. */
   onAssignment(assigned: TopicPartition[]): Promise<void>;
   /** Called when the consumer stops for good because of an error it cannot recover from. */
   onCrash(error: Error): void;
+  /** Called before each retry of a fault that passes (faults.ts): for the log and readiness. */
+  onFault(fault: ConsumerFault): void;
+  /**
+   * The consumer left the group (it crashed and restarts): every task is lost, since the group
+   * may give its partitions to another member before this one is back.
+   */
+  onLost(error: Error): Promise<void>;
+}
+
+/** A fault the consumer retries: what failed, the attempt (1, 2, ...) and the wait before it. */
+export interface ConsumerFault {
+  error: unknown;
+  what: string;
+  attempt: number;
+  /** Absent when kafkajs times the retry itself. */
+  delayMs?: number;
+  /**
+   * The worker rejoins the group (a fenced producer, a lost membership, a consumer restart):
+   * every task is lost, and none is created before the next assignment.
+   */
+  rejoin: boolean;
 }
 
 /** A consumer-group member that hands over whole fetched batches. */
@@ -76,6 +99,7 @@ export interface RecordProducer {
  * same id: a zombie task can no longer write.
  */
 export interface TransactionalProducer {
+  /** Connects and fences older producers of the same transactional id (their open transaction is completed first). */
   connect(): Promise<void>;
   /** Opens a transaction if none is open. */
   begin(): Promise<void>;
@@ -106,6 +130,11 @@ export interface ChangelogReader {
     requests: RestoreRequest[],
     onRecords: (tp: TopicPartition, records: FetchedRecord[]) => Promise<void>,
   ): Promise<Map<string, RestoreProgress>>;
+  /**
+   * Per `topic/partition`: the log-start offset and the high watermark (ListOffsets earliest
+   * and latest, read_uncommitted), to check a checkpoint against before restoring from it.
+   */
+  offsetRanges(tps: TopicPartition[]): Promise<Map<string, { start: bigint; end: bigint }>>;
 }
 
 /** What a whole-topic read saw: the topic's partitions and the records handed over. */

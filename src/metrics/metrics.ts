@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import type { PartitionLag, RuntimeSnapshot, Telemetry } from '../core/index.ts';
+import type { PartitionLag, RuntimeSnapshot, Telemetry, WorkerTotals } from '../core/index.ts';
 
 export interface MetricsOptions {
   app: string;
@@ -180,6 +180,36 @@ export function createMetrics(options: MetricsOptions): WorkerMetrics {
       });
     },
   });
+  // Worker-wide: unlike the per-task series, these keep the counts of closed and discarded tasks.
+  const totals: [string, string, (t: WorkerTotals) => number][] = [
+    [
+      'tributary_worker_records_processed_total',
+      'Records processed by all tasks this worker ran, closed and discarded ones included.',
+      (t) => t.processed,
+    ],
+    [
+      'tributary_worker_records_produced_total',
+      'Records produced by all tasks this worker ran, closed and discarded ones included.',
+      (t) => t.produced,
+    ],
+    [
+      'tributary_state_wipes_total',
+      "Times a task's local state was found corrupt or inconsistent (see the warning log) and wiped, to be restored from the changelog.",
+      (t) => t.wiped,
+    ],
+  ];
+  for (const [name, help, value] of totals) {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        const t = current()?.totals;
+        if (t !== undefined) this.inc(value(t));
+      },
+    });
+  }
   new Gauge({
     name: 'tributary_tasks_restoring',
     help: 'Tasks being created: restoring their stores before they process.',

@@ -15,6 +15,12 @@ export interface PollLoopDeps {
   halt: (error: HaltError) => void;
   /** True once the worker is stopping: batches are left for the next owner. */
   stopping: () => boolean;
+  /**
+   * True from a fence or a lost membership until the next assignment: this worker may no longer
+   * own its partitions, so it creates no task (a task's producer would fence the real owner's)
+   * and answers 'rejoin': the consumer rejoins the group.
+   */
+  rejoining: () => boolean;
   telemetry: Telemetry;
   /** A commit failed after the batch changed the task's state: the task must be rebuilt. */
   corrupted: (handle: TaskHandle, error: unknown) => Promise<void>;
@@ -23,7 +29,7 @@ export interface PollLoopDeps {
 }
 
 export interface PollLoop {
-  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt' | 'skip'>;
+  handleBatch(batch: FetchedBatch): Promise<'done' | 'halt' | 'skip' | 'rejoin'>;
   /** Resolves when no batch is being handled. */
   idle(): Promise<void>;
 }
@@ -42,8 +48,9 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
   let halted = false;
   let inFlight = 0;
   let whenIdle: (() => void)[] = [];
-  const handle = async (batch: FetchedBatch): Promise<'done' | 'halt' | 'skip'> => {
+  const handle = async (batch: FetchedBatch): Promise<'done' | 'halt' | 'skip' | 'rejoin'> => {
     if (halted || deps.stopping()) return 'halt';
+    if (deps.rejoining()) return 'rejoin';
     // (1)
     const taskHandle = await deps.registry.handleFor(batch);
     const { task } = taskHandle;

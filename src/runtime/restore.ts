@@ -1,19 +1,13 @@
 import { TributaryError } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { ChangelogReader } from '../kafka/index.ts';
-import { readCheckpoint, storeDir, taskStateDir } from '../state/index.ts';
+import { isFatalStateError } from '../state/index.ts';
 import type { StoreChange } from '../state/index.ts';
-import { RocksDbPersistence } from '../state/rocksdb/index.ts';
 import type { Task } from './task.ts';
+import { openTaskStores } from './task-stores.ts';
+import type { StateLocation, TaskPersistence } from './task-stores.ts';
 
-/** Where a task's stores live on disk and how they are persisted. */
-export interface StateLocation {
-  stateDir: string;
-  appId: string;
-}
-
-/** The open RocksDB of each store of a task, by store name. */
-export type TaskPersistence = Map<string, RocksDbPersistence>;
+export type { StateLocation, TaskPersistence } from './task-stores.ts';
 
 export interface RestoredTask {
   persistence: TaskPersistence;
@@ -24,10 +18,10 @@ export interface RestoredTask {
 /**
  * Restores a task's stores before its processors start:
  *
- *   (1) read the task's checkpoint (changelog offsets written after its last commit);
- *   (2) for a store named in it: open its RocksDB and load every entry into memory, then read
- *       the changelog from the checkpointed offset; for a store not named in it (no checkpoint,
- *       or a corrupt one): wipe its directory and read the changelog from the beginning;
+ *   (1)-(2) open the stores (task-stores.ts): with a checkpoint that holds against the stores on
+ *       disk and the changelog, load each store from RocksDB and read its changelog from the
+ *       checkpointed offset; otherwise (no checkpoint, or a fault: then all the task's local
+ *       state is wiped, with one warning) read the changelog from its start;
  *   (3) apply what was read to memory and write it to RocksDB in one batch per store.
  *
  * RocksDB only ever receives committed changes (the runtime writes it after a commit), so a
@@ -40,25 +34,14 @@ export async function restoreTask(
   logger: Logger,
 ): Promise<RestoredTask> {
   const began = Date.now();
-  const taskDir = taskStateDir(location.stateDir, location.appId, task.id);
-  // (1)
-  const checkpoint = await readCheckpoint(taskDir);
-  const persistence: TaskPersistence = new Map();
+  // (1)-(2)
+  const { persistence, from } = await openTaskStores(task, location, reader, logger);
   const requests = [];
   const byTopic = new Map<string, { name: string; changes: StoreChange[] }>();
-  // (2)
-  for (const { spec, memory } of task.stores.values()) {
-    const dir = storeDir(location.stateDir, location.appId, task.id, spec.name);
-    const from = checkpoint?.get(spec.changelogTopic);
-    if (from === undefined) await RocksDbPersistence.wipe(dir);
-    const db = await RocksDbPersistence.open(dir);
-    persistence.set(spec.name, db);
-    memory.clear();
-    const loaded =
-      from === undefined ? 0 : await db.loadAll((key, value) => memory.apply(key, value));
-    requests.push({ topic: spec.changelogTopic, partition: task.partition, from: from ?? '0' });
+  for (const { spec } of task.stores.values()) {
+    const offset = from.get(spec.changelogTopic) ?? '0';
+    requests.push({ topic: spec.changelogTopic, partition: task.partition, from: offset });
     byTopic.set(spec.changelogTopic, { name: spec.name, changes: [] });
-    logger.info({ store: spec.name, loaded, from: from ?? 'beginning' }, 'store opened');
   }
   const reached = new Map<string, string>();
   try {
@@ -87,6 +70,7 @@ export async function restoreTask(
     }
   } catch (cause) {
     for (const db of persistence.values()) await db.close();
+    if (isFatalStateError(cause)) throw cause;
     throw new TributaryError(
       'STATE_FAILED',
       `restoring the stores of task ${task.id} failed: ${(cause as Error).message}`,

@@ -1,4 +1,5 @@
 import { TributaryError } from '../core/index.ts';
+import { backoffMs, classifyKafkaError, rootCause } from '../kafka/index.ts';
 import type {
   Clock,
   Logger,
@@ -16,6 +17,7 @@ import type {
   TopicPartition,
   TransactionalProducer,
 } from '../kafka/index.ts';
+import { checkStateDirWritable, isFatalStateError } from '../state/index.ts';
 import type { AnyExternalSink, AnySerde, Plan } from '../topology/plan.ts';
 import { atLeastOnceCommitter, exactlyOnceCommitter } from './commit.ts';
 import { externalWriter } from './external-writes.ts';
@@ -26,7 +28,6 @@ import { pollLoop } from './poll-loop.ts';
 import type { HaltError } from './processor-node.ts';
 import { onAssignment } from './rebalance.ts';
 import { TaskRegistry } from './task-registry.ts';
-import { emptyStats } from './task.ts';
 import type { TaskStats } from './task.ts';
 
 export type Guarantee = 'at_least_once' | 'exactly_once';
@@ -51,6 +52,11 @@ export interface RuntimeDeps {
   clock: Clock;
   logger: Logger;
   telemetry: Telemetry;
+  /**
+   * Start-up waits for the brokers (named in its log lines) while they do not answer: for at
+   * most `limitMs` (then start fails with KAFKA_UNAVAILABLE), or indefinitely without a limit.
+   */
+  brokerWait?: { brokers: string[]; limitMs?: number };
 }
 
 /**
@@ -95,10 +101,6 @@ function serdesByTopic(plan: Plan): Map<string, { keys: AnySerde[]; values: AnyS
     }
   }
   return map;
-}
-
-function addStats(into: TaskStats, from: TaskStats): void {
-  for (const key of Object.keys(into) as (keyof TaskStats)[]) into[key] += from[key];
 }
 
 function externalSinksOf(plan: Plan): AnyExternalSink[] {
@@ -178,7 +180,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const assigned = new Promise<void>((resolve) => (markAssigned = resolve));
   let fail: (error: Error) => void = () => undefined;
   const failure = new Promise<Error>((resolve) => (fail = resolve));
-  const retired = emptyStats();
   let ticker: NodeJS.Timeout | undefined;
   let ticking = false;
   /** The source partitions owned, and the next offset to process of those processed so far. */
@@ -186,6 +187,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const positions = new Map<string, bigint>();
   let rebalances = 0;
   let assigning = 0;
+  /** False from a Kafka fault until a batch or an assignment succeeds again (readiness). */
+  let connected = false;
+  /** From a fence or a lost membership to the next assignment: no task is created. */
+  let rejoining = false;
 
   const prepareBatch = async (batch: FetchedBatch): Promise<void> => {
     const entry = serdes.get(batch.topic);
@@ -209,13 +214,25 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     state = 'failed';
     fail(error);
   };
+  /** A full or unwritable state directory: no retry can help, the worker stops (exit 1). */
+  const failOnFatalState = (error: unknown): boolean => {
+    if (!isFatalStateError(error)) return false;
+    // Once: the other tasks meet the same disk.
+    if (state !== 'failed') logger.error({ code: error.code }, error.message);
+    failWith(error);
+    return true;
+  };
   const loop = pollLoop({
     registry,
     committer,
     prepareBatch,
     stopping: stoppingNow,
+    rejoining: () => rejoining,
     telemetry: deps.telemetry,
-    corrupted: (handle, error) => registry.discard(handle, error),
+    corrupted: async (handle, error) => {
+      await registry.discard(handle, error);
+      failOnFatalState(error);
+    },
     position: (topic, partition, next) => {
       positions.set(`${topic}/${partition}`, next);
     },
@@ -224,6 +241,22 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       failWith(error);
     },
   });
+  /**
+   * A commit of punctuation failed (its task is discarded already): a fence or a lost
+   * membership loses every task and makes the next batch rejoin the group, as a failed batch
+   * does (consumer.ts); a retriable fault waits for the partition's next batch to rebuild the
+   * task; a fatal one stops the worker.
+   */
+  const afterTickFault = (error: unknown): void => {
+    const kind = classifyKafkaError(error);
+    connected = false;
+    logger.warn({ cause: rootCause(error) }, `Kafka fault (${kind}) in an interval commit`);
+    if (kind === 'fatal') failWith(error instanceof Error ? error : new Error(String(error)));
+    else if (kind !== 'retriable' && !rejoining) {
+      rejoining = true;
+      void registry.loseAll(error);
+    }
+  };
   /** Punctuation: time-driven output (idle windows) and commits of idle transactions. */
   let tickSince = 0;
   let tickWarned = false;
@@ -255,6 +288,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               await committer.tick(handle, produced);
             } catch (error) {
               await registry.discard(handle, error);
+              if (!failOnFatalState(error)) afterTickFault(error);
             }
           }),
         ),
@@ -266,6 +300,39 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     }
   };
 
+  /**
+   * Runs a start-up step until Kafka answers it: a retriable fault (faults.ts: brokers down or
+   * not up yet, a coordinator not found) is retried with backoff and logged per attempt; any
+   * other error, or the wait limit passed, fails the start.
+   */
+  const untilKafkaAnswers = async (step: string, run: () => Promise<void>): Promise<void> => {
+    const began = clock.now();
+    const limitMs = deps.brokerWait?.limitMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run();
+        return;
+      } catch (error) {
+        if (classifyKafkaError(error) !== 'retriable' || stoppingNow()) throw error;
+        const waited = clock.now() - began;
+        const brokers = deps.brokerWait?.brokers.join(',') ?? 'the brokers';
+        if (limitMs !== undefined && waited >= limitMs) {
+          throw new TributaryError(
+            'KAFKA_UNAVAILABLE',
+            `Kafka at ${brokers} did not answer within ${limitMs} ms (${step}): ${rootCause(error)}`,
+            { cause: error },
+          );
+        }
+        const delayMs = backoffMs(attempt, Math.random());
+        logger.warn(
+          { attempt, delayMs, waitedMs: waited, cause: rootCause(error) },
+          `waiting for Kafka at ${brokers} (${step})`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  };
+
   return {
     get state() {
       return state;
@@ -274,12 +341,22 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     failure,
     async start() {
       state = 'starting';
-      await admin.connect();
+      if (plan.subtopologies.some((sub) => sub.stores.length > 0)) {
+        try {
+          await checkStateDirWritable(deps.stateDir, plan.appId);
+        } catch (error) {
+          state = 'failed';
+          throw error;
+        }
+      }
       try {
-        await prepareTopics(plan, admin, logger, deps.replicationFactor ?? 'auto');
+        await untilKafkaAnswers('preparing topics', async () => {
+          await admin.connect();
+          await prepareTopics(plan, admin, logger, deps.replicationFactor ?? 'auto');
+        });
       } catch (error) {
         // A worker that cannot start holds no connection open.
-        await admin.disconnect();
+        await admin.disconnect().catch(() => undefined);
         state = 'failed';
         throw error;
       }
@@ -292,31 +369,80 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         state = 'failed';
         throw error;
       }
-      if (!exactlyOnce) await producer.connect();
-      await consumer.start(registry.sourceTopics, {
-        handleBatch: (batch) => loop.handleBatch(batch),
-        onAssignment: async (tps) => {
-          rebalances++;
-          assigning++;
-          try {
-            const before = registry.all;
-            owned = tps;
-            const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
-            for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
-            await onAssignment(registry, tps, logger);
-            for (const handle of before)
-              if (!registry.all.includes(handle)) addStats(retired, handle.task.stats);
-          } finally {
-            assigning--;
-          }
-          if (state === 'starting') state = 'running';
-          markAssigned();
-        },
-        onCrash: (error) => {
-          logger.error({ err: error }, 'consumer crashed');
-          failWith(error);
-        },
-      });
+      if (!exactlyOnce)
+        await untilKafkaAnswers('connecting the producer', () => producer.connect());
+      await untilKafkaAnswers('joining the group', () =>
+        consumer.start(registry.sourceTopics, {
+          handleBatch: async (batch) => {
+            let outcome;
+            try {
+              outcome = await loop.handleBatch(batch);
+            } catch (error) {
+              // A task that cannot restore or commit for a full or unwritable disk: stop.
+              if (failOnFatalState(error)) return 'halt' as const;
+              throw error;
+            }
+            if (outcome === 'done') connected = true;
+            return outcome;
+          },
+          onAssignment: async (tps) => {
+            rebalances++;
+            assigning++;
+            try {
+              owned = tps;
+              const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
+              for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
+              try {
+                await onAssignment(registry, tps, logger);
+              } catch (error) {
+                if (classifyKafkaError(error) === 'fatal') throw error;
+                // Kafka stopped answering mid-restore: each task missing is built (restored) on
+                // its partition's first batch, which the consumer retries until it succeeds.
+                connected = false;
+                logger.warn(
+                  { cause: rootCause(error) },
+                  'creating the assigned tasks failed; each is created on its first batch',
+                );
+              }
+            } finally {
+              assigning--;
+            }
+            connected = true;
+            rejoining = false;
+            if (state === 'starting') state = 'running';
+            markAssigned();
+          },
+          onCrash: (error) => {
+            logger.error(
+              { err: error },
+              `consumer stopped on an error no retry fixes: ${rootCause(error)}`,
+            );
+            failWith(error);
+          },
+          onFault: ({ error, what, attempt, delayMs, rejoin }) => {
+            connected = false;
+            if (rejoin && !rejoining) {
+              // As Kafka Streams after a TaskMigratedException: every task is lost (aborted,
+              // dropped, rebuilt from its changelog on reassignment); none is made before then.
+              rejoining = true;
+              void registry.loseAll(error);
+            }
+            logger.warn(
+              {
+                attempt,
+                ...(delayMs === undefined ? {} : { delayMs }),
+                rejoin,
+                cause: rootCause(error),
+              },
+              `Kafka fault (${classifyKafkaError(error)}): retrying ${what}`,
+            );
+          },
+          onLost: async (error) => {
+            rejoining = true;
+            await registry.loseAll(error);
+          },
+        }),
+      );
       ticker = setInterval(() => void tick(), deps.punctuateIntervalMs);
       ticker.unref();
     },
@@ -329,7 +455,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       // open and close them, while still a member (the next owner starts after our commit),
       // (3) leave the group, (4) close the producer and the admin.
       await loop.idle();
-      for (const handle of registry.all) addStats(retired, handle.task.stats);
       await registry.closeAll();
       await consumer.stop();
       if (!exactlyOnce) await producer.disconnect();
@@ -342,17 +467,16 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       state = failed ? 'failed' : 'stopped';
     },
     stats() {
-      const totals = { ...retired };
-      for (const handle of registry.all) addStats(totals, handle.task.stats);
-      return { tasks: registry.all.map((h) => h.task.id), totals };
+      return { tasks: registry.all.map((h) => h.task.id), totals: registry.totals() };
     },
     snapshot() {
       const restoring = registry.restoring;
       return {
         tasks: registry.all.map((handle) => handle.task.snapshot()),
+        totals: registry.totals(),
         rebalances,
         restoring,
-        ready: state === 'running' && assigning === 0 && restoring === 0,
+        ready: state === 'running' && connected && assigning === 0 && restoring === 0,
       };
     },
     async consumerLag() {

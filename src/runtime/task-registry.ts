@@ -12,7 +12,8 @@ import { emptyPending } from './commit.ts';
 import type { Committer, TaskHandle } from './commit.ts';
 import { restoreTask } from './restore.ts';
 import type { StateLocation } from './restore.ts';
-import { Task } from './task.ts';
+import { addStats, emptyStats, Task } from './task.ts';
+import type { TaskStats } from './task.ts';
 
 export interface TaskRegistryDeps {
   plan: Plan;
@@ -34,6 +35,10 @@ export class TaskRegistry {
   private readonly handles = new Map<TaskId, TaskHandle>();
   private readonly subtopologyOfTopic = new Map<string, SubTopology>();
   private readonly creating = new Map<TaskId, Promise<TaskHandle>>();
+  /** The handle of each task being built, for the clean-up of a build that fails. */
+  private readonly building = new Map<TaskId, TaskHandle>();
+  /** Counters of the tasks closed or discarded so far, so the worker's totals keep them. */
+  private readonly retired: TaskStats = emptyStats();
 
   constructor(private readonly deps: TaskRegistryDeps) {
     for (const sub of deps.plan.subtopologies) {
@@ -69,6 +74,13 @@ export class TaskRegistry {
     return [...this.handles.values()];
   }
 
+  /** Counters of every task this worker ran: those it runs, closed and discarded ones. */
+  totals(): TaskStats {
+    const totals = { ...this.retired };
+    for (const handle of this.handles.values()) addStats(totals, handle.task.stats);
+    return totals;
+  }
+
   /** The task of a fetched partition, created (restored, initialised) on its first batch. */
   async handleFor(tp: TopicPartition): Promise<TaskHandle> {
     const id = this.taskIdOf(tp);
@@ -79,12 +91,26 @@ export class TaskRegistry {
   create(id: TaskId, partition: number): Promise<TaskHandle> {
     const pending = this.creating.get(id);
     if (pending !== undefined) return pending;
-    const created = this.build(id, partition).then((handle) => {
-      this.handles.set(id, handle);
-      return handle;
-    });
+    const created = this.build(id, partition).then(
+      (handle) => {
+        this.handles.set(id, handle);
+        return handle;
+      },
+      // A build that fails (Kafka not answering) is tried again on the partition's next
+      // batch: it leaves no producer connected and no store open behind it.
+      async (error: unknown) => {
+        const handle = this.building.get(id);
+        await handle?.producer?.disconnect().catch(() => undefined);
+        for (const db of handle?.persistence.values() ?? [])
+          await db.close().catch(() => undefined);
+        throw error;
+      },
+    );
     this.creating.set(id, created);
-    return created.finally(() => this.creating.delete(id));
+    return created.finally(() => {
+      this.creating.delete(id);
+      this.building.delete(id);
+    });
   }
 
   /**
@@ -115,6 +141,7 @@ export class TaskRegistry {
       sinceCheckpoint: 0,
       pending: emptyPending(),
     };
+    this.building.set(id, handle);
     if (this.deps.transactionalProducer !== undefined) {
       // (1)
       handle.producer = this.deps.transactionalProducer(id);
@@ -152,7 +179,12 @@ export class TaskRegistry {
     const handle = this.handles.get(id);
     if (handle === undefined) return;
     this.handles.delete(id);
-    await handle.task.exclusive(() => this.deps.committer.close(handle));
+    try {
+      // After the batch in flight, if any: its records count too.
+      await handle.task.exclusive(() => this.deps.committer.close(handle));
+    } finally {
+      addStats(this.retired, handle.task.stats);
+    }
     await handle.task.close();
     for (const db of handle.persistence.values()) await db.close();
     await handle.producer?.disconnect();
@@ -167,21 +199,42 @@ export class TaskRegistry {
    * batch delivered again is not counted twice (Kafka Streams revives a corrupted task alike).
    * Safe to call from inside the task's own batch.
    */
-  async discard(handle: TaskHandle, reason: unknown): Promise<void> {
+  async discard(
+    handle: TaskHandle,
+    reason: unknown,
+    why = 'commit failed: task discarded, it restarts from its last committed state',
+  ): Promise<void> {
     const id = handle.task.id;
     // Only the live handle: a batch of an already discarded task must not drop its successor.
     if (this.handles.get(id) !== handle) return;
     this.handles.delete(id);
     handle.discarded = true;
-    this.deps.logger.warn(
-      { task: id, err: reason },
-      'commit failed: task discarded, it restarts from its last committed state',
-    );
+    addStats(this.retired, handle.task.stats);
+    this.deps.logger.warn({ task: id, err: reason }, why);
     if (handle.producer?.inTransaction === true)
       await handle.producer.abort().catch(() => undefined);
     await handle.producer?.disconnect().catch(() => undefined);
     await handle.task.abandon();
     for (const db of handle.persistence.values()) await db.close().catch(() => undefined);
+  }
+
+  /**
+   * Every task lost at once (fenced, out of the group, or the consumer restarts): each dropped
+   * as `discard` drops one, nothing committed; rebuilt from its changelog if assigned again.
+   */
+  async loseAll(reason: unknown): Promise<void> {
+    // Each after its batch in flight, if any (which then finds its task gone and leaves it).
+    await Promise.all(
+      this.all.map((handle) =>
+        handle.task.exclusive(() =>
+          this.discard(
+            handle,
+            reason,
+            'task lost: fenced, or out of the group; it is rebuilt from its changelog when assigned again',
+          ),
+        ),
+      ),
+    );
   }
 
   async closeAll(): Promise<void> {

@@ -35,10 +35,25 @@ export interface TaskStats {
   late: number;
   /** Changelog records read back into the stores when the task was created. */
   restored: number;
+  /** Times the task's local state was found corrupt or inconsistent and wiped (task-stores.ts). */
+  wiped: number;
 }
 
 export function emptyStats(): TaskStats {
-  return { processed: 0, produced: 0, deadLettered: 0, skipped: 0, late: 0, restored: 0 };
+  return {
+    processed: 0,
+    produced: 0,
+    deadLettered: 0,
+    skipped: 0,
+    late: 0,
+    restored: 0,
+    wiped: 0,
+  };
+}
+
+/** Adds one task's counters to running totals (of closed and discarded tasks, or of all). */
+export function addStats(into: TaskStats, from: TaskStats): void {
+  for (const key of Object.keys(into) as (keyof TaskStats)[]) into[key] += from[key];
 }
 
 /** A task's store: its in-memory layer (with the write cache) and its plan entry. */

@@ -2,6 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { syncDirectory, TributaryError, writeFileAtomically } from '../core/index.ts';
+import { stateError } from './state-errors.ts';
 
 /**
  * The checkpoint file of a task directory: for each changelog topic of the task's stores, the
@@ -22,13 +23,32 @@ const offsetPattern = /^(0|[1-9][0-9]*)$/;
  * parsed: then the caller wipes the stores and restores them from the beginning of the changelog.
  */
 export async function readCheckpoint(taskDir: string): Promise<Map<string, string> | undefined> {
+  const file = await readCheckpointFile(taskDir);
+  return file.kind === 'found' ? file.offsets : undefined;
+}
+
+/**
+ * A task's checkpoint file as found: absent (a first start, or under exactly-once a task that
+ * did not close cleanly: both normal), corrupt (unreadable or not a version 1 checkpoint: a
+ * fault, which the restore reports), or found.
+ */
+export type CheckpointFile =
+  | { kind: 'absent' }
+  | { kind: 'corrupt'; reason: string }
+  | { kind: 'found'; offsets: Map<string, string> };
+
+export async function readCheckpointFile(taskDir: string): Promise<CheckpointFile> {
   let text: string;
   try {
     text = await readFile(join(taskDir, checkpointFileName), 'utf8');
-  } catch {
-    return undefined;
+  } catch (cause) {
+    if (isMissing(cause)) return { kind: 'absent' };
+    return { kind: 'corrupt', reason: (cause as Error).message };
   }
-  return parseCheckpoint(text);
+  const offsets = parseCheckpoint(text);
+  return offsets === undefined
+    ? { kind: 'corrupt', reason: 'not a version 1 checkpoint' }
+    : { kind: 'found', offsets };
 }
 
 /**
@@ -48,9 +68,7 @@ export async function writeCheckpoint(
   try {
     await writeFileAtomically(target, text);
   } catch (cause) {
-    throw new TributaryError('STATE_FAILED', `could not write the checkpoint file ${target}`, {
-      cause,
-    });
+    throw stateError('write the checkpoint file', target, cause);
   }
 }
 
@@ -67,9 +85,7 @@ export async function deleteCheckpoint(taskDir: string): Promise<void> {
     await syncDirectory(taskDir);
   } catch (cause) {
     if (isMissing(cause)) return;
-    throw new TributaryError('STATE_FAILED', `could not delete the checkpoint file ${target}`, {
-      cause,
-    });
+    throw stateError('delete the checkpoint file', target, cause);
   }
 }
 

@@ -17,8 +17,15 @@ export {
   deleteCheckpoint,
   parseCheckpoint,
   readCheckpoint,
+  readCheckpointFile,
   writeCheckpoint,
 } from './checkpoint.ts';
+export type { CheckpointFile } from './checkpoint.ts';
+export { checkpointFault, describeWipeCause } from './state-check.ts';
+export type { ChangelogRange, StoreOnDisk, WipeCause, WipeCauseKind } from './state-check.ts';
+export { checkStateDirWritable } from './state-dirs.ts';
+export { isFatalStateError, stateError, stateFaultOf } from './state-errors.ts';
+export type { StateFault } from './state-errors.ts';
 export { jsonCodec, MemoryStore } from './memory-store.ts';
 export { storeDir, taskStateDir } from './state-dirs.ts';
 export { SeenEntries, SeenStore, seenKey } from './seen-store.ts';

@@ -1,9 +1,11 @@
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { TributaryError } from '../core/index.ts';
+import { TributaryError, writeFileAtomically } from '../core/index.ts';
 import type { TaskId } from '../core/index.ts';
 
 import { checkpointFileName } from './checkpoint.ts';
+import { stateError } from './state-errors.ts';
 
 /**
  * A task's state directory, `<stateDir>/<appId>/<taskId>`: one RocksDB directory per store and
@@ -23,6 +25,24 @@ export function storeDir(stateDir: string, appId: string, taskId: TaskId, store:
     );
   }
   return join(taskStateDir(stateDir, appId, taskId), store);
+}
+
+/**
+ * Checks at start that the application's state directory `<stateDir>/<appId>` can be created and
+ * written (a file written, fsynced, renamed and deleted), so a read-only or unwritable directory
+ * stops the worker with one clear line (STATE_DIR_UNWRITABLE, STATE_DISK_FULL) before it joins
+ * its group, rather than when its first task restores.
+ */
+export async function checkStateDirWritable(stateDir: string, appId: string): Promise<void> {
+  const dir = join(stateDir, checkSegment(appId, 'application id'));
+  const probe = join(dir, '.write-check');
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFileAtomically(probe, 'tributary\n');
+    await rm(probe, { force: true });
+  } catch (cause) {
+    throw stateError('write to', dir, cause, 'STATE_DIR_UNWRITABLE');
+  }
 }
 
 /**

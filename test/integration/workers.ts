@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { endpoints, eventually } from './helpers.ts';
@@ -13,6 +15,8 @@ export interface WorkerProcess {
   /** The tasks of its latest assignment (undefined before its first). */
   tasks: string[] | undefined;
   readonly log: Record<string, unknown>[];
+  /** What it wrote to stderr (and stdout lines that are not JSON). */
+  readonly stderr: string[];
   readonly exited: Promise<number | null>;
   signal(signal: NodeJS.Signals): void;
 }
@@ -47,20 +51,26 @@ export function startWorkerProcess(settings: {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const stderr: string[] = [];
   const worker: WorkerProcess = {
     id: settings.id,
     child,
     tasks: undefined,
     log: [],
+    stderr,
     exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
     signal: (signal) => {
       child.kill(signal);
     },
   };
-  const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   if (child.stdout === null) throw new Error('worker stdout is not piped');
+  // TRIBUTARY_TEST_LOG_DIR keeps every worker's log lines, for a failure to be read afterwards.
+  const logDir = process.env['TRIBUTARY_TEST_LOG_DIR'];
+  if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
   createInterface({ input: child.stdout }).on('line', (line) => {
+    if (logDir !== undefined)
+      appendFileSync(join(logDir, `${settings.appId}-${settings.id}.log`), `${line}\n`);
     try {
       const entry = JSON.parse(line) as Record<string, unknown>;
       worker.log.push(entry);

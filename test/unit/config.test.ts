@@ -79,6 +79,21 @@ describe('settings from the environment and flags', () => {
     );
   });
 
+  it('waits for the brokers indefinitely unless a start-up limit is given, and validates it', () => {
+    assert.equal(loadSettings({}).kafkaWaitTimeoutMs, undefined);
+    assert.equal(
+      loadSettings({ TRIBUTARY_KAFKA_WAIT_TIMEOUT_MS: '60000' }).kafkaWaitTimeoutMs,
+      60_000,
+    );
+    assert.equal(loadSettings({}, { kafkaWaitTimeoutMs: '5000' }).kafkaWaitTimeoutMs, 5000);
+    assert.match(
+      configError({ TRIBUTARY_KAFKA_WAIT_TIMEOUT_MS: '10s' }),
+      /^TRIBUTARY_KAFKA_WAIT_TIMEOUT_MS must be an integer number of milliseconds from 1000 .*, got '10s'$/,
+    );
+    assert.match(configError({ TRIBUTARY_KAFKA_WAIT_TIMEOUT_MS: '999' }), /from 1000 to 86400000/);
+    assert.match(configError({ TRIBUTARY_KAFKA_WAIT_TIMEOUT_MS: '' }), /got ''$/);
+  });
+
   it('checks SASL settings together and never echoes a password', () => {
     assert.match(
       configError({ TRIBUTARY_KAFKA_SASL_MECHANISM: 'plain' }),

@@ -1,8 +1,11 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import RocksDB from 'rocksdb-native';
 
 import { TributaryError } from '../../core/index.ts';
+import type { ErrorCode } from '../../core/index.ts';
+import { stateError, stateFaultOf } from '../state-errors.ts';
 import type { StoreChange } from '../store.ts';
 
 /**
@@ -44,6 +47,22 @@ export class RocksDbPersistence {
   }
 
   /**
+   * Whether a RocksDB database is in the directory: RocksDB writes its CURRENT file (the name of
+   * the live MANIFEST) when it creates a database and only ever replaces it atomically, so a
+   * directory without one is not a store, whatever else it holds. RocksDB would open such a
+   * directory as a new, empty store, so a checkpoint must not be trusted on the directory's
+   * existence alone.
+   */
+  static async holdsDatabase(dir: string): Promise<boolean> {
+    try {
+      return (await stat(join(dir, 'CURRENT'))).isFile();
+    } catch (cause) {
+      if (isMissing(cause)) return false;
+      throw stateError('read', dir, cause);
+    }
+  }
+
+  /**
    * Deletes a store directory and everything in it, for a restore from the beginning of the
    * changelog. The store must not be open.
    */
@@ -51,7 +70,7 @@ export class RocksDbPersistence {
     try {
       await rm(dir, { recursive: true, force: true });
     } catch (cause) {
-      throw new TributaryError('STATE_FAILED', `could not delete RocksDB store ${dir}`, { cause });
+      throw stateError('delete RocksDB store', dir, cause);
     }
   }
 
@@ -81,7 +100,7 @@ export class RocksDbPersistence {
         }
       });
       iterator.on('error', (cause) => {
-        failure ??= { error: this.error('could not read', cause) };
+        failure ??= { error: this.error('read', cause, 'STATE_CORRUPT') };
       });
       // 'close' comes last, after 'end' or 'error', once the native iterator is released (so the
       // store can then be closed).
@@ -104,7 +123,7 @@ export class RocksDbPersistence {
       }
       await batch.flush();
     } catch (cause) {
-      throw this.error(`could not write ${changes.length} changes to`, cause);
+      throw this.error(`write ${changes.length} changes to`, cause);
     } finally {
       // An undestroyed batch holds a reference that would make close() wait forever.
       batch.destroy();
@@ -121,14 +140,14 @@ export class RocksDbPersistence {
     try {
       await this.db.flush();
     } catch (cause) {
-      throw this.error('could not flush', cause);
+      throw this.error('flush', cause);
     }
   }
 
   /** Closes the RocksDB after the reads and writes in flight. Closing again is a no-op. */
   close(): Promise<void> {
     this.closing ??= this.db.close().catch((cause: unknown) => {
-      throw this.error('could not close', cause);
+      throw this.error('close', cause);
     });
     return this.closing;
   }
@@ -145,9 +164,18 @@ export class RocksDbPersistence {
     }
   }
 
-  private error(what: string, cause: unknown): TributaryError {
-    return new TributaryError('STATE_FAILED', `${what} RocksDB store ${this.dir}`, { cause });
+  /** A read error is corruption (STATE_CORRUPT) unless the disk says otherwise. */
+  private error(
+    what: string,
+    cause: unknown,
+    otherwise: ErrorCode = 'STATE_FAILED',
+  ): TributaryError {
+    return stateError(`${what} RocksDB store`, this.dir, cause, otherwise);
   }
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === 'ENOENT';
 }
 
 async function openDb(dir: string): Promise<RocksDB> {
@@ -159,7 +187,14 @@ async function openDb(dir: string): Promise<RocksDB> {
     return db;
   } catch (cause) {
     await db?.close().catch(() => undefined);
-    // Retriable: the usual cause is the LOCK still held by the task's previous owner.
-    throw new TributaryError('STATE_FAILED', `could not open RocksDB store ${dir}`, { cause });
+    // A held LOCK (the task's previous owner in this process still closing) is retriable
+    // STATE_FAILED; a full or read-only disk ends the worker; anything else means the files
+    // are corrupt or missing (checksum or size mismatch, a missing .sst or MANIFEST).
+    throw stateError(
+      'open RocksDB store',
+      dir,
+      cause,
+      stateFaultOf(cause) === 'locked' ? 'STATE_FAILED' : 'STATE_CORRUPT',
+    );
   }
 }
