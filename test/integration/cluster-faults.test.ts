@@ -133,7 +133,15 @@ describe('broker faults on a private 3-broker cluster, under load, two workers',
     output: string,
     guarantee: 'at_least_once' | 'exactly_once',
     workers: WorkerProcess[],
+    say: (line: string) => void,
   ): Promise<string> {
+    // What the workers warned about during the fault, for the reader of a failure.
+    for (const w of workers) {
+      const warned = w.log.filter((e) => Number(e['level']) >= 40).slice(-12);
+      say(
+        `${w.id} warnings and errors (last ${warned.length}): ${JSON.stringify(warned).slice(0, 4000)}`,
+      );
+    }
     // Reads until every window is there or 240 s pass; what is missing is then named below.
     const deadline = Date.now() + 240_000;
     const read = await topics.readTopic(
@@ -195,7 +203,7 @@ describe('broker faults on a private 3-broker cluster, under load, two workers',
       await sleep(30_000);
       await cluster.start(victim);
       await producing;
-      t.diagnostic(await verify(output, 'exactly_once', workers));
+      t.diagnostic(await verify(output, 'exactly_once', workers, (l) => t.diagnostic(l)));
       assert.deepEqual(await Promise.all(workers.map((w) => stopWorker(w))), [0, 0]);
     },
   );
@@ -215,7 +223,7 @@ describe('broker faults on a private 3-broker cluster, under load, two workers',
         t.diagnostic(`broker ${node.id} restarted and in sync in ${(Date.now() - began) / 1000} s`);
       }
       await producing;
-      t.diagnostic(await verify(output, 'at_least_once', workers));
+      t.diagnostic(await verify(output, 'at_least_once', workers, (l) => t.diagnostic(l)));
       assert.deepEqual(await Promise.all(workers.map((w) => stopWorker(w))), [0, 0]);
     },
   );
