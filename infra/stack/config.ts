@@ -1,9 +1,15 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The services of the local stack, in start and display order. */
 export const serviceNames = ['kafka', 'cassandra', 'registry', 'prometheus', 'mosquitto'] as const;
-export type ServiceName = (typeof serviceNames)[number];
+/** The extra Kafka nodes of the 3-broker mode (`up --kafka-brokers 3`); node 1 is 'kafka'. */
+export const extraKafkaNodes = ['kafka-2', 'kafka-3'] as const;
+export type ServiceName = (typeof serviceNames)[number] | (typeof extraKafkaNodes)[number];
+
+/** Kafka node n of the 3-broker mode listens on the base ports + 100 * (n - 1). */
+export const kafkaNodePortStep = 100;
 
 export interface StackPorts {
   kafka: number;
@@ -24,6 +30,22 @@ export interface StackConfig {
   /** Everything the stack writes: cache/ (downloads), data/, logs/, run/ (PID files). */
   stackDir: string;
   ports: StackPorts;
+  /** 1 (one combined broker+controller) or 3 (a cluster of three); see kafkaBrokersFile. */
+  kafkaBrokers: number;
+}
+
+/** Where `up --kafka-brokers N` records the chosen mode, so later commands follow it. */
+export function kafkaBrokersFile(stackDir: string): string {
+  return resolve(stackDir, 'kafka-brokers');
+}
+
+/** Parses a broker count (1 or 3); `where` names its origin in the error. */
+export function parseKafkaBrokers(raw: string, where: string): number {
+  const value = raw.trim();
+  if (value !== '1' && value !== '3') {
+    throw new StackConfigError(`${where} must be 1 or 3 (Kafka brokers), got '${value}'`);
+  }
+  return Number(value);
 }
 
 /** Where tests and tools find the servers. */
@@ -87,7 +109,9 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
   }
   const repoDir = defaultRepoDir;
   const stackDir = resolve(repoDir, env['TRIBUTARY_STACK_DIR'] ?? '.stack');
-  return { repoDir, stackDir, ports };
+  const file = kafkaBrokersFile(stackDir);
+  const kafkaBrokers = existsSync(file) ? parseKafkaBrokers(readFileSync(file, 'utf8'), file) : 1;
+  return { repoDir, stackDir, ports, kafkaBrokers };
 }
 
 /**
@@ -98,9 +122,10 @@ export const kafkaSaslUser = { username: 'tributary', password: 'tributary-sasl-
 
 export function stackEndpoints(config: StackConfig = stackConfig()): StackEndpoints {
   const { ports, stackDir } = config;
+  const nodes = Array.from({ length: config.kafkaBrokers }, (_, i) => i * kafkaNodePortStep);
   return {
-    kafkaBrokers: [`127.0.0.1:${ports.kafka}`],
-    kafkaSaslBrokers: [`127.0.0.1:${ports.kafkaSasl}`],
+    kafkaBrokers: nodes.map((step) => `127.0.0.1:${ports.kafka + step}`),
+    kafkaSaslBrokers: nodes.map((step) => `127.0.0.1:${ports.kafkaSasl + step}`),
     kafkaSaslUser,
     cassandraContactPoint: `127.0.0.1:${ports.cassandra}`,
     cassandraDataCenter: 'datacenter1',

@@ -15,7 +15,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 import { kafkaSaslUser, stackConfig } from './config.ts';
 import { mavenDependencies } from './fetch.ts';
-import { isOurs, launch, pidFile, terminate } from './processes.ts';
+import { isOurs, killNow, launch, pidFile, terminate } from './processes.ts';
 import type { LaunchSpec, PidRecord } from './processes.ts';
 
 const run = promisify(execFile);
@@ -397,12 +397,7 @@ export async function startKafkaCluster(options: KafkaClusterOptions): Promise<K
       const record = records.get(id);
       layoutOf(id);
       if (record === undefined || !isOurs(record)) return;
-      try {
-        process.kill(-record.pid, 'SIGKILL');
-      } catch {
-        process.kill(record.pid, 'SIGKILL');
-      }
-      while (isOurs(record)) await sleep(50);
+      await killNow(record);
     },
     async start(id, timeoutMs = readyTimeoutMs) {
       const node = layoutOf(id);

@@ -117,6 +117,20 @@ export async function terminate(record: PidRecord, graceMs: number): Promise<'st
   return 'killed';
 }
 
+/** kill -9 of the process group (a crash, no shutdown hook runs); resolves once it is gone. */
+export async function killNow(record: PidRecord): Promise<void> {
+  try {
+    process.kill(-record.pid, 'SIGKILL');
+  } catch {
+    try {
+      process.kill(record.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  while (isOurs(record)) await sleep(50);
+}
+
 /** Resident memory of a process in bytes, from /proc; undefined when it is gone. */
 export function residentBytes(pid: number): number | undefined {
   try {

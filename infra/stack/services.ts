@@ -5,10 +5,12 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { kafkaSaslUser } from './config.ts';
+import { kafkaNodePortStep, kafkaSaslUser } from './config.ts';
 import type { ServiceName, StackConfig, StackEndpoints } from './config.ts';
 import { FetchError, findExecutable, mavenDependencies, untarOnce } from './fetch.ts';
 import { findJava, installJavaFromPyPI } from './java.ts';
+import { kafkaJars, prepareKafkaNodes, registeredBrokers } from './kafka-cluster.ts';
+import type { KafkaNodeLayout } from './kafka-cluster.ts';
 import type { DebianPackage } from './fetch.ts';
 import type { LaunchSpec } from './processes.ts';
 import { probeCassandra, probeKafka, probeMqtt, probePrometheus, probeRegistry } from './probes.ts';
@@ -337,6 +339,74 @@ export const services: readonly ServiceDefinition[] = [
   prometheus,
   mosquitto,
 ];
+
+/** The nodes of the 3-broker mode: node n on the base Kafka ports + 100 * (n - 1). */
+function clusterLayout(ctx: ServiceContext): KafkaNodeLayout[] {
+  const { ports } = ctx.config;
+  return Array.from({ length: ctx.config.kafkaBrokers }, (_, i) => ({
+    id: i + 1,
+    port: ports.kafka + i * kafkaNodePortStep,
+    controllerPort: ports.kafkaController + i * kafkaNodePortStep,
+    saslPort: ports.kafkaSasl + i * kafkaNodePortStep,
+    dir: join(ctx.dirs.data, 'kafka-cluster', `node-${i + 1}`),
+  }));
+}
+
+// The nodes are prepared together (one cluster id, every storage formatted once) though `up`
+// starts them as three services at the same time: one shared promise per data directory.
+const preparing = new Map<string, ReturnType<typeof prepareKafkaNodes>>();
+
+function prepareCluster(ctx: ServiceContext): ReturnType<typeof prepareKafkaNodes> {
+  const root = join(ctx.dirs.data, 'kafka-cluster');
+  let pending = preparing.get(root);
+  if (pending === undefined) {
+    pending = kafkaJars(ctx.config.repoDir, ctx.dirs.cache).then((libs) =>
+      prepareKafkaNodes({ repoDir: ctx.config.repoDir, libs, root, nodes: clusterLayout(ctx) }),
+    );
+    preparing.set(root, pending);
+    // A failed or finished preparation is redone by the next start (it is idempotent).
+    void pending.then(
+      () => preparing.delete(root),
+      () => preparing.delete(root),
+    );
+  }
+  return pending;
+}
+
+function kafkaNode(id: number): ServiceDefinition {
+  const node = (ctx: ServiceContext): KafkaNodeLayout => {
+    const found = clusterLayout(ctx).find((n) => n.id === id);
+    if (found === undefined) throw new Error(`kafka node ${id} is not part of this stack`);
+    return found;
+  };
+  return {
+    name: id === 1 ? 'kafka' : (`kafka-${id}` as ServiceName),
+    address: (ctx) => `127.0.0.1:${node(ctx).port}`,
+    ports: (ctx) => [node(ctx).port, node(ctx).controllerPort, node(ctx).saslPort],
+    debianPackages: [],
+    readyTimeoutMs: 90_000,
+    stopGraceMs: 60_000,
+    async prepare(ctx) {
+      const spec = (await prepareCluster(ctx)).get(id);
+      if (spec === undefined) throw new Error(`kafka node ${id} has no launch spec`);
+      return spec;
+    },
+    // Ready once the cluster (as this node sees it) lists this node as a broker.
+    async probe(ctx) {
+      const ids = await registeredBrokers(`127.0.0.1:${node(ctx).port}`);
+      if (!ids.includes(id))
+        throw new Error(`node ${id} not registered yet (brokers: ${ids.join(', ')})`);
+      return `node ${id} of ${ctx.config.kafkaBrokers}, brokers up: ${ids.join(', ')}`;
+    },
+  };
+}
+
+/** The services of this stack: with `--kafka-brokers 3`, three Kafka nodes in place of one. */
+export function stackServices(ctx: ServiceContext): readonly ServiceDefinition[] {
+  if (ctx.config.kafkaBrokers === 1) return services;
+  const nodes = Array.from({ length: ctx.config.kafkaBrokers }, (_, i) => kafkaNode(i + 1));
+  return [...nodes, ...services.filter((s) => s.name !== 'kafka')];
+}
 
 /** Command-line tools the tests use beside the servers. */
 export const tools: DebianPackage[] = [{ executable: 'kcat', pkg: 'kcat' }];

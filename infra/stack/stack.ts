@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { stackConfig, stackEndpoints } from './config.ts';
+import { kafkaBrokersFile, stackConfig, stackEndpoints } from './config.ts';
 import type { ServiceName, StackConfig } from './config.ts';
 import { ensureDebianPackages } from './fetch.ts';
-import { launch, pidFile, readPid, residentBytes, terminate } from './processes.ts';
-import { services, tools } from './services.ts';
+import { killNow, launch, pidFile, readPid, residentBytes, terminate } from './processes.ts';
+import { stackServices, tools } from './services.ts';
 import type { ServiceContext, ServiceDefinition } from './services.ts';
 
 export type ServiceState = 'healthy' | 'unhealthy' | 'stopped' | 'port-in-use';
@@ -141,6 +141,7 @@ export async function up(
   log: (line: string) => void = () => undefined,
 ): Promise<UpResult> {
   const began = Date.now();
+  const services = stackServices(ctx);
   await ensureDebianPackages(
     [...services.flatMap((s) => s.debianPackages), ...tools],
     join(ctx.dirs.logs, 'apt.log'),
@@ -173,11 +174,11 @@ export async function up(
 /** Stops the named services (default: all) that this stack started, by PID file. */
 export async function down(
   ctx: ServiceContext = serviceContext(),
-  names: readonly ServiceName[] = services.map((s) => s.name),
+  names: readonly ServiceName[] = stackServices(ctx).map((s) => s.name),
   log: (line: string) => void = () => undefined,
 ): Promise<void> {
   await Promise.all(
-    services
+    stackServices(ctx)
       .filter((s) => names.includes(s.name))
       .map(async (service) => {
         const pidPath = pidFile(ctx.dirs.run, service.name);
@@ -192,7 +193,9 @@ export async function down(
 
 /** Deletes the servers' data (not the download cache). Only when nothing is running. */
 export function purge(ctx: ServiceContext): void {
-  const running = services.filter((s) => readPid(pidFile(ctx.dirs.run, s.name)) !== undefined);
+  const running = stackServices(ctx).filter(
+    (s) => readPid(pidFile(ctx.dirs.run, s.name)) !== undefined,
+  );
   if (running.length > 0) {
     throw new StackError(
       `cannot purge while ${running.map((s) => s.name).join(', ')} run; run down first`,
@@ -203,7 +206,7 @@ export function purge(ctx: ServiceContext): void {
 
 export async function status(ctx: ServiceContext = serviceContext()): Promise<ServiceStatus[]> {
   return Promise.all(
-    services.map(async (service): Promise<ServiceStatus> => {
+    stackServices(ctx).map(async (service): Promise<ServiceStatus> => {
       const record = readPid(pidFile(ctx.dirs.run, service.name));
       const address = service.address(ctx);
       if (record === undefined) {
@@ -238,4 +241,61 @@ export function logTail(ctx: ServiceContext, name: ServiceName, lines: number): 
   const all = readFileSync(file, 'utf8').split('\n');
   if (all.at(-1) === '') all.pop();
   return all.slice(-lines).join('\n');
+}
+
+function serviceNamed(ctx: ServiceContext, name: string): ServiceDefinition {
+  const service = stackServices(ctx).find((s) => s.name === name);
+  if (service === undefined) {
+    throw new StackError(
+      `no service '${name}' in this stack (services: ${stackServices(ctx)
+        .map((s) => s.name)
+        .join(', ')})`,
+    );
+  }
+  return service;
+}
+
+/**
+ * Stops one service (or one Kafka node): SIGTERM and its grace, or with `kill` a SIGKILL of its
+ * process group, as a crash would. The others keep running. Returns what happened.
+ */
+export async function stopService(
+  ctx: ServiceContext,
+  name: string,
+  kill = false,
+): Promise<'stopped' | 'killed' | 'not running'> {
+  const service = serviceNamed(ctx, name);
+  const pidPath = pidFile(ctx.dirs.run, service.name);
+  const record = readPid(pidPath);
+  if (record === undefined) return 'not running';
+  let how: 'stopped' | 'killed' = 'killed';
+  if (kill) await killNow(record);
+  else how = await terminate(record, service.stopGraceMs);
+  rmSync(pidPath, { force: true });
+  return how;
+}
+
+/** Starts one service (or Kafka node) if it is not running and waits until it answers. */
+export async function startService(ctx: ServiceContext, name: string): Promise<string> {
+  const service = serviceNamed(ctx, name);
+  await startOne(ctx, service);
+  return waitReady(ctx, service, pidFile(ctx.dirs.run, service.name));
+}
+
+/**
+ * Records the number of Kafka brokers for this stack (1 or 3). Switching needs Kafka stopped:
+ * the two modes keep separate data (data/kafka and data/kafka-cluster), and a cluster's
+ * controller quorum cannot change size by a restart.
+ */
+export function setKafkaBrokers(ctx: ServiceContext, brokers: number): void {
+  if (brokers === ctx.config.kafkaBrokers) return;
+  const running = stackServices(ctx)
+    .filter((s) => s.name.startsWith('kafka'))
+    .filter((s) => readPid(pidFile(ctx.dirs.run, s.name)) !== undefined);
+  if (running.length > 0) {
+    throw new StackError(
+      `Kafka runs with ${ctx.config.kafkaBrokers} broker(s); to switch to ${brokers}, first run: npm run stack -- down`,
+    );
+  }
+  writeFileSync(kafkaBrokersFile(ctx.config.stackDir), `${brokers}\n`);
 }

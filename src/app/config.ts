@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { TributaryError } from '../core/index.ts';
-import type { Guarantee } from '../runtime/index.ts';
+import type { Guarantee, ReplicationSetting } from '../runtime/index.ts';
 
 /**
  * Every setting of a worker or tool, read from the environment (`TRIBUTARY_*`, twelve-factor)
@@ -39,6 +39,8 @@ export interface Settings {
   /** Overrides the topology's application id (group id and internal topic prefix). */
   appId: string | undefined;
   guarantee: Guarantee;
+  /** Replicas of the internal topics created: a number, or 'auto' (min(3, brokers)). */
+  replicationFactor: ReplicationSetting;
   commitIntervalMs: number;
   punctuateIntervalMs: number;
   sessionTimeoutMs: number;
@@ -128,6 +130,13 @@ export const settingSpecs = {
     group: 'app',
     expects: 'a directory path',
     fallback: () => join(tmpdir(), 'tributary'),
+  },
+  replicationFactor: {
+    env: 'TRIBUTARY_REPLICATION_FACTOR',
+    group: 'app',
+    expects:
+      'auto (min(3, brokers in the cluster)) or an integer from 1 to 32767 (replicas of the internal topics created)',
+    fallback: () => 'auto',
   },
   guarantee: {
     env: 'TRIBUTARY_GUARANTEE',
@@ -448,6 +457,10 @@ export function resolveSettings(raw: RawSettings): Settings {
     kafka,
     appId,
     guarantee: r.oneOf('guarantee', ['at_least_once', 'exactly_once'] as const),
+    replicationFactor:
+      r.string('replicationFactor').trim() === 'auto'
+        ? 'auto'
+        : r.integer('replicationFactor', 1, 32_767),
     commitIntervalMs: r.integer('commitIntervalMs', 1, 600_000),
     punctuateIntervalMs: r.integer('punctuateIntervalMs', 10, 600_000),
     sessionTimeoutMs: r.integer('sessionTimeoutMs', 6000, 1_800_000),

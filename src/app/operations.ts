@@ -6,6 +6,7 @@ import type { Logger } from '../core/index.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import type { KafkaClient } from '../kafka/index.ts';
 import { prepareTopics } from '../runtime/index.ts';
+import type { ReplicationSetting } from '../runtime/index.ts';
 import { withAppId } from '../topology/index.ts';
 import type { Topology } from '../topology/index.ts';
 import type { KafkaSettings, Settings } from './config.ts';
@@ -20,6 +21,7 @@ export function workerOptionsFrom(settings: Settings): WorkerOptions {
     ...(kafka.tls === undefined ? {} : { tls: kafka.tls }),
     ...(settings.appId === undefined ? {} : { appId: settings.appId }),
     guarantee: settings.guarantee,
+    replicationFactor: settings.replicationFactor,
     commitIntervalMs: settings.commitIntervalMs,
     punctuateIntervalMs: settings.punctuateIntervalMs,
     sessionTimeoutMs: settings.sessionTimeoutMs,
@@ -60,12 +62,13 @@ export async function createInternalTopics(
   kafka: KafkaSettings,
   appId: string | undefined,
   logger: Logger,
+  replication: ReplicationSetting = 'auto',
 ): Promise<Map<string, number>> {
   const { plan } = effective(topology, appId);
   const admin = toolClient(kafka, `${plan.appId}-topics`).topicAdmin();
   await admin.connect();
   try {
-    return await prepareTopics(plan, admin, logger);
+    return await prepareTopics(plan, admin, logger, replication);
   } finally {
     await admin.disconnect();
   }

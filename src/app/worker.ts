@@ -8,7 +8,7 @@ import type { KafkaSasl, KafkaTls } from '../kafka/index.ts';
 import { createMetrics, startMetricsServer } from '../metrics/index.ts';
 import type { WorkerMetrics } from '../metrics/index.ts';
 import { createRuntime } from '../runtime/index.ts';
-import type { Guarantee, Runtime } from '../runtime/index.ts';
+import type { Guarantee, ReplicationSetting, Runtime } from '../runtime/index.ts';
 import { withAppId } from '../topology/index.ts';
 import type { Topology } from '../topology/index.ts';
 import { createLogger } from './logger.ts';
@@ -27,6 +27,8 @@ export interface WorkerOptions {
   metrics?: { host: string; port: number };
   /** Default `at_least_once`. */
   guarantee?: Guarantee;
+  /** Replicas of the internal topics the worker creates; default 'auto' (min(3, brokers)). */
+  replicationFactor?: ReplicationSetting;
   /**
    * Under exactly-once, how long a transaction collects batches before it commits: outputs
    * become visible to read_committed consumers at most this late. Default 100 ms (Kafka
@@ -95,6 +97,7 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
     punctuateIntervalMs: options.punctuateIntervalMs ?? 1000,
     stateDir: options.stateDir ?? join(tmpdir(), 'tributary'),
     admin: client.topicAdmin(),
+    replicationFactor: options.replicationFactor ?? 'auto',
     producer: client.recordProducer(),
     // A zombie's open transaction is aborted after this even if no new owner fences it.
     transactionalProducer: (taskId) =>

@@ -165,7 +165,13 @@ export function program(): Command {
         );
         return;
       }
-      const counts = await createInternalTopics(topology, settings.kafka, undefined, silentLogger);
+      const counts = await createInternalTopics(
+        topology,
+        settings.kafka,
+        undefined,
+        silentLogger,
+        settings.replicationFactor,
+      );
       for (const t of plan.internalTopics)
         process.stdout.write(`${t.name} (${t.kind}): ${counts.get(t.name)} partitions\n`);
     },

@@ -23,9 +23,13 @@ export function createTopicAdmin(kafka: Kafka): TopicAdmin {
         topics: topics.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,
+          ...(t.replicationFactor === undefined ? {} : { replicationFactor: t.replicationFactor }),
           configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+    },
+    async brokerCount() {
+      return (await admin.describeCluster()).brokers.length;
     },
     async committedOffsets(groupId: string, topic: string) {
       const offsets = new Map<number, bigint>();

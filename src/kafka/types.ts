@@ -157,6 +157,8 @@ export interface TopicReader {
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** Replicas of each partition; absent: the broker's default.replication.factor. */
+  replicationFactor?: number;
   config?: Record<string, string>;
 }
 
@@ -166,6 +168,8 @@ export interface TopicAdmin {
   partitionCounts(topics: string[]): Promise<Map<string, number>>;
   /** Creates the topics that do not exist yet. */
   createTopics(topics: TopicSpec[]): Promise<void>;
+  /** How many brokers the cluster has (its metadata's broker list). */
+  brokerCount(): Promise<number>;
   /** The group's committed offset per partition of a topic (partitions without one are absent). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>;
   /** The end offset (offset of the next record) of each partition of a topic. */

@@ -8,7 +8,8 @@
  *   await runtime.start();
  */
 export { deadLetterHeaders } from './dead-letter.ts';
-export { prepareTopics } from './internal-topics.ts';
+export { internalReplication, prepareTopics } from './internal-topics.ts';
+export type { ReplicationSetting } from './internal-topics.ts';
 export { createRuntime } from './runtime.ts';
 export type { Guarantee, Runtime, RuntimeDeps, RuntimeState } from './runtime.ts';
 export { emptyStats, Task } from './task.ts';

@@ -19,12 +19,37 @@ const repartitionConfig = { 'retention.ms': '-1' };
 /** A changelog keeps the latest value per store key (a deleted entry's tombstone removes it). */
 const changelogConfig = { 'cleanup.policy': 'compact' };
 
+/** The replication setting: a number of replicas, or 'auto' (min(3, brokers in the cluster)). */
+export type ReplicationSetting = number | 'auto';
+
+/**
+ * Replicas of the internal topics and the in-sync replicas a write needs: with 3 replicas and
+ * min.insync.replicas 2, an acknowledged write (acks=all) is on two brokers and one broker may
+ * be down without stopping writes. A setting above the cluster's size is refused here, with the
+ * setting's name, rather than by the broker's INVALID_REPLICATION_FACTOR.
+ */
+export function internalReplication(
+  setting: ReplicationSetting,
+  brokers: number,
+): { replicationFactor: number; minInsyncReplicas: number } {
+  const replicationFactor = setting === 'auto' ? Math.max(1, Math.min(3, brokers)) : setting;
+  if (replicationFactor > brokers) {
+    throw new TributaryError(
+      'CONFIG_INVALID',
+      `TRIBUTARY_REPLICATION_FACTOR is ${replicationFactor} but the Kafka cluster has ${brokers} broker${brokers === 1 ? '' : 's'}; set at most ${brokers}, or auto`,
+    );
+  }
+  return { replicationFactor, minInsyncReplicas: Math.min(2, replicationFactor) };
+}
+
 /**
  * Before a worker joins its group:
  *   (1) every user source topic must exist;
  *   (2) repartition topics get the largest partition count of the user topics upstream of them,
  *       and are created when missing; one that exists with another count is an error;
  *   (3) the dead-letter topic and the stores' changelog topics (compacted) are created when missing;
+ *   (0) what is created gets the replication of the setting ('auto': min(3, brokers now in the
+ *       cluster's metadata)) and min.insync.replicas min(2, replication);
  *   (4) all source topics of a sub-topology must have the same partition count (they are
  *       co-partitioned: partition p of each goes to task <sub>_p).
  * Returns the partition count of every topic the worker reads.
@@ -33,6 +58,7 @@ export async function prepareTopics(
   plan: Plan,
   admin: TopicAdmin,
   logger: Logger,
+  replication: ReplicationSetting = 'auto',
 ): Promise<Map<string, number>> {
   const internal = plan.internalTopics.map((t) => t.name);
   const counts = await admin.partitionCounts([...plan.sourceTopics, ...internal]);
@@ -71,9 +97,24 @@ export async function prepareTopics(
     counts.set(topic.name, actual ?? expected);
   }
   if (toCreate.length > 0) {
-    await admin.createTopics(toCreate);
+    // (0) Only when something is created: a restart while a broker is down needs no count.
+    const { replicationFactor, minInsyncReplicas } = internalReplication(
+      replication,
+      await admin.brokerCount(),
+    );
+    await admin.createTopics(
+      toCreate.map((t) => ({
+        ...t,
+        replicationFactor,
+        config: { ...t.config, 'min.insync.replicas': String(minInsyncReplicas) },
+      })),
+    );
     logger.info(
-      { topics: toCreate.map((t) => `${t.topic}(${t.partitions})`) },
+      {
+        topics: toCreate.map((t) => `${t.topic}(${t.partitions})`),
+        replicationFactor,
+        minInsyncReplicas,
+      },
       'internal topics created',
     );
   }

@@ -23,6 +23,7 @@ import { atLeastOnceCommitter, exactlyOnceCommitter } from './commit.ts';
 import { externalWriter } from './external-writes.ts';
 import type { Committer, TaskHandle } from './commit.ts';
 import { prepareTopics } from './internal-topics.ts';
+import type { ReplicationSetting } from './internal-topics.ts';
 import { pollLoop } from './poll-loop.ts';
 import type { HaltError } from './processor-node.ts';
 import { onAssignment } from './rebalance.ts';
@@ -40,6 +41,8 @@ export interface RuntimeDeps {
   punctuateIntervalMs: number;
   stateDir: string;
   admin: TopicAdmin;
+  /** Replicas of the internal topics the worker creates; default 'auto' (min(3, brokers)). */
+  replicationFactor?: ReplicationSetting;
   /** The shared producer under at-least-once. */
   producer: RecordProducer;
   transactionalProducer: (taskId: TaskId) => TransactionalProducer;
@@ -374,7 +377,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       try {
         await untilKafkaAnswers('preparing topics', async () => {
           await admin.connect();
-          await prepareTopics(plan, admin, logger);
+          await prepareTopics(plan, admin, logger, deps.replicationFactor ?? 'auto');
         });
       } catch (error) {
         // A worker that cannot start holds no connection open.

@@ -22,6 +22,17 @@ describe('settings from the environment and flags', () => {
     assert.equal(settings.guarantee, 'at_least_once');
     assert.deepEqual(settings.metrics, { host: '127.0.0.1', port: 9464 });
     assert.equal(settings.appId, undefined);
+    assert.equal(settings.replicationFactor, 'auto');
+  });
+
+  it('takes the replication of internal topics as auto or a whole number', () => {
+    assert.equal(loadSettings({ TRIBUTARY_REPLICATION_FACTOR: '3' }).replicationFactor, 3);
+    assert.equal(loadSettings({}, { replicationFactor: 'auto' }).replicationFactor, 'auto');
+    for (const bad of ['0', 'three', '2.5', '', '40000'])
+      assert.match(
+        configError({ TRIBUTARY_REPLICATION_FACTOR: bad }),
+        /^TRIBUTARY_REPLICATION_FACTOR must be auto \(min\(3, brokers in the cluster\)\) or an integer from 1 to 32767/,
+      );
   });
 
   it('reads the environment, and flags win over it', () => {
