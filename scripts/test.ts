@@ -112,7 +112,8 @@ async function main(mode: Mode): Promise<number> {
         '--test',
         `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
         '--test-concurrency=1',
-        '--test-timeout=300000',
+        // A hang guard per file: the broker-fault files take 4-6 minutes of outages and recoveries.
+        '--test-timeout=900000',
         ...files,
       ],
       summary.onLine,
