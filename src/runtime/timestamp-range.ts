@@ -31,13 +31,17 @@ export function timestampRefusal(
 ): string | undefined {
   if (limits.type === 'LogAppendTime' || timestamp === -1) return undefined;
   const source = limits.from === 'topic' ? 'topic config' : `${limits.from} default`;
+  const skew =
+    skewAllowanceMs > 0
+      ? `; ${skewAllowanceMs} ms kept in hand since the broker's clock was found to differ`
+      : '';
   const latest = now + limits.afterMaxMs - skewAllowanceMs;
   if (timestamp > latest) {
-    return `record timestamp ${iso(timestamp)} is ${timestamp - now} ms ahead of the worker's clock (${iso(now)}); topic ${topic} refuses records more than ${limits.afterMaxMs} ms ahead (message.timestamp.after.max.ms, ${source})`;
+    return `record timestamp ${iso(timestamp)} is ${timestamp - now} ms ahead of the worker's clock (${iso(now)}); topic ${topic} refuses records more than ${limits.afterMaxMs} ms ahead (message.timestamp.after.max.ms, ${source})${skew}`;
   }
   const earliest = now - limits.beforeMaxMs + appendDelayMs + skewAllowanceMs;
   if (timestamp < earliest) {
-    return `record timestamp ${iso(timestamp)} is ${now - timestamp} ms behind the worker's clock (${iso(now)}); topic ${topic} refuses records more than ${limits.beforeMaxMs} ms behind (message.timestamp.before.max.ms, ${source})`;
+    return `record timestamp ${iso(timestamp)} is ${now - timestamp} ms behind the worker's clock (${iso(now)}); topic ${topic} refuses records more than ${limits.beforeMaxMs} ms behind (message.timestamp.before.max.ms, ${source})${skew}`;
   }
   return undefined;
 }
