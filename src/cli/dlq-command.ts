@@ -71,7 +71,7 @@ function common(command: Command): Command {
     .option('--dlq-topic <name>', 'the dead-letter topic itself (default: <appId>-dlq)')
     .option('--code <codes>', 'only these error codes (repeat it, or separate by commas)', collect)
     .option('--operator <names>', 'only letters from these operators', collect)
-    .option('--reason <reasons>', 'only these reasons: late, invalid, failed', collect)
+    .option('--reason <reasons>', 'only these reasons: late, invalid, failed, refused', collect)
     .option('--source-topic <topics>', 'only letters read from these topics', collect)
     .option(
       '--from <time>',

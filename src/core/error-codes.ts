@@ -37,6 +37,12 @@ export const errorCodes = {
   TOPIC_NOT_FOUND: { domain: 'user', retriable: false },
   /** A record arrived after its window closed (later than the grace period): reason `late`. */
   LATE_RECORD: { domain: 'user', retriable: false },
+  /**
+   * A record's timestamp lies outside the range its target topic accepts
+   * (`message.timestamp.after.max.ms` / `before.max.ms` against the broker's clock): it goes to
+   * the dead-letter topic, reason `refused`, instead of the topic.
+   */
+  TIMESTAMP_OUT_OF_RANGE: { domain: 'user', retriable: false },
   /** A store could not be restored or flushed. */
   STATE_FAILED: { domain: 'internal', retriable: true },
   /**

@@ -69,6 +69,20 @@ const fatalTypes = new Set([
   'SECURITY_DISABLED',
 ]);
 
+/**
+ * The broker refused a record's timestamp (INVALID_TIMESTAMP: outside the topic's
+ * `message.timestamp.after.max.ms` / `before.max.ms`). The runtime checks timestamps before it
+ * sends (runtime/timestamp-range.ts), so this means the worker's and the broker's clocks differ:
+ * the task is rebuilt and its batch retried with a wider allowance, which then dead-letters the
+ * record. Retriable, not fatal: no record may stop a worker.
+ */
+const retriableTypes = new Set(['INVALID_TIMESTAMP']);
+
+/** Whether the broker refused a record of this send for its timestamp. */
+export function isTimestampRefused(error: unknown): boolean {
+  return causesOf(error).some((e) => e.type === 'INVALID_TIMESTAMP');
+}
+
 /** kafkajs errors by name that mean the cluster or a broker is not reachable now. */
 const retriableNames = new Set([
   'KafkaJSConnectionError',
@@ -151,6 +165,7 @@ export function classifyKafkaError(error: unknown): FaultKind {
     // kafkajs's transaction state machine refuses every call once a transaction failed.
     else if (message.startsWith('Transaction state exception')) kinds.add('fenced');
     else if (/\bold epoch\b|\bfenced\b/i.test(message)) kinds.add('fenced');
+    else if (type !== undefined && retriableTypes.has(type)) kinds.add('retriable');
     else if (name !== undefined && retriableNames.has(name)) kinds.add('retriable');
     else if (code !== undefined && retriableSystemCodes.has(code)) kinds.add('retriable');
     else if (e instanceof TributaryError && code !== undefined && code in errorCodes) {

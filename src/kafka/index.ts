@@ -16,10 +16,12 @@ export {
   crashAction,
   defaultBackoff,
   groupMembershipError,
+  isTimestampRefused,
   rootCause,
 } from './faults.ts';
 export type { BackoffPolicy, BatchFaultAction, FaultKind } from './faults.ts';
 export type { BatchConsumerOptions } from './consumer.ts';
+export { kafka4TimestampLimits, timestampLimitsOf } from './admin.ts';
 export { murmur2, toPositive } from './murmur2.ts';
 export { javaCompatiblePartitioner, partitionForKey } from './partitioner.ts';
 export type {
@@ -33,6 +35,7 @@ export type {
   RecordProducer,
   RestoreProgress,
   RestoreRequest,
+  TimestampLimits,
   TopicAdmin,
   TopicPartition,
   TopicPartitionOffset,

@@ -58,4 +58,4 @@ export const groupingReplaced: boolean = (() => {
 
 const kafkajs = require('kafkajs') as typeof KafkaJS;
 
-export const { Kafka, logLevel, AssignerProtocol } = kafkajs;
+export const { Kafka, logLevel, AssignerProtocol, ConfigResourceTypes } = kafkajs;

@@ -68,20 +68,67 @@ export function topicMessages(records: OutgoingRecord[]): { topic: string; messa
 /**
  * An idempotent producer (acks from all in-sync replicas, no duplicates on retry) with one
  * request in flight per broker, so the records of a partition are written in the order sent.
+ *
+ * After a send that failed, the next send goes through a new kafkajs producer (a new producer
+ * id): kafkajs rolls back the sequence numbers of every partition of a failed request, also of
+ * the partitions the broker did append (a request that wrote a changelog partition but was
+ * refused on an output partition, INVALID_TIMESTAMP), and every later send to those partitions
+ * is refused (OUT_OF_ORDER_SEQUENCE_NUMBER) for as long as the producer lives. The old producer
+ * is disconnected once the sends still running on it are done. At-least-once only: a failed
+ * send's batch is processed and sent again anyway.
  */
 export function createRecordProducer(kafka: Kafka): RecordProducer {
-  const producer: Producer = kafka.producer({
-    createPartitioner: javaCompatiblePartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const make = (): Producer =>
+    kafka.producer({
+      createPartitioner: javaCompatiblePartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+  let producer = make();
+  let renewing: Promise<void> | undefined;
+  const running = new Map<Producer, number>();
+  const retired = new Set<Producer>();
+  const release = (used: Producer): void => {
+    const left = (running.get(used) ?? 1) - 1;
+    if (left > 0) return void running.set(used, left);
+    running.delete(used);
+    if (retired.delete(used)) void used.disconnect().catch(() => undefined);
+  };
+  const renew = (failed: Producer): void => {
+    if (failed !== producer || renewing !== undefined) return;
+    renewing = (async () => {
+      const next = make();
+      await next.connect();
+      producer = next;
+      if (running.has(failed)) retired.add(failed);
+      else void failed.disconnect().catch(() => undefined);
+    })()
+      // Kafka down: the old producer stays, and the next failure tries again.
+      .catch(() => undefined)
+      .finally(() => {
+        renewing = undefined;
+      });
+  };
   return {
     connect: () => producer.connect(),
     async send(records: OutgoingRecord[]): Promise<WrittenOffsets> {
-      return sendInChunks(records, (topicMessages) =>
-        producer.sendBatch({ acks: -1, topicMessages }),
-      );
+      if (renewing !== undefined) await renewing;
+      const used = producer;
+      running.set(used, (running.get(used) ?? 0) + 1);
+      try {
+        return await sendInChunks(records, (topicMessages) =>
+          used.sendBatch({ acks: -1, topicMessages }),
+        );
+      } catch (error) {
+        renew(used);
+        throw error;
+      } finally {
+        release(used);
+      }
     },
-    disconnect: () => producer.disconnect(),
+    async disconnect() {
+      if (renewing !== undefined) await renewing;
+      await producer.disconnect();
+    },
   };
 }

@@ -162,6 +162,20 @@ export interface TopicSpec {
   config?: Record<string, string>;
 }
 
+/**
+ * The timestamps a topic accepts (Kafka's `message.timestamp.*` topic configs): under
+ * CreateTime, a record stamped more than `afterMaxMs` ahead of the broker's clock or more than
+ * `beforeMaxMs` behind it is refused (INVALID_TIMESTAMP); under LogAppendTime nothing is checked.
+ * Unbounded is Infinity.
+ */
+export interface TimestampLimits {
+  type: 'CreateTime' | 'LogAppendTime';
+  afterMaxMs: number;
+  beforeMaxMs: number;
+  /** Where the values come from: the topic's effective config, the broker's, or Kafka 4's defaults. */
+  from: 'topic' | 'broker' | 'default';
+}
+
 export interface TopicAdmin {
   connect(): Promise<void>;
   /** Partition count per topic; a topic that does not exist is absent from the map. */
@@ -186,6 +200,11 @@ export interface TopicAdmin {
     topic: string,
     to: 'earliest' | { timestamp: number },
   ): Promise<Map<number, bigint>>;
+  /**
+   * The timestamp limits of each topic: its effective config if it exists, else the broker's
+   * (what an auto-created topic gets), else Kafka 4's defaults when the configs cannot be read.
+   */
+  timestampLimits(topics: string[]): Promise<Map<string, TimestampLimits>>;
   /** Deletes the topics that exist and waits until they are gone; returns those deleted. */
   deleteTopics(topics: string[], timeoutMs?: number): Promise<string[]>;
   disconnect(): Promise<void>;

@@ -125,8 +125,12 @@ export function atLeastOnceCommitter(
     await flushExternal(handle.task);
     // (2)
     const flush = handle.task.flushStores();
-    // (3)
-    const written = await producer.send([...produced, ...flush.records]);
+    // (3) outputs and dead letters first, then the changelog records that account for them: a
+    // send refused in part (INVALID_TIMESTAMP on an output partition, appended on the changelog
+    // partition) must not leave a changelog that says a window was emitted when it was not, or
+    // the rebuilt task would never emit it again.
+    const written = await producer.send(produced);
+    for (const [tp, next] of await producer.send(flush.records)) written.set(tp, next);
     // (4)
     if (offset !== undefined) await commitOffsets([offset]);
     // (5)

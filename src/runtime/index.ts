@@ -14,3 +14,4 @@ export { createRuntime } from './runtime.ts';
 export type { Guarantee, Runtime, RuntimeDeps, RuntimeState } from './runtime.ts';
 export { emptyStats, Task } from './task.ts';
 export type { TaskOptions, TaskStats } from './task.ts';
+export { TimestampGuard, timestampRefusal } from './timestamp-range.ts';

@@ -8,16 +8,28 @@ import type { Plan } from '../topology/plan.ts';
  * stamped with the time they were appended: a record keeps its (event) timestamp, which for a
  * replay of history can be older than the retention, and the broker would delete the dead
  * letter at its next retention check. The original timestamp stays in the record's headers.
+ * The broker checks no timestamp range on a LogAppendTime topic (tried on Kafka 4.1: a record
+ * stamped 3 days ahead is appended), so a dead letter from the future is accepted too.
  */
 const dlqConfig = { 'max.message.bytes': '10485760', 'message.timestamp.type': 'LogAppendTime' };
+/**
+ * The broker accepts every CreateTime: Kafka 4 refuses records stamped more than
+ * `message.timestamp.after.max.ms` (1 hour by default, KIP-937) ahead of its clock, and an event
+ * time can lie days ahead (a device whose clock runs fast). What the topology computed must
+ * reach its own topics; user output topics are checked instead (timestamp-range.ts).
+ */
+const anyTimestamp = {
+  'message.timestamp.after.max.ms': '9223372036854775807',
+  'message.timestamp.before.max.ms': '9223372036854775807',
+};
 /**
  * Repartition records keep their event time (the next sub-topology reads it as the record's
  * timestamp), so time-based retention would delete replayed history before it is read: no
  * retention by time, as Kafka Streams configures its repartition topics.
  */
-const repartitionConfig = { 'retention.ms': '-1' };
+const repartitionConfig = { 'retention.ms': '-1', ...anyTimestamp };
 /** A changelog keeps the latest value per store key (a deleted entry's tombstone removes it). */
-const changelogConfig = { 'cleanup.policy': 'compact' };
+const changelogConfig = { 'cleanup.policy': 'compact', ...anyTimestamp };
 
 /** The replication setting: a number of replicas, or 'auto' (min(3, brokers in the cluster)). */
 export type ReplicationSetting = number | 'auto';

@@ -1,5 +1,11 @@
 import { TributaryError } from '../core/index.ts';
-import { backoffMs, classifyKafkaError, rootCause } from '../kafka/index.ts';
+import {
+  backoffMs,
+  classifyKafkaError,
+  isTimestampRefused,
+  kafka4TimestampLimits,
+  rootCause,
+} from '../kafka/index.ts';
 import type {
   Clock,
   Logger,
@@ -28,6 +34,7 @@ import { pollLoop } from './poll-loop.ts';
 import type { HaltError } from './processor-node.ts';
 import { onAssignment } from './rebalance.ts';
 import { TaskRegistry } from './task-registry.ts';
+import { TimestampGuard } from './timestamp-range.ts';
 import type { TaskStats } from './task.ts';
 
 export type Guarantee = 'at_least_once' | 'exactly_once';
@@ -162,7 +169,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         deps.telemetry,
         flushExternal,
       );
+  const timestamps = new TimestampGuard(clock);
+  /** The topics written with records' own timestamps: sinks (outputs, repartition) and the DLQ. */
+  const stampedTopics = [
+    ...new Set([...plan.subtopologies.flatMap((sub) => sub.sinkTopics), plan.dlqTopic]),
+  ];
   const registry = new TaskRegistry({
+    timestamps,
     plan,
     clock,
     logger,
@@ -255,7 +268,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     corrupted: async (handle, error) => {
       await registry.discard(handle, error);
       rewind(handle);
-      failOnFatalState(error);
+      if (!failOnFatalState(error)) await afterTimestampRefusal(error);
     },
     position: (topic, partition, next) => {
       positions.set(`${topic}/${partition}`, next);
@@ -280,6 +293,40 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       rejoining = true;
       void registry.loseAll(error);
     }
+  };
+  /**
+   * Reads the timestamp limits of the topics written (at start, and after the broker refused a
+   * timestamp). Where the configs cannot be read (describeConfigs not allowed), Kafka 4's
+   * defaults are assumed; a retriable fault is thrown to the start-up's wait for Kafka.
+   */
+  const readTimestampLimits = async (): Promise<void> => {
+    let limits;
+    try {
+      limits = await admin.timestampLimits(stampedTopics);
+    } catch (error) {
+      if (classifyKafkaError(error) === 'retriable') throw error;
+      logger.warn(
+        { cause: rootCause(error) },
+        "the timestamp limits of the output topics could not be read (describeConfigs); assuming Kafka 4's defaults (at most 1 h ahead of the broker's clock)",
+      );
+      limits = new Map(stampedTopics.map((t) => [t, kafka4TimestampLimits]));
+    }
+    timestamps.update(limits);
+  };
+  /**
+   * The broker refused a timestamp the check let through (the batch's task is discarded
+   * already, and its batch is retried with backoff): the worker's and the broker's clocks
+   * differ, or a topic's limits changed. Re-read the limits and widen the clock allowance, so
+   * the retried batch dead-letters what the broker refuses (timestamp-range.ts).
+   */
+  const afterTimestampRefusal = async (error: unknown): Promise<void> => {
+    if (!isTimestampRefused(error)) return;
+    const allowanceMs = timestamps.widen();
+    await readTimestampLimits().catch(() => undefined);
+    logger.warn(
+      { skewAllowanceMs: allowanceMs, cause: rootCause(error) },
+      `the broker refused a record's timestamp that this worker's clock found in range: the clocks differ (check NTP) or a topic's limits changed; records within ${allowanceMs} ms of a limit now go to the dead-letter topic`,
+    );
   };
   /** Punctuation: time-driven output (idle windows) and commits of idle transactions. */
   let tickSince = 0;
@@ -313,7 +360,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
             } catch (error) {
               await registry.discard(handle, error);
               rewind(handle);
-              if (!failOnFatalState(error)) afterTickFault(error);
+              if (!failOnFatalState(error)) {
+                await afterTimestampRefusal(error);
+                afterTickFault(error);
+              }
             }
           }),
         ),
@@ -378,6 +428,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         await untilKafkaAnswers('preparing topics', async () => {
           await admin.connect();
           await prepareTopics(plan, admin, logger, deps.replicationFactor ?? 'auto');
+          await readTimestampLimits();
         });
       } catch (error) {
         // A worker that cannot start holds no connection open.

@@ -13,6 +13,7 @@ import type { Committer, TaskHandle } from './commit.ts';
 import { restoreTask } from './restore.ts';
 import type { StateLocation } from './restore.ts';
 import { addStats, emptyStats, Task } from './task.ts';
+import type { TimestampGuard } from './timestamp-range.ts';
 import type { TaskStats } from './task.ts';
 
 export interface TaskRegistryDeps {
@@ -25,6 +26,8 @@ export interface TaskRegistryDeps {
   committer: Committer;
   /** Under exactly-once: the transactional producer of a task (id `<appId>-<taskId>`). */
   transactionalProducer?: (taskId: TaskId) => TransactionalProducer;
+  /** The sink topics' timestamp limits, checked as records are emitted (timestamp-range.ts). */
+  timestamps?: TimestampGuard;
 }
 
 /**
@@ -132,6 +135,7 @@ export class TaskRegistry {
       dlqTopic: plan.dlqTopic,
       clock,
       logger,
+      ...(this.deps.timestamps === undefined ? {} : { timestamps: this.deps.timestamps }),
     });
     const handle: TaskHandle = {
       task,

@@ -20,10 +20,11 @@ import type {
   SubTopology,
   TimestampExtractor,
 } from '../topology/plan.ts';
-import { deadLetter, describeError } from './dead-letter.ts';
+import { deadLetter, describeError, refusedLetter } from './dead-letter.ts';
 import { processorFor } from './operator-factory.ts';
 import { HaltError, ProcessorNode } from './processor-node.ts';
 import type { NodeHost } from './processor-node.ts';
+import type { TimestampGuard } from './timestamp-range.ts';
 
 /** Counters of one task since it was created. */
 export interface TaskStats {
@@ -87,6 +88,8 @@ export interface TaskOptions {
   dlqTopic: string;
   clock: Clock;
   logger: Logger;
+  /** Checks a sink's record against its topic's timestamp limits (none: every record goes out). */
+  timestamps?: TimestampGuard;
 }
 
 /**
@@ -120,6 +123,7 @@ export class Task implements NodeHost {
 
   private readonly logger: Logger;
   private readonly dlqTopic: string;
+  private readonly timestamps: TimestampGuard | undefined;
   private readonly nodes: ProcessorNode[] = [];
   private readonly sources = new Map<string, SourceEntry>();
   private collected: OutgoingRecord[] = [];
@@ -133,6 +137,7 @@ export class Task implements NodeHost {
     this.partition = options.partition;
     this.clock = options.clock;
     this.dlqTopic = options.dlqTopic;
+    this.timestamps = options.timestamps;
     this.logger = options.logger.child({ task: options.id });
     this.build(options.subtopology);
   }
@@ -152,8 +157,15 @@ export class Task implements NodeHost {
     const byName = new Map<string, ProcessorNode>();
     for (const node of subtopology.nodes) {
       if (node.kind === 'source') continue;
-      // A sink's output is what it emits, counted as the operator's records out.
+      // A sink's output is what it emits, counted as the operator's records out; one its topic
+      // would refuse for its timestamp goes to the dead-letter topic instead (never sent, so
+      // never a produce error that stalls the task: timestamp-range.ts).
       const emit = (record: OutgoingRecord): void => {
+        const refused = this.timestamps?.refusal(record.topic, record.timestamp);
+        if (refused !== undefined) {
+          this.refused(node.name, record, refused);
+          return;
+        }
         processorNode.recordsOut++;
         this.collected.push(record);
       };
@@ -347,7 +359,9 @@ export class Task implements NodeHost {
       );
     }
     this.stats.deadLettered++;
-    this.collected.push(deadLetter(this.dlqTopic, this.input, this.source, operator, reason));
+    this.collected.push(
+      this.stamped(deadLetter(this.dlqTopic, this.input, this.source, operator, reason)),
+    );
     this.logger.warn(
       {
         operator,
@@ -359,6 +373,32 @@ export class Task implements NodeHost {
       },
       'record sent to the dead-letter topic',
     );
+  }
+
+  /** A sink's record its topic would refuse for its timestamp: a dead letter, counted. */
+  private refused(operator: string, record: OutgoingRecord, reason: string): void {
+    this.stats.deadLettered++;
+    this.collected.push(this.stamped(refusedLetter(this.dlqTopic, record, operator, reason)));
+    this.logger.warn(
+      {
+        operator,
+        code: 'TIMESTAMP_OUT_OF_RANGE',
+        topic: record.topic,
+        timestamp: record.timestamp,
+        reason: reason.slice(0, 300),
+      },
+      'record sent to the dead-letter topic',
+    );
+  }
+
+  /**
+   * A dead letter keeps its record's timestamp (the dead-letter topic we create stamps
+   * LogAppendTime, which the broker never range-checks); a dead-letter topic made otherwise
+   * that would refuse it gets it stamped now (the original is in its headers).
+   */
+  private stamped(letter: OutgoingRecord): OutgoingRecord {
+    if (this.timestamps?.refusal(letter.topic, letter.timestamp) === undefined) return letter;
+    return { ...letter, timestamp: this.clock.now() };
   }
 
   /** The records collected for external sinks since the last call, by sink (commit step 1). */
