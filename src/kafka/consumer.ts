@@ -106,6 +106,7 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
           topic: batch.topic,
           partition: batch.partition,
           records,
+          isStale,
         });
       } catch (error) {
         // The batch's task was dropped (poll-loop.ts): what the batch did is not committed.

@@ -25,6 +25,8 @@ export interface FetchedRecord {
 /** The records fetched from one partition in one round. */
 export interface FetchedBatch extends TopicPartition {
   records: FetchedRecord[];
+  /** True once the partition was sought elsewhere after this batch was fetched: leave it. */
+  isStale?: () => boolean;
 }
 
 /** A record to produce. Without a partition, keyed records go where Java's partitioner puts them. */

@@ -57,10 +57,15 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
     return task.exclusive(async () => {
       if (deps.stopping()) return 'halt';
       if (deps.registry.get(task.id) !== taskHandle) {
-        // Discarded while this batch waited: run it on the task's successor. Closed (its
-        // partition was revoked): leave the batch, unprocessed and unresolved, to the new owner.
-        return taskHandle.discarded === true ? handle(batch) : 'skip';
+        // Discarded while this batch waited, or closed (its partition was revoked): leave the
+        // batch unprocessed and unresolved. The consumer fetches it again (after a discard
+        // under exactly-once, from the task's last commit: runtime.ts, rewind), or the new
+        // owner does. Run here on a successor, a batch past the discarded task's aborted
+        // batches would move the partition's position beyond them, and they would be lost.
+        return 'skip';
       }
+      // The partition was sought back (a discarded task's rewind) after this batch was fetched.
+      if (batch.isStale?.() === true) return 'skip';
       const began = performance.now();
       // (2)
       await deps.prepareBatch(batch);

@@ -266,8 +266,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     rejoining: () => rejoining,
     telemetry: deps.telemetry,
     corrupted: async (handle, error) => {
-      await registry.discard(handle, error);
+      // Sought back first: a batch fetched meanwhile is then stale and left, not run on a
+      // successor task past the aborted batches.
       rewind(handle);
+      await registry.discard(handle, error);
       if (!failOnFatalState(error)) await afterTimestampRefusal(error);
     },
     position: (topic, partition, next) => {
@@ -358,8 +360,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
             try {
               await committer.tick(handle, produced);
             } catch (error) {
-              await registry.discard(handle, error);
               rewind(handle);
+              await registry.discard(handle, error);
               if (!failOnFatalState(error)) {
                 await afterTimestampRefusal(error);
                 afterTickFault(error);
