@@ -17,7 +17,7 @@ import type { KafkaCluster } from '../../infra/stack/kafka-cluster.ts';
 import { createKafkaClient, partitionForKey } from '../../src/kafka/index.ts';
 import type { Windowed } from '../../src/topology/index.ts';
 import type { Summary } from './fixtures/worker.ts';
-import { uniqueName } from './helpers.ts';
+import { eventually, uniqueName } from './helpers.ts';
 import { oracle, readings } from './oracle.ts';
 import { topicsOn } from './topics.ts';
 import type { ReadRecord } from './topics.ts';
@@ -90,7 +90,9 @@ describe('broker faults on a private 3-broker cluster, under load, two workers',
       replicas: [1, 2, 3],
     }));
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs's own wait retries only LEADER_NOT_AVAILABLE; a broker of a cluster this young
+      // may still answer UNKNOWN_TOPIC_OR_PARTITION, so the leaders are awaited below.
+      waitForLeaders: false,
       topics: [input, output].map((topic) => ({
         topic,
         replicaAssignment,
@@ -99,6 +101,13 @@ describe('broker faults on a private 3-broker cluster, under load, two workers',
           { name: 'min.insync.replicas', value: '2' },
         ],
       })),
+    });
+    await eventually(`leaders of ${input} and ${output}`, async () => {
+      const { topics } = await admin
+        .fetchTopicMetadata({ topics: [input, output] })
+        .catch(() => ({ topics: [] }));
+      const led = topics.flatMap((t) => t.partitions).filter((p) => p.leader >= 0).length;
+      return topics.length === 2 && led === 2 * partitions ? true : undefined;
     });
     const workers = ['w1', 'w2'].map((id) =>
       startWorkerProcess({
