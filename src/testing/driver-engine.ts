@@ -14,6 +14,8 @@ import type { TopicSerdes } from '../runtime/topic-serdes.ts';
 import type { AnySerde, Plan, SubTopology } from '../topology/plan.ts';
 import { DriverTopics } from './driver-topics.ts';
 import type { StoredRecord } from './driver-topics.ts';
+import { committedState, lostState } from './state-survival.ts';
+import type { LostState } from './state-survival.ts';
 
 /** When processed work is committed (its outputs, changelog records and offsets made visible). */
 export type CommitMode = 'batch' | 'manual';
@@ -277,16 +279,20 @@ export class DriverEngine {
    * A crash and a new worker: every task is dropped with its uncommitted work (outputs, store
    * changes, external records, input positions past the committed offsets), then the serdes
    * are initialised again and fresh tasks are restored from the changelog records committed so
-   * far. Records piped and not yet processed stay in their topics for the new tasks.
+   * far. Records piped and not yet processed stay in their topics for the new tasks. Returns
+   * the committed store entries that came back different (state-survival.ts).
    */
-  async restart(): Promise<void> {
+  async restart(): Promise<LostState[]> {
+    const before = new Map<string, Map<string, [Buffer, unknown][]>>();
     for (const handle of this.tasks) {
+      before.set(handle.task.id, committedState(handle.task));
       addStats(this.retired, handle.task.stats);
       await handle.task.abandon();
     }
     this.tasks = [];
     this.turn = 0;
     await this.start();
+    return this.tasks.flatMap((h) => lostState(before.get(h.task.id) ?? new Map(), h.task));
   }
 
   /** A clean stop: what waits is processed and what is open committed, then the tasks close. */

@@ -12,6 +12,7 @@
 export { ManualClock } from './manual-clock.ts';
 export { memorySchemaRegistry, MemorySchemaRegistry } from './memory-registry.ts';
 export type { MemorySchemaRegistryOptions, RegisteredVersion } from './memory-registry.ts';
+export type { LostState } from './state-survival.ts';
 export { createTestDriver } from './test-driver.ts';
 export type {
   CommitMode,

@@ -8,6 +8,7 @@ import type { AnySerde, Plan } from '../topology/plan.ts';
 import { DriverEngine } from './driver-engine.ts';
 import type { CommitMode } from './driver-engine.ts';
 import { ManualClock } from './manual-clock.ts';
+import type { LostState } from './state-survival.ts';
 
 export type { CommitMode } from './driver-engine.ts';
 
@@ -83,9 +84,10 @@ export interface TestDriver {
    * records are lost, input is fetched again from the committed offsets) and builds fresh
    * tasks restored only from the changelog records committed so far, decoded by the stores'
    * codec: state that does not survive that encoding (a Map, a Date) is lost here as it would
-   * be in production.
+   * be in production. Resolves with the committed store entries that came back different
+   * (`[]` when all state survived), each with what changed: `value.seen: a Map became {}`.
    */
-  restart(): Promise<void>;
+  restart(): Promise<LostState[]>;
   /** The raw committed records of a topic (dead-letter, repartition and changelog topics too). */
   written(topic: string): (OutgoingRecord & { partition: number })[];
   /**
@@ -153,10 +155,13 @@ export async function createTestDriver(
     },
     output<K, V>(topic: string, given?: Serdes<K, V>): TestOutput<K, V> {
       const serdes = serdesFor(topic, 'write', given);
-      const reader = { topic, serdes: serdes as Serdes<unknown, unknown>, prepared: 0 };
       const hooked =
         serdes.key.prepareBatch !== undefined || serdes.value.prepareBatch !== undefined;
-      if (hooked) readers.push(reader);
+      const same = readers.find(
+        (r) => r.topic === topic && r.serdes.key === serdes.key && r.serdes.value === serdes.value,
+      );
+      const reader = same ?? { topic, serdes: serdes as Serdes<unknown, unknown>, prepared: 0 };
+      if (hooked && same === undefined) readers.push(reader);
       const readAll = (): OutputRecord<K, V>[] => {
         engine.drainNow(`reading topic ${topic}`);
         const records = engine.topics.records(topic);

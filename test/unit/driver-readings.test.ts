@@ -82,7 +82,8 @@ describe('topologies/readings.ts in the test driver', () => {
       readings.pipe(r.sensorId, r, { timestamp: r.timestamp });
     await driver.flush();
     // Processed, not committed: lost with the tasks, and processed again by the new ones.
-    await driver.restart();
+    // Nothing to compare: restart() compares only stores with no uncommitted change.
+    assert.deepEqual(await driver.restart(), []);
     for (const r of all.slice(third)) readings.pipe(r.sensorId, r, { timestamp: r.timestamp });
     await driver.flush();
     driver.commit();

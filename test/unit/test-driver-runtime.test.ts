@@ -10,6 +10,8 @@ import type { ExternalSink } from '../../src/core/index.ts';
 import { deadLetterHeaders } from '../../src/runtime/index.ts';
 import { json, string } from '../../src/serde/index.ts';
 import { createTestDriver } from '../../src/testing/index.ts';
+import type { LostState } from '../../src/testing/index.ts';
+import { encodingLoss } from '../../src/testing/state-survival.ts';
 import { minutes, summary, topology, tumbling } from '../../src/topology/index.ts';
 import type { Plan, Summary, Windowed } from '../../src/topology/index.ts';
 
@@ -53,7 +55,7 @@ describe('test driver: batches and commits', () => {
     const input = driver.input('in', numbers);
     for (const key of ['a', 'b', 'a', 'c', 'a', 'b']) input.pipe(key, 0);
     await driver.flush();
-    await driver.restart();
+    assert.deepEqual(await driver.restart(), [], 'numbers survive the changelog');
     for (const key of ['a', 'b', 'c']) input.pipe(key, 0);
     const last = new Map(
       driver
@@ -112,13 +114,26 @@ describe('test driver: batches and commits', () => {
           input.pipe('k', v);
           if (i + 1 === restartAfter) {
             await driver.flush();
-            await driver.restart();
+            lost.push(...(await driver.restart()));
           }
         }
         return driver;
       };
+      const lost: LostState[] = [];
       const straight = await run(undefined);
       const restarted = await run(2);
+      // restart() says what came back different, and how.
+      assert.deepEqual(lost, [
+        {
+          task: '0_0',
+          store: 'state',
+          key: 'k',
+          reason:
+            kind === 'a Map'
+              ? 'value: a Map became {}'
+              : 'value.first: a Date became the string "2026-01-01T00:00:00.000Z"',
+        },
+      ]);
       const expected = straight.output('out', numbers).readValues();
       assert.equal(expected.length, 3, 'without a restart every record counts');
       // The changelog holds the aggregate as JSON: a Map is `{}`, a Date a string.
@@ -215,5 +230,22 @@ describe('test driver: batches and commits', () => {
       out.readValues().map((w) => [w.key, w.start, w.value.count]),
       [['k', 0, 2]],
     );
+  });
+
+  it('names what a value loses through the JSON of the changelog, and only that', () => {
+    const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v)) as unknown;
+    class Window {
+      constructor(readonly start: number) {}
+    }
+    const cases: [unknown, string | undefined][] = [
+      [{ n: 1, list: [1, 'a', { x: null }], missing: undefined }, undefined],
+      [[0, -0, 'x'], undefined],
+      [{ min: Infinity }, 'value.min: Infinity became null'],
+      [[1, Number.NaN], 'value[1]: NaN became null'],
+      [{ seen: new Set([1]) }, 'value.seen: a Set became {}'],
+      [{ w: new Window(5) }, 'value.w: a Window became {"start":5}'],
+      [[undefined], 'value[0]: undefined became null'],
+    ];
+    for (const [value, loss] of cases) assert.equal(encodingLoss(value, json(value)), loss);
   });
 });
