@@ -70,6 +70,12 @@ export const errorCodes = {
   MODEL_INVALID: { domain: 'user', retriable: false },
   /** A record's features do not fit its model: a feature absent, or null where a number is needed. */
   MODEL_INPUT_INVALID: { domain: 'user', retriable: false },
+  /**
+   * The test driver (`tributary/testing`) was asked for something it cannot do as asked: a
+   * synchronous read while piped records still need a serde's asynchronous init or prepareBatch
+   * (await `driver.flush()` first), or a topic the topology does not read or write.
+   */
+  TEST_DRIVER_MISUSE: { domain: 'user', retriable: false },
 } as const satisfies Record<string, { domain: ErrorDomain; retriable: boolean }>;
 
 /** Whose fault an error is: the user's (code, data or settings), an external system's, or ours. */

@@ -3,6 +3,7 @@ import type { Logger } from '../core/index.ts';
 import type { ChangelogReader } from '../kafka/index.ts';
 import { isFatalStateError } from '../state/index.ts';
 import type { StoreChange } from '../state/index.ts';
+import { applyChangelog } from './changelog-apply.ts';
 import type { Task } from './task.ts';
 import { openTaskStores } from './task-stores.ts';
 import type { StateLocation, TaskPersistence } from './task-stores.ts';
@@ -47,14 +48,7 @@ export async function restoreTask(
   try {
     const counts = await reader.read(requests, async (tp, records) => {
       const target = byTopic.get(tp.topic);
-      const memory = target === undefined ? undefined : task.stores.get(target.name)?.memory;
-      if (target === undefined || memory === undefined) return;
-      task.restored.set(target.name, (task.restored.get(target.name) ?? 0) + records.length);
-      for (const record of records) {
-        if (record.key === null) continue;
-        memory.apply(record.key, record.value);
-        target.changes.push({ key: record.key, value: record.value });
-      }
+      if (target !== undefined) applyChangelog(task, target.name, records, target.changes);
     });
     // (3)
     for (const [topic, { name, changes }] of byTopic) {

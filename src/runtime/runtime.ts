@@ -24,7 +24,7 @@ import type {
   TransactionalProducer,
 } from '../kafka/index.ts';
 import { checkStateDirWritable, isFatalStateError } from '../state/index.ts';
-import type { AnyExternalSink, AnySerde, Plan } from '../topology/plan.ts';
+import type { AnyExternalSink, Plan } from '../topology/plan.ts';
 import { atLeastOnceCommitter, exactlyOnceCommitter } from './commit.ts';
 import { externalWriter } from './external-writes.ts';
 import type { Committer, TaskHandle } from './commit.ts';
@@ -35,6 +35,7 @@ import type { HaltError } from './processor-node.ts';
 import { onAssignment } from './rebalance.ts';
 import { TaskRegistry } from './task-registry.ts';
 import { TimestampGuard } from './timestamp-range.ts';
+import { initSerdes, prepareBatch as prepareTopicBatch, serdesByTopic } from './topic-serdes.ts';
 import type { TaskStats } from './task.ts';
 
 export type Guarantee = 'at_least_once' | 'exactly_once';
@@ -90,24 +91,6 @@ export interface Runtime {
   snapshot(): RuntimeSnapshot;
   /** Consumer lag of every source partition owned, against the partitions' current ends. */
   consumerLag(): Promise<PartitionLag[]>;
-}
-
-/** The serdes of every topic read or written, keys and values apart. */
-function serdesByTopic(plan: Plan): Map<string, { keys: AnySerde[]; values: AnySerde[] }> {
-  const map = new Map<string, { keys: AnySerde[]; values: AnySerde[] }>();
-  const add = (topic: string, key: AnySerde, value: AnySerde): void => {
-    const entry = map.get(topic) ?? { keys: [], values: [] };
-    entry.keys.push(key);
-    entry.values.push(value);
-    map.set(topic, entry);
-  };
-  for (const sub of plan.subtopologies) {
-    for (const node of sub.nodes) {
-      if (node.kind === 'source') for (const t of node.topics) add(t, node.key, node.value);
-      if (node.kind === 'sink') add(node.topic, node.key, node.value);
-    }
-  }
-  return map;
 }
 
 function externalSinksOf(plan: Plan): AnyExternalSink[] {
@@ -205,23 +188,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   /** From a fence or a lost membership to the next assignment: no task is created. */
   let rejoining = false;
 
-  const prepareBatch = async (batch: FetchedBatch): Promise<void> => {
-    const entry = serdes.get(batch.topic);
-    if (entry === undefined) return;
-    // Key serdes see the keys, value serdes the values (an Avro serde fetches their schema ids).
-    for (const serde of entry.keys) {
-      await serde.prepareBatch?.(
-        batch.records.map((r) => r.key),
-        batch.topic,
-      );
-    }
-    for (const serde of entry.values) {
-      await serde.prepareBatch?.(
-        batch.records.map((r) => r.value),
-        batch.topic,
-      );
-    }
-  };
+  const prepareBatch = (batch: FetchedBatch): Promise<void> =>
+    prepareTopicBatch(serdes.get(batch.topic), batch);
   const failWith = (error: Error): void => {
     if (state === 'failed') return;
     state = 'failed';
@@ -439,8 +407,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         throw error;
       }
       try {
-        for (const [topic, { keys, values }] of serdes)
-          for (const serde of [...keys, ...values]) await serde.init?.(topic);
+        await initSerdes(serdes);
         await openSinks(sinks, logger);
       } catch (error) {
         await admin.disconnect();
