@@ -1,5 +1,5 @@
 // Sensor readings -> hourly aggregates per sensor: the topology the Docker image runs by default
-// and the one `tributary produce readings` feeds. Records that fail the schema (out-of-range
+// and the one `npm run produce -- readings` feeds. Records that fail the schema (out-of-range
 // values, wrong types, not JSON) go to the dead-letter topic `readings-hourly-dlq` with the reason.
 //
 //   tributary describe topologies/readings.ts

@@ -10,24 +10,30 @@ export type { LoggerOptions } from './logger.ts';
 export { runWorker, startWorker } from './worker.ts';
 export type { Worker, WorkerOptions } from './worker.ts';
 export {
-  flagOf,
+  allSettingGroups,
+  appIdRow,
+  appSettings,
+  kafkaSettings,
   loadSettings,
-  printableSettings,
-  rawSettings,
-  resolveSettings,
+  logSettings,
+  metricsSettings,
   secretsOf,
-  settingSpecs,
+  workerSettings,
 } from './config.ts';
 export type {
+  AppSettings,
   CassandraSettings,
   KafkaSettings,
-  RawSettings,
+  LogLevel,
+  MqttSettings,
   RegistrySettings,
-  SettingGroup,
-  SettingName,
   Settings,
-  SettingSpec,
+  WorkerSettings,
 } from './config.ts';
+// The connectors' own groups, so the CLI (which imports app, not connectors) can list them.
+export { cassandraSettings } from '../connectors/cassandra/index.ts';
+export { mqttSettings } from '../connectors/mqtt/index.ts';
+export { registrySettings } from '../serde/index.ts';
 export {
   produceRecords,
   produceWeather,

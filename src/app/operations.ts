@@ -12,8 +12,10 @@ import type { Topology } from '../topology/index.ts';
 import type { KafkaSettings, Settings } from './config.ts';
 import type { WorkerOptions } from './worker.ts';
 
-/** A worker's options from validated settings. */
-export function workerOptionsFrom(settings: Settings): WorkerOptions {
+/** A worker's options from validated settings (the connectors' groups are not needed). */
+export function workerOptionsFrom(
+  settings: Omit<Settings, 'registry' | 'cassandra' | 'mqtt'>,
+): WorkerOptions {
   const { kafka } = settings;
   return {
     brokers: kafka.brokers,

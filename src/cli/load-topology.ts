@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { appSettings, topologyContext } from '../app/index.ts';
 import { TributaryError } from '../core/index.ts';
+import type { SettingsSource } from '../core/index.ts';
+import { withAppId } from '../topology/index.ts';
 import type { Topology } from '../topology/index.ts';
 
 function isTopology(value: unknown): value is Topology {
@@ -55,4 +58,19 @@ export async function loadTopology(file: string, context: () => unknown): Promis
     );
   }
   return exported;
+}
+
+/**
+ * A command's topology: loaded with a context over the command's settings source (the groups
+ * the topology reads are resolved then, or at `source.check()`), and renamed to
+ * TRIBUTARY_APP_ID when that is set and `rename` is asked for.
+ */
+export async function commandTopology(
+  file: string,
+  source: SettingsSource,
+  rename = true,
+): Promise<Topology> {
+  const topology = await loadTopology(file, () => topologyContext(source));
+  const { appId } = source.read(appSettings);
+  return !rename || appId === undefined ? topology : withAppId(topology, appId);
 }

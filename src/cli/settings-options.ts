@@ -1,18 +1,15 @@
 import type { Command } from 'commander';
 
-import {
-  flagOf,
-  printableSettings,
-  rawSettings,
-  resolveSettings,
-  settingSpecs,
-} from '../app/index.ts';
-import type { RawSettings, SettingGroup, Settings, SettingSpec } from '../app/index.ts';
+import { allSettingGroups } from '../app/index.ts';
+import { flagOf, rawSettings, rowsOf, SettingsSource } from '../core/index.ts';
+import type { ResolvedSettings, SettingGroup } from '../core/index.ts';
 
-/** Adds a `--<flag> <value>` option for every setting of the groups, described for --help. */
+/**
+ * Adds a `--<flag> <value>` option for every row of the groups, described for --help: a
+ * command's help lists the settings it reads and no others.
+ */
 export function addSettingOptions(command: Command, groups: readonly SettingGroup[]): Command {
-  for (const spec of Object.values(settingSpecs) as SettingSpec[]) {
-    if (!groups.includes(spec.group)) continue;
+  for (const spec of rowsOf(groups)) {
     const fallback = spec.fallback?.();
     const help = `${spec.expects} [env ${spec.env}${fallback === undefined ? '' : `, default ${fallback}`}]`;
     command.option(`--${flagOf(spec)} <value>`, help);
@@ -20,13 +17,16 @@ export function addSettingOptions(command: Command, groups: readonly SettingGrou
   return command;
 }
 
-/** The raw settings of a command (flags over environment) and their validated form. */
-export function commandSettings(options: Record<string, unknown>): {
-  raw: RawSettings;
-  settings: Settings;
-} {
-  const raw = rawSettings(process.env, options);
-  return { raw, settings: resolveSettings(raw) };
+/**
+ * The settings of a command: flags over the environment, every group the command uses
+ * validated now (CONFIG_INVALID naming the first bad setting), the others left unread. The
+ * source also holds the environment of every other group, read only if a topology asks.
+ */
+export function commandSettings<const G extends readonly SettingGroup[]>(
+  options: Record<string, unknown>,
+  groups: G,
+): { source: SettingsSource; settings: ResolvedSettings<G> } {
+  const source = new SettingsSource(rawSettings(allSettingGroups, process.env, options));
+  for (const group of groups) source.read(group);
+  return { source, settings: source.lazy(groups) };
 }
-
-export { printableSettings };

@@ -11,6 +11,16 @@ export { syncDirectory, writeFileAtomically } from './files.ts';
 export type { ErrorCode, ErrorDomain } from './error-codes.ts';
 export { TributaryError } from './errors.ts';
 export { silentLogger } from './logger.ts';
+export {
+  flagOf,
+  printableSettings,
+  rawSettings,
+  resolveSettings,
+  rowsOf,
+  SettingsReader,
+} from './settings.ts';
+export type { RawSettings, ResolvedSettings, SettingGroup, SettingSpec } from './settings.ts';
+export { SettingsSource } from './settings-source.ts';
 export type { Logger } from './logger.ts';
 export type { Processor, ProcessorContext, ProcessorSupplier } from './processor.ts';
 export { replayedFromHeader } from './record.ts';

@@ -25,6 +25,7 @@ export type {
   WriterSchema,
 } from './registry-client.ts';
 export type { RetryOptions } from './registry-retry.ts';
+export { registrySettings } from './registry-settings.ts';
 export { weatherSchemaFiles } from './weather-types.ts';
 export type {
   Observation,

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { eventually } from './helpers.ts';
 
 const bin = new URL('../../bin/tributary.js', import.meta.url).pathname;
+const toolsCli = new URL('../../tools/cli.ts', import.meta.url).pathname;
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 
 /** A `tributary` command as a separate OS process, with its output kept. */
@@ -19,7 +20,16 @@ export interface CliProcess {
 }
 
 export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [bin, ...args], {
+  return startProcess([bin, ...args], env);
+}
+
+/** The tools' command line (`npm run produce -- ...`, tools/cli.ts) as a separate OS process. */
+export function startTool(args: string[], env: Record<string, string> = {}): CliProcess {
+  return startProcess(['--import', 'tsx', toolsCli, ...args], env);
+}
+
+function startProcess(nodeArgs: string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -46,13 +56,31 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
   return { child, log, stdout: () => out.join(''), stderr: () => err.join(''), exited };
 }
 
-/** Runs a command to its end: exit code and output. */
-export async function runCli(
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a `tributary` command to its end: exit code and output. */
+export function runCli(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 60_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = startCli(args, env);
+): Promise<CliResult> {
+  return toEnd(startCli(args, env), timeoutMs);
+}
+
+/** Runs a tools command (`produce readings ...`) to its end: exit code and output. */
+export function runTool(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<CliResult> {
+  return toEnd(startTool(args, env), timeoutMs);
+}
+
+async function toEnd(cli: CliProcess, timeoutMs: number): Promise<CliResult> {
   const timer = setTimeout(() => cli.child.kill('SIGKILL'), timeoutMs);
   const code = await cli.exited;
   clearTimeout(timer);

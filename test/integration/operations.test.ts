@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 
-import { httpGet, runCli, startCli, waitReady } from './cli.ts';
+import { httpGet, runCli, runTool, startCli, waitReady } from './cli.ts';
 import type { CliProcess } from './cli.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics, kafka, produceJson, readTopic } from './topics.ts';
@@ -268,8 +268,8 @@ describe('operating workers with the tributary command (real Kafka and Prometheu
       READINGS_TOPIC: input,
       READINGS_HOURLY_TOPIC: output,
     };
-    // 6 sensors, one reading a minute for 5 hours, starting on an hour, through the CLI.
-    const produced = await runCli(
+    // 6 sensors, one reading a minute for 5 hours, starting on an hour, through the tools' CLI.
+    const produced = await runTool(
       ['produce', 'readings', '--topic', input, '--count', '1800', '--sensors', '6'].concat([
         '--interval-ms',
         '60000',

@@ -1,5 +1,5 @@
 // The weather pipeline end to end against the real Kafka, schema registry and Cassandra:
-// `tributary produce weather` writes Avro observations, two `tributary run topologies/weather.ts`
+// `npm run produce -- weather` (tools/cli.ts) writes Avro observations, two `tributary run topologies/weather.ts`
 // workers aggregate them, and the Cassandra tables must equal an oracle computed from the input.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -17,7 +17,7 @@ import { deadLetterHeaders } from '../../src/runtime/index.ts';
 import { down, serviceContext } from '../../infra/stack/stack.ts';
 import { weatherOracle } from '../../scripts/verify/weather-oracle.ts';
 import type { ExpectedRow, WeatherOracle } from '../../scripts/verify/weather-oracle.ts';
-import { httpGet, repoRoot, runCli, startCli, waitReady } from './cli.ts';
+import { httpGet, repoRoot, runTool, startCli, waitReady } from './cli.ts';
 import type { CliProcess } from './cli.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics, readTopic } from './topics.ts';
@@ -256,7 +256,7 @@ describe('weather pipeline end to end (real Kafka, schema registry and Cassandra
     cleanups.push(async () => {
       await cql.execute(`DROP KEYSPACE IF EXISTS ${run.keyspace}`).catch(() => undefined);
     });
-    const produced = await runCli(run.produceArgs, run.env, 120_000);
+    const produced = await runTool(run.produceArgs, run.env, 120_000);
     assert.equal(produced.code, 0, produced.stderr);
     assert.equal(produced.stdout, `produced ${run.records.length} records to ${run.input}\n`);
 
@@ -325,7 +325,7 @@ describe('weather pipeline end to end (real Kafka, schema registry and Cassandra
       idleClosesAll: true,
     });
     assert.ok(perPartition.late > run.records.length / 3, `${perPartition.late} late by partition`);
-    const produced = await runCli(run.produceArgs, run.env, 120_000);
+    const produced = await runTool(run.produceArgs, run.env, 120_000);
     assert.equal(produced.code, 0, produced.stderr);
     const workers = [
       startWorker(run, 'ea', stateDirs[0] as string),
@@ -382,7 +382,7 @@ describe('weather pipeline end to end (real Kafka, schema registry and Cassandra
     cleanups.push(async () => {
       if (!restarted) await stackUp();
     });
-    const produced = await runCli(run.produceArgs, run.env, 120_000);
+    const produced = await runTool(run.produceArgs, run.env, 120_000);
     assert.equal(produced.code, 0, produced.stderr);
     await sleep(30_000);
     const metrics = (await httpGet(`http://127.0.0.1:${port}/metrics`)).body;

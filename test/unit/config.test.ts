@@ -1,8 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { loadSettings, printableSettings, rawSettings } from '../../src/app/index.ts';
-import { TributaryError } from '../../src/core/index.ts';
+import {
+  allSettingGroups,
+  appSettings,
+  cassandraSettings,
+  kafkaSettings,
+  loadSettings,
+  logSettings,
+  metricsSettings,
+  mqttSettings,
+  registrySettings,
+  topologyContext,
+  workerSettings,
+} from '../../src/app/index.ts';
+import {
+  printableSettings,
+  rawSettings,
+  resolveSettings,
+  SettingsSource,
+  TributaryError,
+} from '../../src/core/index.ts';
+import type { SettingGroup } from '../../src/core/index.ts';
 
 function configError(env: Record<string, string>, flags: Record<string, unknown> = {}): string {
   try {
@@ -127,10 +146,11 @@ describe('settings from the environment and flags', () => {
 
   it('prints the effective configuration with its sources and secrets as ***', () => {
     const raw = rawSettings(
+      allSettingGroups,
       { TRIBUTARY_KAFKA_SASL_PASSWORD: 'hunter2', TRIBUTARY_GUARANTEE: 'exactly_once' },
       { brokers: 'k:1' },
     );
-    const text = printableSettings(raw, ['kafka', 'worker']);
+    const text = printableSettings(raw, [kafkaSettings, workerSettings]);
     assert.match(text, /^TRIBUTARY_BROKERS=k:1 {2}# --brokers$/m);
     assert.match(text, /^TRIBUTARY_GUARANTEE=exactly_once {2}# TRIBUTARY_GUARANTEE$/m);
     assert.match(
@@ -140,5 +160,96 @@ describe('settings from the environment and flags', () => {
     assert.match(text, /^TRIBUTARY_COMMIT_INTERVAL_MS=100 {2}# default$/m);
     assert.ok(!text.includes('hunter2'));
     assert.ok(!text.includes('TRIBUTARY_CASSANDRA'), 'only the groups asked for');
+  });
+
+  it('resolves to exactly the keys each group declares', () => {
+    // The lazy settings of a topology's context find a property's group by these keys.
+    for (const group of allSettingGroups) {
+      const resolved = resolveSettings([group], rawSettings([group], {}));
+      assert.deepEqual(Object.keys(resolved).sort(), [...group.keys].sort(), group.name);
+    }
+    const all = allSettingGroups.flatMap((g) => g.keys);
+    assert.equal(new Set(all).size, all.length, 'no key in two groups');
+    const envs = allSettingGroups.flatMap((g) => Object.values(g.rows).map((r) => r.env));
+    assert.equal(new Set(envs).size, envs.length, 'no variable in two groups');
+  });
+
+  it('resolves only the groups asked for: a bad value of another group is not read', () => {
+    const env = {
+      TRIBUTARY_MQTT_URL: 'http://not-mqtt',
+      TRIBUTARY_CASSANDRA_CONTACT_POINTS: 'no-port',
+      TRIBUTARY_REGISTRY_URL: 'ftp://x',
+      TRIBUTARY_APP_ID: 'eu-1',
+    };
+    const groups = [kafkaSettings, appSettings] as const;
+    const settings = resolveSettings(groups, rawSettings(allSettingGroups, env));
+    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'] });
+    assert.equal(settings.appId, 'eu-1');
+    assert.deepEqual(Object.keys(settings).sort(), [
+      'appId',
+      'kafka',
+      'replicationFactor',
+      'stateDir',
+    ]);
+    const bad: [SettingGroup, RegExp][] = [
+      [
+        mqttSettings,
+        /^TRIBUTARY_MQTT_URL must be an mqtt:\/\/ or mqtts:\/\/ URL, got 'http:\/\/not-mqtt'$/,
+      ],
+      [
+        cassandraSettings,
+        /^TRIBUTARY_CASSANDRA_CONTACT_POINTS must be a comma-separated list of host:port, got 'no-port'$/,
+      ],
+      [registrySettings, /^TRIBUTARY_REGISTRY_URL must be an http\(s\) URL/],
+    ];
+    for (const [group, message] of bad)
+      assert.throws(
+        () => resolveSettings([group], rawSettings(allSettingGroups, env)),
+        (error: unknown) =>
+          error instanceof TributaryError &&
+          error.code === 'CONFIG_INVALID' &&
+          message.test(error.message),
+        group.name,
+      );
+    assert.throws(
+      () => loadSettings(env),
+      /TRIBUTARY_REGISTRY_URL|TRIBUTARY_CASSANDRA|TRIBUTARY_MQTT/,
+    );
+  });
+
+  it("reads a topology context's settings group by group, and checks the used ones", () => {
+    const source = new SettingsSource(
+      rawSettings(allSettingGroups, {
+        TRIBUTARY_MQTT_URL: 'tcp://nope',
+        TRIBUTARY_CASSANDRA_LOCAL_DC: '',
+        TRIBUTARY_METRICS_PORT: '9100',
+      }),
+    );
+    const context = topologyContext(source);
+    // Taking the clients (as topologies/weather.ts does) reads nothing yet.
+    const { registry, cassandra } = context;
+    assert.equal(context.settings.metrics.port, 9100);
+    assert.equal(context.settings.guarantee, 'at_least_once');
+    assert.equal(registry.url, 'http://127.0.0.1:8081/apis/ccompat/v7');
+    // The Cassandra client was taken: the check reads its group, and its bad value stops it.
+    assert.throws(
+      () => source.check(),
+      /^TributaryError: TRIBUTARY_CASSANDRA_LOCAL_DC must be the name of the local data center, got ''$/,
+    );
+    assert.throws(() => cassandra.connection, /TRIBUTARY_CASSANDRA_LOCAL_DC/);
+    // The MQTT group was never read or taken: nothing checks it.
+    const untouched = new SettingsSource(source.raw);
+    assert.deepEqual(topologyContext(untouched).settings.kafka.brokers, ['127.0.0.1:9092']);
+    untouched.check();
+    assert.throws(() => context.settings.mqtt, /^TributaryError: TRIBUTARY_MQTT_URL must be/);
+  });
+
+  it('keeps each group to its own rows', () => {
+    const rowsOf = (g: SettingGroup) => Object.values(g.rows).map((r) => r.env);
+    assert.ok(rowsOf(cassandraSettings).every((e) => e.startsWith('TRIBUTARY_CASSANDRA_')));
+    assert.ok(rowsOf(mqttSettings).every((e) => e.startsWith('TRIBUTARY_MQTT_')));
+    assert.ok(rowsOf(registrySettings).every((e) => e.startsWith('TRIBUTARY_REGISTRY_')));
+    assert.deepEqual(rowsOf(logSettings), ['TRIBUTARY_LOG_LEVEL']);
+    assert.deepEqual(rowsOf(metricsSettings), ['TRIBUTARY_METRICS_HOST', 'TRIBUTARY_METRICS_PORT']);
   });
 });

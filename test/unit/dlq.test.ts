@@ -13,7 +13,7 @@ import {
   SummaryBuilder,
 } from '../../src/app/index.ts';
 import type { DeadLetter, DeadLetterFilter, ReplayReport } from '../../src/app/index.ts';
-import { filterFrom, timeBound } from '../../src/cli/dlq-command.ts';
+import { filterFrom, timeBound } from '../../src/cli/commands/dlq.ts';
 import { TributaryError } from '../../src/core/index.ts';
 import type { FetchedRecord } from '../../src/kafka/index.ts';
 import { deadLetter } from '../../src/runtime/dead-letter.ts';

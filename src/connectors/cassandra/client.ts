@@ -2,7 +2,7 @@ import cassandra from 'cassandra-driver';
 
 import { TributaryError } from '../../core/index.ts';
 
-/** How to reach Cassandra: what `Settings.cassandra` (src/app/config.ts) holds. */
+/** How to reach Cassandra: what the TRIBUTARY_CASSANDRA_* settings (settings.ts) resolve to. */
 export interface CassandraConnection {
   contactPoints: string[];
   localDataCenter: string;
@@ -14,15 +14,31 @@ export interface CassandraConnection {
  * opens, shut down when the last one closes. Authentication (PasswordAuthenticator) is passed
  * to the driver when credentials are set. Reconnection is tried every second, so a node that
  * comes back is used again within a second or two.
+ *
+ * The connection may be given as a function, called when the driver is first needed: a
+ * topology's context hands out this client while `tributary describe` builds the topology,
+ * and a malformed TRIBUTARY_CASSANDRA_* value must not stop a command that never connects.
  */
 export class CassandraClient {
-  readonly driver: cassandra.Client;
+  private built: { connection: CassandraConnection; driver: cassandra.Client } | undefined;
   private users = 0;
   private connecting: Promise<void> | undefined;
 
-  constructor(readonly connection: CassandraConnection) {
+  constructor(private readonly settings: CassandraConnection | (() => CassandraConnection)) {}
+
+  get connection(): CassandraConnection {
+    return this.build().connection;
+  }
+
+  get driver(): cassandra.Client {
+    return this.build().driver;
+  }
+
+  private build(): { connection: CassandraConnection; driver: cassandra.Client } {
+    if (this.built !== undefined) return this.built;
+    const connection = typeof this.settings === 'function' ? this.settings() : this.settings;
     const { credentials } = connection;
-    this.driver = new cassandra.Client({
+    const driver = new cassandra.Client({
       contactPoints: connection.contactPoints,
       localDataCenter: connection.localDataCenter,
       ...(credentials === undefined
@@ -39,13 +55,17 @@ export class CassandraClient {
       queryOptions: { consistency: cassandra.types.consistencies.localQuorum, prepare: true },
       socketOptions: { connectTimeout: 5000, readTimeout: 10_000 },
     });
+    this.built = { connection, driver };
+    return this.built;
   }
 
   /** Connects (once) and counts a user. */
   async acquire(): Promise<void> {
+    // Outside the try: a bad setting is CONFIG_INVALID, not an unreachable Cassandra.
+    const driver = this.driver;
     this.users++;
     try {
-      this.connecting ??= this.driver.connect();
+      this.connecting ??= driver.connect();
       await this.connecting;
     } catch (error) {
       this.users--;

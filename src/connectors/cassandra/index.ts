@@ -8,5 +8,6 @@
  */
 export { CassandraClient } from './client.ts';
 export type { CassandraConnection } from './client.ts';
+export { cassandraSettings } from './settings.ts';
 export { cassandraSink } from './sink.ts';
 export type { CassandraSinkOptions, CassandraTable } from './sink.ts';

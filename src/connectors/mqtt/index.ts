@@ -64,6 +64,8 @@ export type {
 } from './sensor-model.ts';
 export { simulateSensors } from './simulator.ts';
 export type { SimulateSensorsOptions, SimulationReport } from './simulator.ts';
+export { mqttSettings } from './settings.ts';
+export type { MqttConnection } from './settings.ts';
 export { createMqttSource } from './source.ts';
 export type { MqttSource, MqttSourceOptions, MqttSourceState, MqttSourceStats } from './source.ts';
 export { mqttTransport } from './transport.ts';

@@ -1,17 +1,23 @@
 import { Command, InvalidArgumentError } from 'commander';
 
 import {
+  appIdRow,
+  appSettings,
   deadLetterTopicOf,
   formatReplayReport,
   formatSummary,
   inspectDeadLetters,
+  kafkaSettings,
   replayDeadLetters,
-  settingSpecs,
-} from '../app/index.ts';
-import type { DeadLetterFilter, Settings } from '../app/index.ts';
-import { TributaryError } from '../core/index.ts';
-import type { Topology } from '../topology/index.ts';
-import { addSettingOptions, commandSettings } from './settings-options.ts';
+} from '../../app/index.ts';
+import type { DeadLetterFilter } from '../../app/index.ts';
+import { TributaryError } from '../../core/index.ts';
+import type { SettingsSource } from '../../core/index.ts';
+import { commandTopology } from '../load-topology.ts';
+import { addSettingOptions, commandSettings } from '../settings-options.ts';
+
+/** Kafka, and the application whose dead-letter topic it is. */
+const groups = [kafkaSettings, appSettings];
 
 /** `--code A --code B,C`: every value, in order, without blanks. */
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -81,27 +87,25 @@ function common(command: Command): Command {
     .option('--to <time>', 'only letters whose source timestamp is before this', timeBound);
   command.option(
     '--app-id <value>',
-    `the application; its dead-letter topic is <appId>-dlq [env ${settingSpecs.appId.env}]`,
+    `the application; its dead-letter topic is <appId>-dlq [env ${appIdRow.env}]`,
   );
-  return addSettingOptions(command, ['kafka']);
+  return addSettingOptions(command, [kafkaSettings]);
 }
-
-type LoadTopology = (file: string, settings: Settings) => Promise<Topology>;
 
 async function deadLetterTopic(
   file: string | undefined,
   options: Record<string, unknown>,
-  settings: Settings,
-  load: LoadTopology,
+  source: SettingsSource,
 ): Promise<string> {
   const named = options['dlqTopic'];
   if (typeof named === 'string' && named !== '') return named;
   if (file !== undefined) {
-    const topology = await load(file, settings);
+    const topology = await commandTopology(file, source);
     const dlq = topology.plan.internalTopics.find((t) => t.kind === 'dlq');
     return dlq?.name ?? deadLetterTopicOf(topology.appId);
   }
-  if (settings.appId !== undefined) return deadLetterTopicOf(settings.appId);
+  const { appId } = source.read(appSettings);
+  if (appId !== undefined) return deadLetterTopicOf(appId);
   throw new TributaryError(
     'CONFIG_INVALID',
     'dlq needs the application: --app-id <id> (or TRIBUTARY_APP_ID), a topology file, or --dlq-topic <name>',
@@ -109,7 +113,7 @@ async function deadLetterTopic(
 }
 
 /** `tributary dlq inspect` and `tributary dlq replay`; returns every command to configure. */
-export function dlqCommands(load: LoadTopology): { dlq: Command; all: Command[] } {
+export function dlqCommand(): Command {
   const dlq = new Command('dlq').description(
     "See and recover an application's dead letters (the topic <appId>-dlq).",
   );
@@ -124,9 +128,9 @@ export function dlqCommands(load: LoadTopology): { dlq: Command; all: Command[] 
   );
   inspect.action(
     async (file: string | undefined, options: Record<string, unknown>): Promise<void> => {
-      const { settings } = commandSettings(options);
+      const { source, settings } = commandSettings(options, groups);
       const filter = filterFrom(options);
-      const topic = await deadLetterTopic(file, options, settings, load);
+      const topic = await deadLetterTopic(file, options, source);
       const summary = await inspectDeadLetters(settings.kafka, {
         topic,
         filter,
@@ -148,9 +152,9 @@ export function dlqCommands(load: LoadTopology): { dlq: Command; all: Command[] 
   );
   replay.action(
     async (file: string | undefined, options: Record<string, unknown>): Promise<void> => {
-      const { settings } = commandSettings(options);
+      const { source, settings } = commandSettings(options, groups);
       const filter = filterFrom(options);
-      const topic = await deadLetterTopic(file, options, settings, load);
+      const topic = await deadLetterTopic(file, options, source);
       const toTopic = options['toTopic'] as string | undefined;
       const report = await replayDeadLetters(settings.kafka, {
         topic,
@@ -171,5 +175,5 @@ export function dlqCommands(load: LoadTopology): { dlq: Command; all: Command[] 
 
   dlq.addCommand(inspect);
   dlq.addCommand(replay);
-  return { dlq, all: [dlq, inspect, replay] };
+  return dlq;
 }
