@@ -16,8 +16,9 @@
  */
 export { predict } from './operators/model/index.ts';
 export type { ModelSource, Prediction, PredictOptions } from './operators/model/index.ts';
-export { loadModel } from './operators/model/index.ts';
-export type { LoadedModel, LoadModelOptions } from './operators/model/index.ts';
+export { loadModel, prepareModel, validateModel } from './operators/model/index.ts';
+export type { LoadedModel, LoadModelOptions, ModelProblem } from './operators/model/index.ts';
+export type { Score, Scorer } from './operators/model/index.ts';
 export type { FeatureValues } from './operators/model/index.ts';
 export type {
   LeafNode,
