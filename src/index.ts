@@ -1,7 +1,7 @@
 /**
  * `tributary`: the package's main entry, and its deliberate public API (docs/api.md). What a
  * topology is written with: the DSL, windows and aggregators, serdes, the Processor API, records,
- * time, errors; and what runs one in a program (runWorker). The layers' own indexes (src/*\/index.ts)
+ * time, errors; and what runs one in a program (runWorker). The layers' own indexes (src/<layer>/index.ts)
  * list everything each layer offers the others; only what is named here is public.
  *
  * @example
