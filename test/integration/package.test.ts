@@ -184,7 +184,9 @@ describe('the packed package in a project of its own', { timeout: 600_000 }, () 
       timeoutMs: 300_000,
     });
     assert.equal(packed.code, 0, packed.stderr);
-    const [report] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
+    // The report is the JSON array npm prints last (after any output of the build).
+    const json = packed.stdout.slice(Math.max(0, packed.stdout.lastIndexOf('\n[') + 1));
+    const [report] = JSON.parse(json) as { filename: string; files: { path: string }[] }[];
     assert.ok(report !== undefined);
     const files = report.files.map((f) => f.path);
     for (const file of [
