@@ -53,7 +53,9 @@ ENV NODE_ENV=production \
 RUN mkdir -p /var/lib/tributary && chown node:node /var/lib/tributary
 COPY --from=deps /app/node_modules ./node_modules
 # The context is an allowlist (.dockerignore): package*.json, tsconfig.json, bin/, src/,
-# topologies/, schemas/. The files stay owned by root: the `node` user can read, not change them.
+# topologies/, schemas/, models/. The files stay owned by root: the `node` user can read, not
+# change them. The image is a checkout, not the npm package: bin/tributary.js runs src/ through
+# tsx, and tsconfig.json's `paths` map the topologies' `tributary` imports to src/ (decision 0011).
 COPY . ./
 USER node
 VOLUME ["/var/lib/tributary"]

@@ -9,9 +9,8 @@
 // `readings-hourly`) out.
 import { z } from 'zod';
 
-import { json, string } from '../src/serde/index.ts';
-import { hours, minutes, topology, tumbling } from '../src/topology/index.ts';
-import type { Windowed } from '../src/topology/index.ts';
+import { hours, json, minutes, string, topology, tumbling } from 'tributary';
+import type { Windowed } from 'tributary';
 
 export const reading = z.object({
   sensorId: z.string().min(1),

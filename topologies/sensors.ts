@@ -14,13 +14,11 @@
 // SENSORS_KEYSPACE (`analytics`). Model: SENSORS_MODEL (default models/sensor-model.json).
 import { z } from 'zod';
 
-import type { TopologyContext } from '../src/app/index.ts';
-import { cassandraSink } from '../src/connectors/cassandra/index.ts';
-import { predict } from '../src/operators/index.ts';
-import type { Prediction } from '../src/operators/index.ts';
-import { json, string } from '../src/serde/index.ts';
-import { hours, minutes, seconds, topology, tumbling } from '../src/topology/index.ts';
-import type { Windowed } from '../src/topology/index.ts';
+import { hours, json, minutes, seconds, string, topology, tumbling } from 'tributary';
+import type { TopologyContext, Windowed } from 'tributary';
+import { cassandraSink } from 'tributary/connectors/cassandra';
+import { predict } from 'tributary/models';
+import type { Prediction } from 'tributary/models';
 
 export const readingSchema = z.object({
   sensorId: z.string().min(1),

@@ -1,4 +1,5 @@
-import type { WeatherAggregate } from '../src/serde/index.ts';
+// The demo's own types (not part of the package's API).
+import type { WeatherAggregate } from '../src/serde/weather-types.ts';
 
 // The weather aggregation of topologies/weather.ts: per location and window, the count of
 // observations and, per field, how many had a value and their sum, min and max. Constant size,

@@ -14,12 +14,12 @@
 // WEATHER_IDLE_TIMEOUT_MS (default: unset, never) also closes a location's windows after that
 // much wall-clock time without observations of it; leave it unset when replaying history, or a
 // pause (a Cassandra outage) would close every open window at once.
-import type { TopologyContext } from '../src/app/index.ts';
-import { cassandraSink } from '../src/connectors/cassandra/index.ts';
-import { avro, string, weatherSchemaFiles } from '../src/serde/index.ts';
-import type { Observation, WeatherAggregate } from '../src/serde/index.ts';
-import { days, hours, minutes, topology, tumbling } from '../src/topology/index.ts';
-import type { Stream, Windowed } from '../src/topology/index.ts';
+import { avro, days, hours, minutes, string, topology, tumbling } from 'tributary';
+import type { Stream, TopologyContext, Windowed } from 'tributary';
+import { cassandraSink } from 'tributary/connectors/cassandra';
+// The demo's own types and schema files (not part of the package's API).
+import { weatherSchemaFiles } from '../src/serde/weather-types.ts';
+import type { Observation, WeatherAggregate } from '../src/serde/weather-types.ts';
 import { weatherAggregator } from './weather-aggregate.ts';
 import type { WeatherStats } from './weather-aggregate.ts';
 
