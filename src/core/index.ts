@@ -7,6 +7,8 @@
 export { systemClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { errorCodes } from './error-codes.ts';
+export { backoffDelay, withRetries } from './retry.ts';
+export type { Backoff, RetryOptions } from './retry.ts';
 export { syncDirectory, writeFileAtomically } from './files.ts';
 export type { ErrorCode, ErrorDomain } from './error-codes.ts';
 export { TributaryError } from './errors.ts';

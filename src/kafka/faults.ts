@@ -1,4 +1,4 @@
-import { errorCodes, TributaryError } from '../core/index.ts';
+import { backoffDelay, errorCodes, TributaryError } from '../core/index.ts';
 
 /**
  * What a worker does about an error of the Kafka client (or of the commit that used it), as
@@ -205,18 +205,17 @@ export interface BackoffPolicy {
 export const defaultBackoff: BackoffPolicy = { initialMs: 250, maxMs: 10_000 };
 
 /**
- * The wait before retry `attempt` (1, 2, ...): exponential, capped, with "equal jitter" (half
- * fixed, half random) so that workers which failed together do not retry together.
- * `random` is in [0, 1).
+ * The wait before retry `attempt` (1, 2, ...): the shared backoff of src/core/retry.ts,
+ * exponential, capped, with "equal jitter" (half fixed, half random) so that workers which
+ * failed together do not retry together. `random` is in [0, 1).
  */
 export function backoffMs(
   attempt: number,
   random: number,
   policy: BackoffPolicy = defaultBackoff,
 ): number {
-  const exponent = Math.min(Math.max(attempt - 1, 0), 30);
-  const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** exponent);
-  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+  const backoff = { baseDelayMs: policy.initialMs, maxDelayMs: policy.maxMs, jitter: 0.5 };
+  return backoffDelay(attempt, backoff, () => random);
 }
 
 /** What the consumer does after a batch failed with `error`. */

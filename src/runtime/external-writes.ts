@@ -1,7 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
-import { TributaryError } from '../core/index.ts';
-import type { Logger, Telemetry } from '../core/index.ts';
+import { backoffDelay, systemClock, TributaryError } from '../core/index.ts';
+import type { Clock, Logger, Telemetry } from '../core/index.ts';
 import type { Task } from './task.ts';
 
 export interface ExternalWriteOptions {
@@ -12,6 +10,8 @@ export interface ExternalWriteOptions {
   /** First wait after a failed write, doubled per failure up to maxBackoffMs (with jitter). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Waits go through this clock's sleep; default the system clock. */
+  clock?: Pick<Clock, 'sleep'>;
 }
 
 /**
@@ -26,6 +26,8 @@ export interface ExternalWriteOptions {
 export function externalWriter(options: ExternalWriteOptions): (task: Task) => Promise<void> {
   const initial = options.initialBackoffMs ?? 200;
   const max = options.maxBackoffMs ?? 5000;
+  const backoff = { baseDelayMs: initial, maxDelayMs: max, jitter: 0.5 };
+  const clock = options.clock ?? systemClock;
   return async (task) => {
     for (const [sink, records] of task.takeExternal()) {
       if (records.length === 0) continue;
@@ -54,8 +56,8 @@ export function externalWriter(options: ExternalWriteOptions): (task: Task) => P
               { cause: error },
             );
           }
-          const backoff = Math.min(max, initial * 2 ** Math.min(failures, 16));
-          await sleep(backoff / 2 + Math.random() * (backoff / 2));
+          // Retried for as long as it takes (no attempt limit): the worker's stop ends it.
+          await clock.sleep(backoffDelay(failures + 1, backoff));
         }
       }
     }

@@ -101,7 +101,7 @@ function externalSinksOf(plan: Plan): AnyExternalSink[] {
 }
 
 /** Opens the external sinks at start: a few attempts with backoff, then start-up fails. */
-async function openSinks(sinks: AnyExternalSink[], logger: Logger): Promise<void> {
+async function openSinks(sinks: AnyExternalSink[], logger: Logger, clock: Clock): Promise<void> {
   for (const sink of sinks) {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -116,7 +116,7 @@ async function openSinks(sinks: AnyExternalSink[], logger: Logger): Promise<void
           );
         }
         logger.warn({ sink: sink.name, attempt, err: error }, 'opening sink failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+        await clock.sleep(1000 * attempt);
       }
     }
   }
@@ -130,6 +130,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const stoppingNow = (): boolean =>
     state === 'stopping' || state === 'stopped' || state === 'failed';
   const flushExternal = externalWriter({
+    clock,
     stopping: stoppingNow,
     telemetry: deps.telemetry,
     logger,
@@ -373,7 +374,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
           { attempt, delayMs, waitedMs: waited, cause: rootCause(error) },
           `waiting for Kafka at ${brokers} (${step})`,
         );
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await clock.sleep(delayMs);
       }
     }
   };
@@ -408,7 +409,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       }
       try {
         await initSerdes(serdes);
-        await openSinks(sinks, logger);
+        await openSinks(sinks, logger, clock);
       } catch (error) {
         await admin.disconnect();
         state = 'failed';

@@ -1,20 +1,18 @@
-import { setTimeout as delay } from 'node:timers/promises';
-
+import { backoffDelay, systemClock, withRetries as retryWithBackoff } from '../../core/index.ts';
+import type { Backoff } from '../../core/index.ts';
 import { isRetriable } from './errors.ts';
 
-/** How a failed request is retried: exponential backoff with jitter, a bounded number of attempts. */
-export interface RetryPolicy {
+export { backoffDelay };
+
+/**
+ * How a failed request is retried: the shared exponential backoff with jitter
+ * (src/core/retry.ts), a bounded number of attempts. What is retried is this connector's
+ * policy: HttpSourceErrors marked retriable (5xx, 429, network errors), at least the server's
+ * Retry-After apart.
+ */
+export interface RetryPolicy extends Backoff {
   /** Attempts in all, the first included (1: no retry). */
   attempts: number;
-  /** Delay before the first retry, before jitter. */
-  baseDelayMs: number;
-  /** No delay exceeds this (a server's Retry-After included). */
-  maxDelayMs: number;
-  /**
-   * The share of each delay that is random, in [0, 1]: a delay d becomes a value in
-   * [d * (1 - jitter), d], so many clients retrying together spread out instead of colliding.
-   */
-  jitter: number;
 }
 
 export const defaultRetryPolicy: RetryPolicy = {
@@ -27,24 +25,7 @@ export const defaultRetryPolicy: RetryPolicy = {
 /** Waits ms, or rejects as soon as the signal aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
-export const realSleep: Sleep = async (ms, signal) => {
-  await delay(ms, undefined, signal === undefined ? {} : { signal });
-};
-
-/**
- * The wait before retry number `retry` (1 = the first retry): baseDelayMs * 2^(retry-1), capped
- * at maxDelayMs, of which the `jitter` share is random; at least `floorMs` (a Retry-After).
- */
-export function backoffDelay(
-  retry: number,
-  policy: RetryPolicy,
-  random: () => number = Math.random,
-  floorMs = 0,
-): number {
-  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
-  const jittered = exponential * (1 - policy.jitter) + exponential * policy.jitter * random();
-  return Math.round(Math.min(policy.maxDelayMs, Math.max(jittered, floorMs)));
-}
+export const realSleep: Sleep = (ms, signal) => systemClock.sleep(ms, signal);
 
 export interface RetryContext {
   policy: RetryPolicy;
@@ -56,6 +37,13 @@ export interface RetryContext {
   onRetry?: (error: unknown, retry: number, delayMs: number) => void;
 }
 
+/** A server's Retry-After (in ms) carried by the error, else 0. */
+function retryAfterOf(error: unknown): number {
+  return typeof error === 'object' && error !== null && 'retryAfterMs' in error
+    ? Number(error.retryAfterMs ?? 0)
+    : 0;
+}
+
 /**
  * Runs attempt until it succeeds, throws an error that is not retriable, or the attempts are
  * used up; then throws the last error.
@@ -65,22 +53,14 @@ export async function withRetries<T>(
   context: RetryContext,
 ): Promise<T> {
   const { policy, sleep = realSleep, random = Math.random, signal, onRetry } = context;
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt(n);
-    } catch (error) {
-      if (n >= policy.attempts || !isRetriable(error) || signal?.aborted === true) throw error;
-      const retryAfter =
-        typeof error === 'object' && error !== null && 'retryAfterMs' in error
-          ? Number(error.retryAfterMs ?? 0)
-          : 0;
-      const wait = backoffDelay(n, policy, random, retryAfter);
-      onRetry?.(error, n, wait);
-      try {
-        await sleep(wait, signal);
-      } catch {
-        throw error; // stopped while waiting: give up with the error that made us wait
-      }
-    }
-  }
+  return retryWithBackoff(attempt, {
+    backoff: policy,
+    attempts: policy.attempts,
+    isRetriable,
+    floorMs: retryAfterOf,
+    clock: { now: systemClock.now, sleep },
+    random,
+    ...(signal === undefined ? {} : { signal }),
+    ...(onRetry === undefined ? {} : { onRetry }),
+  });
 }
