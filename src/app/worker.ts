@@ -1,7 +1,7 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { systemClock, TributaryError } from '../core/index.ts';
+import { exitCodeOf, systemClock, TributaryError } from '../core/index.ts';
 import type { Clock, Logger } from '../core/index.ts';
 import { createKafkaClient } from '../kafka/index.ts';
 import type { KafkaSasl, KafkaTls } from '../kafka/index.ts';
@@ -186,7 +186,7 @@ export async function runWorker(topology: Topology, options: WorkerOptions): Pro
         `worker did not stop within ${timeoutMs} ms`,
       );
       worker.logger.error({ code: error.code }, error.message);
-      process.exit(1);
+      process.exit(exitCodeOf(error));
     }, timeoutMs);
     timer.unref();
     try {
@@ -195,11 +195,14 @@ export async function runWorker(topology: Topology, options: WorkerOptions): Pro
       process.exit(code);
     } catch (error) {
       worker.logger.error({ err: error }, 'worker stop failed');
-      process.exit(1);
+      process.exit(exitCodeOf(error));
     }
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
-  void worker.runtime.failure.then((error) => shutdown(`failed: ${error.message}`, 1));
+  // The failure's domain decides the exit code (1 for any run-time failure but a config error).
+  void worker.runtime.failure.then((error) =>
+    shutdown(`failed: ${error.message}`, exitCodeOf(error)),
+  );
   return worker;
 }

@@ -1,27 +1,18 @@
 import { CommanderError } from 'commander';
 import type { Command } from 'commander';
 
-import { TributaryError } from '../core/index.ts';
+import { domainExitCodes, exitCodeOf as errorExitCode } from '../core/index.ts';
 
 /**
- * Exit codes of the `tributary` command (and of the tools' CLI): 0 done, 1 failed, 2 bad usage
- * or configuration (nothing was started). The one place that maps an error to a code.
+ * The exit code of an error that ended a command (of `tributary` or of the tools' CLI): 0 done,
+ * 2 bad usage (commander) or an error of the `config` domain (nothing was started), 1 any other
+ * failure. The codes by domain are the registry's (src/core/error-codes.ts, domainExitCodes).
  */
-const usageErrors = new Set([
-  'CONFIG_INVALID',
-  'TOPOLOGY_FILE_INVALID',
-  'TOPOLOGY_INVALID',
-  'MODEL_NOT_FOUND',
-  'MODEL_INVALID',
-  'TOPIC_NOT_FOUND',
-]);
-
-/** The exit code of an error that ended a command. */
 export function exitCodeOf(error: unknown): number {
   // --help and --version end with a CommanderError of code 0; usage errors were printed by
   // commander.
-  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-  return error instanceof TributaryError && usageErrors.has(error.code) ? 2 : 1;
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : domainExitCodes.config;
+  return errorExitCode(error);
 }
 
 /** Every command (and sub-command) throws instead of exiting, and shows help after an error. */

@@ -6,7 +6,8 @@
  */
 export { systemClock } from './clock.ts';
 export type { Clock } from './clock.ts';
-export { errorCodes } from './error-codes.ts';
+export { domainExitCodes, errorCodes } from './error-codes.ts';
+export { exitCodeOf } from './exit-code.ts';
 export { backoffDelay, withRetries } from './retry.ts';
 export type { Backoff, RetryOptions } from './retry.ts';
 export { syncDirectory, writeFileAtomically } from './files.ts';
