@@ -79,6 +79,12 @@ function harness(time: 'key' | 'partition', idle: boolean) {
     operator: 'agg',
     clock,
     source: undefined,
+    getStore: (() => {
+      throw new Error('this harness gives the operator its store directly');
+    }) as ProcessorContext<unknown, unknown>['getStore'],
+    get timers(): never {
+      throw new Error('this harness has no timers');
+    },
   };
   const operator = aggregateOperator(spec(time, idle), store);
   void operator.init?.(context);

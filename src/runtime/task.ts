@@ -2,6 +2,7 @@ import { TributaryError } from '../core/index.ts';
 import type {
   Clock,
   Logger,
+  Timer,
   OperatorSnapshot,
   SinkRecord,
   SourcePosition,
@@ -9,7 +10,15 @@ import type {
   TaskSnapshot,
 } from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
-import { jsonCodec, MemoryStore, SeenStore } from '../state/index.ts';
+import {
+  bytesCodec,
+  jsonCodec,
+  KeyValueStoreHandle,
+  MemoryStore,
+  SeenStore,
+  TimerStore,
+  WindowStoreHandle,
+} from '../state/index.ts';
 import type { StoreCache, StoreChange } from '../state/index.ts';
 import type {
   AnyExternalSink,
@@ -23,7 +32,7 @@ import type {
 import { deadLetter, describeError, refusedLetter } from './dead-letter.ts';
 import { processorFor } from './operator-factory.ts';
 import { HaltError, ProcessorNode } from './processor-node.ts';
-import type { NodeHost } from './processor-node.ts';
+import type { NodeHost, NodeResources } from './processor-node.ts';
 import type { TimestampGuard } from './timestamp-range.ts';
 
 /** Counters of one task since it was created. */
@@ -125,6 +134,8 @@ export class Task implements NodeHost {
   private readonly dlqTopic: string;
   private readonly timestamps: TimestampGuard | undefined;
   private readonly nodes: ProcessorNode[] = [];
+  /** The processors with timers, in plan order. */
+  private readonly timerNodes: { node: ProcessorNode; timers: TimerStore }[] = [];
   private readonly sources = new Map<string, SourceEntry>();
   private collected: OutgoingRecord[] = [];
   private input: FetchedRecord | undefined;
@@ -148,10 +159,15 @@ export class Task implements NodeHost {
 
   private build(subtopology: SubTopology): void {
     for (const spec of subtopology.stores) {
+      // Processor API stores hold the bytes their serdes wrote (and timers); the built-in
+      // aggregates' hold their values as they are, encoded as JSON at commit.
+      const bytes = spec.serdes !== undefined || spec.kind === 'timers' || spec.kind === 'window';
       const memory =
         spec.kind === 'seen'
           ? new SeenStore(spec.name, spec.withIds === true)
-          : new MemoryStore<unknown>(spec.name, jsonCodec());
+          : bytes
+            ? new MemoryStore<Buffer>(spec.name, bytesCodec)
+            : new MemoryStore<unknown>(spec.name, jsonCodec());
       this.stores.set(spec.name, { spec, memory });
     }
     const byName = new Map<string, ProcessorNode>();
@@ -186,7 +202,16 @@ export class Task implements NodeHost {
         ),
         node.onError,
         this,
+        node.kind === 'process' ? this.resources(node) : undefined,
       );
+      if (processorNode.context !== undefined && node.kind === 'process') {
+        const timers = node.stores.find((spec) => spec.kind === 'timers');
+        if (timers !== undefined) {
+          const store = this.resourceOf.get(timers.name);
+          if (store instanceof TimerStore)
+            this.timerNodes.push({ node: processorNode, timers: store });
+        }
+      }
       byName.set(node.name, processorNode);
       this.nodes.push(processorNode);
     }
@@ -215,6 +240,29 @@ export class Task implements NodeHost {
     }
   }
 
+  /** Handles on the stores a processor declared, by name (made once per store). */
+  private readonly resourceOf = new Map<string, unknown>();
+
+  private resources(node: Extract<PlanNode, { kind: 'process' }>): NodeResources {
+    const stores = new Map<string, unknown>();
+    let timers: TimerStore | undefined;
+    for (const spec of node.stores) {
+      const memory = this.stores.get(spec.name)?.memory;
+      if (!(memory instanceof MemoryStore))
+        throw new Error(`task ${this.id} has no store ${spec.name}`);
+      const bytes = memory as MemoryStore<Buffer>;
+      let handle: unknown;
+      if (spec.kind === 'timers') handle = timers = new TimerStore(bytes, node.name);
+      else if (spec.serdes === undefined) handle = memory;
+      else if (spec.kind === 'window')
+        handle = new WindowStoreHandle(bytes, spec.serdes, spec.changelogTopic);
+      else handle = new KeyValueStoreHandle(bytes, spec.serdes, spec.changelogTopic);
+      this.resourceOf.set(spec.name, handle);
+      if (spec.kind !== 'timers') stores.set(spec.name, handle);
+    }
+    return { stores, timers };
+  }
+
   private store(name: string): MemoryStore<unknown> {
     const store = this.stores.get(name)?.memory;
     if (!(store instanceof MemoryStore))
@@ -229,6 +277,8 @@ export class Task implements NodeHost {
   }
 
   async init(): Promise<void> {
+    // The timer stores are restored by now: their stream time comes back first.
+    for (const { timers } of this.timerNodes) timers.restored();
     for (const node of this.nodes) await node.processor.init?.(node.context);
     this.state = 'running';
   }
@@ -281,6 +331,7 @@ export class Task implements NodeHost {
           this.streamTimeMs = timestamp;
         source.recordsOut++;
         for (const child of source.children) child.process(record);
+        if (this.timerNodes.length > 0) this.fireTimers('event', undefined);
         this.stats.processed++;
       }
     } finally {
@@ -312,6 +363,7 @@ export class Task implements NodeHost {
         this.logger.error({ operator: node.name, err: error }, 'punctuation failed');
       }
     }
+    if (this.timerNodes.length > 0) this.fireTimers('wall', now);
     const out = this.collected;
     this.collected = [];
     this.stats.produced += out.length;
@@ -338,6 +390,33 @@ export class Task implements NodeHost {
       }
     }
     return { records, changes };
+  }
+
+  /**
+   * Fires the due timers of every processor with timers, each processor's in time order:
+   * event timers up to its stream time (after a record; the task's stream time is kept in the
+   * timer store, so it never goes back across a restart), or wall timers up to `now`
+   * (punctuation). A timer an onTimer sets that is due already fires in the same pass.
+   */
+  private fireTimers(kind: Timer['kind'], now: number | undefined): void {
+    for (const { node, timers } of this.timerNodes) {
+      timers.observe(this.streamTimeMs);
+      const upTo = kind === 'event' ? timers.streamTime : now;
+      if (upTo === undefined) continue;
+      for (let timer = timers.takeDue(kind, upTo); timer !== undefined;) {
+        node.fire(timer);
+        timer = timers.takeDue(kind, upTo);
+      }
+    }
+  }
+
+  timerFailed(operator: string, timer: Timer, error: unknown): void {
+    const reason = describeError(error);
+    this.stats.skipped++;
+    this.logger.error(
+      { operator, code: reason.code, timer, reason: reason.message.slice(0, 200) },
+      'timer failed',
+    );
   }
 
   operatorFailed(operator: string, policy: ErrorPolicy, error: unknown): void {

@@ -11,9 +11,13 @@ const isInternal = (spec: NodeSpec): boolean =>
 
 const unique = (items: Iterable<string>): string[] => [...new Set(items)];
 
-/** The store of a stateful node (an aggregate or a dedup step), if it has one. */
-const storeOf = (spec: NodeSpec): StoreSpec | undefined =>
-  spec.kind === 'aggregate' || spec.kind === 'dedup' ? spec.store : undefined;
+/** The stores of a node (an aggregate, a dedup step, a stateful processor), in order. */
+export const storesOf = (spec: NodeSpec): StoreSpec[] =>
+  spec.kind === 'aggregate' || spec.kind === 'dedup'
+    ? [spec.store]
+    : spec.kind === 'process'
+      ? spec.stores
+      : [];
 
 /** Each name once; the error names both operators, so the user finds them. */
 function checkNames(nodes: readonly GraphNode[]): void {
@@ -142,16 +146,12 @@ function changelogTopics(
     ofComponent.set(id, topics);
   }
   return nodes.flatMap(({ spec, index }): InternalTopic[] => {
-    const store = storeOf(spec);
-    if (store === undefined) return [];
     const topics = ofComponent.get(componentOf[index] ?? 0) ?? new Set<string>();
-    return [
-      {
-        name: store.changelogTopic,
-        kind: 'changelog',
-        partitionsFrom: sourceTopics.filter((t) => topics.has(t)),
-      },
-    ];
+    return storesOf(spec).map((store) => ({
+      name: store.changelogTopic,
+      kind: 'changelog',
+      partitionsFrom: sourceTopics.filter((t) => topics.has(t)),
+    }));
   });
 }
 
@@ -159,16 +159,16 @@ function changelogTopics(
 function checkStores(nodes: readonly GraphNode[]): void {
   const byStore = new Map<string, GraphNode>();
   for (const node of nodes) {
-    const store = storeOf(node.spec)?.name;
-    if (store === undefined) continue;
-    const first = byStore.get(store);
-    if (first !== undefined) {
-      throw new TributaryError(
-        'TOPOLOGY_INVALID',
-        `store name '${store}' is used twice: by ${first.spec.kind} '${first.spec.name}' (operator #${first.index}) and ${node.spec.kind} '${node.spec.name}' (operator #${node.index}); each stateful operator needs its own store`,
-      );
+    for (const { name: store } of storesOf(node.spec)) {
+      const first = byStore.get(store);
+      if (first !== undefined) {
+        throw new TributaryError(
+          'TOPOLOGY_INVALID',
+          `store name '${store}' is used twice: by ${first.spec.kind} '${first.spec.name}' (operator #${first.index}) and ${node.spec.kind} '${node.spec.name}' (operator #${node.index}); each stateful operator needs its own store`,
+        );
+      }
+      byStore.set(store, node);
     }
-    byStore.set(store, node);
   }
 }
 
@@ -181,6 +181,8 @@ function planNode(spec: NodeSpec): PlanNode {
     return { ...spec, store: { ...spec.store }, window, children: [] };
   }
   if (spec.kind === 'dedup') return { ...spec, store: { ...spec.store }, children: [] };
+  if (spec.kind === 'process')
+    return { ...spec, stores: spec.stores.map((s) => ({ ...s })), children: [] };
   return { ...spec, children: [] };
 }
 
@@ -236,8 +238,7 @@ export function compile(graph: TopologyGraph): Plan {
       sub.sourceTopics = unique([...sub.sourceTopics, ...node.topics]);
     }
     if (node.kind === 'sink') sub.sinkTopics = unique([...sub.sinkTopics, node.topic]);
-    const store = storeOf(node);
-    if (store !== undefined) sub.stores.push({ ...store });
+    for (const store of storesOf(node)) sub.stores.push({ ...store });
   });
 
   return {

@@ -9,6 +9,8 @@ export interface NodeDescription {
   topics?: string[];
   topic?: string;
   store?: string;
+  /** A processor's stores (its timer store included). */
+  stores?: string[];
   /** An external sink's name. */
   sink?: string;
   window?: WindowSpec;
@@ -35,6 +37,8 @@ function node(n: PlanNode): NodeDescription {
       return { ...base, sink: n.sink.name };
     case 'dedup':
       return { ...base, store: n.store.name };
+    case 'process':
+      return n.stores.length === 0 ? base : { ...base, stores: n.stores.map((s) => s.name) };
     case 'aggregate':
       return {
         ...base,

@@ -58,10 +58,16 @@ export function describeMermaid(plan: Plan): string {
         externalLines.push(`  ${target}[/"${node.sink.name}"/]`);
         edges.push(`  ${id} --> ${target}`);
       }
-      if (node.kind === 'aggregate' || node.kind === 'dedup') {
+      const stores =
+        node.kind === 'aggregate' || node.kind === 'dedup'
+          ? [node.store]
+          : node.kind === 'process'
+            ? node.stores
+            : [];
+      for (const { name } of stores) {
         // A store is drawn in its sub-topology, joined to its operator by a dotted line.
-        const store = storeId(node.store.name);
-        graphLines.push(`    ${store}[("${node.store.name}<br/>store")]`);
+        const store = storeId(name);
+        graphLines.push(`    ${store}[("${name}<br/>store")]`);
         edges.push(`  ${id} -.- ${store}`);
       }
     }

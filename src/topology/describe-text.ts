@@ -33,6 +33,15 @@ function header(node: PlanNode): string {
       return `Processor: ${node.name} (dedup, store: ${node.store.name}, retention: ${node.retentionMs} ms${node.id === undefined ? '' : ', by id'})`;
     case 'external':
       return `Sink: ${node.name} (external: ${node.sink.name})`;
+    case 'process': {
+      const stores = node.stores.filter((st) => st.kind !== 'timers').map((st) => st.name);
+      const timers = node.stores.find((st) => st.kind === 'timers');
+      const parts = [
+        ...(stores.length === 0 ? [] : [`stores: ${stores.join(', ')}`]),
+        ...(timers === undefined ? [] : [`timers: ${timers.name}`]),
+      ];
+      return `Processor: ${node.name} (process${parts.map((p) => `, ${p}`).join('')})`;
+    }
     default:
       return `Processor: ${node.name} (${node.kind})`;
   }

@@ -54,6 +54,7 @@ export type {
   MergeRequirement,
   NumberField,
   OperatorOptions,
+  ProcessOptions,
   SourceOptions,
   Stream,
   Windowed,
@@ -63,6 +64,8 @@ export type {
 export { describeJson } from './describe-json.ts';
 export type { NodeDescription, PlanDescription } from './describe-json.ts';
 export { withAppId } from './rename.ts';
+export { keyValueStore, windowStore } from './stores.ts';
+export type { DeclaredStore } from './stores.ts';
 export { topology } from './topology.ts';
 export type { Topology, TopologyBuilder } from './topology.ts';
 export { days, hopping, hours, minutes, seconds, session, tumbling } from './windows.ts';

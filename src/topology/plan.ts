@@ -38,12 +38,20 @@ export interface StoreSpec {
   /** `<appId>-<name>-changelog`, compacted, one partition per input partition. */
   changelogTopic: string;
   /**
-   * What it holds: `key-value` (the default: any value per key, src/state/memory-store.ts) or
-   * `seen` (a dedup step's entries per key in time order, src/state/seen-store.ts).
+   * What it holds: `key-value` (the default: any value per key, src/state/memory-store.ts),
+   * `window` (values per key and window start, a Processor API store), `timers` (a processor's
+   * timers, src/state/timer-store.ts) or `seen` (a dedup step's entries per key in time order,
+   * src/state/seen-store.ts).
    */
-  kind?: 'key-value' | 'seen';
+  kind?: 'key-value' | 'window' | 'timers' | 'seen';
   /** `seen` only: the entries carry ids of their own, not just their event time. */
   withIds?: boolean;
+  /**
+   * A Processor API store (`key-value` or `window`): the serdes its keys and values are encoded
+   * with when written. Without them (the built-in aggregates) values are kept as they are and
+   * encoded as JSON at commit.
+   */
+  serdes?: { key: AnySerde; value: AnySerde };
 }
 
 /** Event time of a record: from the payload, or the record's own timestamp when absent. */
@@ -118,9 +126,14 @@ export type PlanNode =
   | (NodeBase & { kind: 'selectKey'; fn: AnyKeyValueFn })
   /** Collects records for a system outside Kafka; written at commit (ExternalSink). */
   | (NodeBase & { kind: 'external'; sink: AnyExternalSink })
+  /**
+   * A user's processor (Processor API), with the stores it declared (its timer store among them,
+   * kind `timers`); the runtime makes them per task and hands them out through its context.
+   */
   | (NodeBase & {
       kind: 'process';
       supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
+      stores: StoreSpec[];
     })
   | (NodeBase & {
       kind: 'sink';

@@ -35,6 +35,11 @@ function renamePlan(plan: Plan, appId: string): Plan {
         return { ...n, store: { ...n.store, changelogTopic: topic(n.store.changelogTopic) } };
       case 'dedup':
         return { ...n, store: { ...n.store, changelogTopic: topic(n.store.changelogTopic) } };
+      case 'process':
+        return {
+          ...n,
+          stores: n.stores.map((s) => ({ ...s, changelogTopic: topic(s.changelogTopic) })),
+        };
       default:
         return n;
     }

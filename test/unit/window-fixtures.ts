@@ -54,6 +54,12 @@ export class Harness {
       operator: spec.name,
       clock: this.clock,
       source: undefined,
+      getStore: (() => {
+        throw new Error('this harness gives the operator its store directly');
+      }) as ProcessorContext<unknown, unknown>['getStore'],
+      get timers(): never {
+        throw new Error('this harness has no timers');
+      },
     };
     this.operator = aggregateOperator(spec, this.store);
     void this.operator.init?.(this.context);
