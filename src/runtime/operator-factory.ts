@@ -19,15 +19,38 @@ import type { PlanNode } from '../topology/plan.ts';
 
 type AnyProcessor = Processor<unknown, unknown, unknown, unknown>;
 
+/**
+ * A built-in stateful operator that gets its store from its context at init, as a user's
+ * processor does (the one mechanism by which the runtime hands out stores). Once made, the
+ * operator's own process and punctuate replace the delegates, so a record costs no extra call.
+ */
+function withStore<S>(storeName: string, make: (store: S) => AnyProcessor): AnyProcessor {
+  const processor: AnyProcessor = {
+    init(context) {
+      const inner = make(context.getStore<S>(storeName));
+      processor.process = inner.process.bind(inner);
+      const punctuate = inner.punctuate?.bind(inner);
+      if (punctuate === undefined) delete processor.punctuate;
+      else processor.punctuate = punctuate;
+      const close = inner.close?.bind(inner);
+      if (close !== undefined) processor.close = close;
+      return inner.init?.(context);
+    },
+    process() {
+      throw new Error(`the operator of store ${storeName} processed a record before init`);
+    },
+    punctuate() {
+      // Until init has made the operator there is nothing to punctuate.
+    },
+  };
+  return processor;
+}
+
 /** A fresh processor for one plan node in one task (sources are run by the task itself). */
 export function processorFor(
   node: Exclude<PlanNode, { kind: 'source' }>,
   emit: (record: EncodedRecord) => void,
-  store: (name: string) => StateStore<unknown>,
   collect: (record: SinkRecord<unknown, unknown>) => void,
-  seenStore: (name: string) => SeenStore = (name) => {
-    throw new Error(`no seen store ${name}`);
-  },
 ): AnyProcessor {
   switch (node.kind) {
     case 'map':
@@ -51,9 +74,11 @@ export function processorFor(
     case 'process':
       return node.supplier();
     case 'aggregate':
-      return aggregateOperator(node, store(node.store.name));
+      return withStore<StateStore<unknown>>(node.store.name, (store) =>
+        aggregateOperator(node, store),
+      );
     case 'dedup':
-      return dedupOperator(node, seenStore(node.store.name));
+      return withStore<SeenStore>(node.store.name, (store) => dedupOperator(node, store));
     case 'sink':
       return sinkOperator(node.topic, node.key, node.value, emit) as AnyProcessor;
     case 'external':

@@ -20,6 +20,7 @@ import {
   WindowStoreHandle,
 } from '../state/index.ts';
 import type { StoreCache, StoreChange } from '../state/index.ts';
+import { storesOf } from '../topology/plan.ts';
 import type {
   AnyExternalSink,
   AnySerde,
@@ -173,6 +174,7 @@ export class Task implements NodeHost {
     const byName = new Map<string, ProcessorNode>();
     for (const node of subtopology.nodes) {
       if (node.kind === 'source') continue;
+      const resources = this.resources(node);
       // A sink's output is what it emits, counted as the operator's records out; one its topic
       // would refuse for its timestamp goes to the dead-letter topic instead (never sent, so
       // never a produce error that stalls the task: timestamp-range.ts).
@@ -187,31 +189,19 @@ export class Task implements NodeHost {
       };
       const processorNode: ProcessorNode = new ProcessorNode(
         node.name,
-        processorFor(
-          node,
-          emit,
-          (name) => this.store(name),
-          (record) => {
-            if (node.kind !== 'external') return;
-            processorNode.recordsOut++;
-            const list = this.external.get(node.sink);
-            if (list === undefined) this.external.set(node.sink, [record]);
-            else list.push(record);
-          },
-          (name) => this.seenStore(name),
-        ),
+        processorFor(node, emit, (record) => {
+          if (node.kind !== 'external') return;
+          processorNode.recordsOut++;
+          const list = this.external.get(node.sink);
+          if (list === undefined) this.external.set(node.sink, [record]);
+          else list.push(record);
+        }),
         node.onError,
         this,
-        node.kind === 'process' ? this.resources(node) : undefined,
+        resources.stores.size === 0 && resources.timers === undefined ? undefined : resources,
       );
-      if (processorNode.context !== undefined && node.kind === 'process') {
-        const timers = node.stores.find((spec) => spec.kind === 'timers');
-        if (timers !== undefined) {
-          const store = this.resourceOf.get(timers.name);
-          if (store instanceof TimerStore)
-            this.timerNodes.push({ node: processorNode, timers: store });
-        }
-      }
+      if (resources.timers !== undefined)
+        this.timerNodes.push({ node: processorNode, timers: resources.timers });
       byName.set(node.name, processorNode);
       this.nodes.push(processorNode);
     }
@@ -240,40 +230,25 @@ export class Task implements NodeHost {
     }
   }
 
-  /** Handles on the stores a processor declared, by name (made once per store). */
-  private readonly resourceOf = new Map<string, unknown>();
-
-  private resources(node: Extract<PlanNode, { kind: 'process' }>): NodeResources {
+  /**
+   * What a node's context hands out: for each store the node owns, a typed handle (Processor
+   * API stores, over the bytes their serdes wrote) or the store itself (the built-in
+   * aggregates' and dedup steps'), and its timers. One mechanism for every stateful operator.
+   */
+  private resources(node: PlanNode): NodeResources & { timers: TimerStore | undefined } {
     const stores = new Map<string, unknown>();
     let timers: TimerStore | undefined;
-    for (const spec of node.stores) {
+    for (const spec of storesOf(node)) {
       const memory = this.stores.get(spec.name)?.memory;
-      if (!(memory instanceof MemoryStore))
-        throw new Error(`task ${this.id} has no store ${spec.name}`);
+      if (memory === undefined) throw new Error(`task ${this.id} has no store ${spec.name}`);
       const bytes = memory as MemoryStore<Buffer>;
-      let handle: unknown;
-      if (spec.kind === 'timers') handle = timers = new TimerStore(bytes, node.name);
-      else if (spec.serdes === undefined) handle = memory;
+      if (spec.kind === 'timers') timers = new TimerStore(bytes, node.name);
+      else if (spec.serdes === undefined) stores.set(spec.name, memory);
       else if (spec.kind === 'window')
-        handle = new WindowStoreHandle(bytes, spec.serdes, spec.changelogTopic);
-      else handle = new KeyValueStoreHandle(bytes, spec.serdes, spec.changelogTopic);
-      this.resourceOf.set(spec.name, handle);
-      if (spec.kind !== 'timers') stores.set(spec.name, handle);
+        stores.set(spec.name, new WindowStoreHandle(bytes, spec.serdes, spec.changelogTopic));
+      else stores.set(spec.name, new KeyValueStoreHandle(bytes, spec.serdes, spec.changelogTopic));
     }
     return { stores, timers };
-  }
-
-  private store(name: string): MemoryStore<unknown> {
-    const store = this.stores.get(name)?.memory;
-    if (!(store instanceof MemoryStore))
-      throw new Error(`task ${this.id} has no key-value store ${name}`);
-    return store;
-  }
-
-  private seenStore(name: string): SeenStore {
-    const store = this.stores.get(name)?.memory;
-    if (!(store instanceof SeenStore)) throw new Error(`task ${this.id} has no seen store ${name}`);
-    return store;
   }
 
   async init(): Promise<void> {

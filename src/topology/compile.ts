@@ -1,7 +1,8 @@
 import { TributaryError } from '../core/index.ts';
 import type { GraphNode, NodeSpec, TopologyGraph } from './graph.ts';
 import { dlqTopic } from './names.ts';
-import type { InternalTopic, Plan, PlanNode, StoreSpec, SubTopology } from './plan.ts';
+import { storesOf } from './plan.ts';
+import type { InternalTopic, Plan, PlanNode, SubTopology } from './plan.ts';
 
 const describeNode = (node: GraphNode): string => `${node.spec.kind} (operator #${node.index})`;
 
@@ -10,14 +11,6 @@ const isInternal = (spec: NodeSpec): boolean =>
   (spec.kind === 'source' || spec.kind === 'sink') && spec.internal;
 
 const unique = (items: Iterable<string>): string[] => [...new Set(items)];
-
-/** The stores of a node (an aggregate, a dedup step, a stateful processor), in order. */
-export const storesOf = (spec: NodeSpec): StoreSpec[] =>
-  spec.kind === 'aggregate' || spec.kind === 'dedup'
-    ? [spec.store]
-    : spec.kind === 'process'
-      ? spec.stores
-      : [];
 
 /** Each name once; the error names both operators, so the user finds them. */
 function checkNames(nodes: readonly GraphNode[]): void {

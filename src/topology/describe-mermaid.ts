@@ -1,3 +1,4 @@
+import { storesOf } from './plan.ts';
 import type { Plan } from './plan.ts';
 
 /**
@@ -58,13 +59,7 @@ export function describeMermaid(plan: Plan): string {
         externalLines.push(`  ${target}[/"${node.sink.name}"/]`);
         edges.push(`  ${id} --> ${target}`);
       }
-      const stores =
-        node.kind === 'aggregate' || node.kind === 'dedup'
-          ? [node.store]
-          : node.kind === 'process'
-            ? node.stores
-            : [];
-      for (const { name } of stores) {
+      for (const { name } of storesOf(node)) {
         // A store is drawn in its sub-topology, joined to its operator by a dotted line.
         const store = storeId(name);
         graphLines.push(`    ${store}[("${name}<br/>store")]`);

@@ -189,3 +189,18 @@ export interface Plan {
 
 /** A record as operators see it. */
 export type AnyRecord = StreamRecord<unknown, unknown>;
+
+/** The stores a node owns (an aggregate's, a dedup step's, a processor's), in order. */
+export function storesOf(node: DistributiveOmitChildren<PlanNode>): StoreSpec[] {
+  switch (node.kind) {
+    case 'aggregate':
+    case 'dedup':
+      return [node.store];
+    case 'process':
+      return node.stores;
+    default:
+      return [];
+  }
+}
+
+type DistributiveOmitChildren<T> = T extends unknown ? Omit<T, 'children'> : never;
