@@ -47,6 +47,7 @@ export type {
   AggregateOptions,
   BranchPredicate,
   BranchStreams,
+  DeclaredStore,
   DedupOptions,
   GroupByKeyOptions,
   GroupedStream,
@@ -65,7 +66,6 @@ export { describeJson } from './describe-json.ts';
 export type { NodeDescription, PlanDescription } from './describe-json.ts';
 export { withAppId } from './rename.ts';
 export { keyValueStore, windowStore } from './stores.ts';
-export type { DeclaredStore } from './stores.ts';
 export { topology } from './topology.ts';
 export type { Topology, TopologyBuilder } from './topology.ts';
 export { days, hopping, hours, minutes, seconds, session, tumbling } from './windows.ts';

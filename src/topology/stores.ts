@@ -1,21 +1,9 @@
 import { TributaryError } from '../core/index.ts';
-import type {
-  KeyValueStoreDefinition,
-  StoreKind,
-  StoreSerde,
-  WindowStoreDefinition,
-} from '../core/index.ts';
+import type { KeyValueStoreDefinition, StoreSerde, WindowStoreDefinition } from '../core/index.ts';
 import { eraseSerde } from './erase.ts';
 import { changelogTopic, checkStoreName, checkTopicName } from './names.ts';
 import type { StoreSpec } from './plan.ts';
-
-/** A store a processor declares, whatever its types (what `process()` takes a list of). */
-export interface DeclaredStore {
-  readonly name: string;
-  readonly kind: StoreKind;
-  readonly key: { readonly name: string };
-  readonly value: { readonly name: string };
-}
+import type { DeclaredStore } from './stream.ts';
 
 /**
  * A key-value store for a processor: `process(supplier, { stores: [counts] })`, then

@@ -1,8 +1,7 @@
-import type { ExternalSink, ProcessorSupplier } from '../core/index.ts';
+import type { ExternalSink, ProcessorSupplier, StoreKind } from '../core/index.ts';
 import type { Serde, Serdes } from '../serde/index.ts';
 import type { Aggregator } from './aggregators.ts';
 import type { ErrorPolicy, WindowSpec } from './plan.ts';
-import type { DeclaredStore } from './stores.ts';
 
 /** Options every operator takes. */
 export interface OperatorOptions {
@@ -84,6 +83,14 @@ export interface WindowedAggregateOptions extends AggregateOptions {
    * key's input can have (a restart, an outage of a sink). Default: never.
    */
   idleTimeoutMs?: number;
+}
+
+/** A store a processor declares, whatever its types (what `process()` takes a list of). */
+export interface DeclaredStore {
+  readonly name: string;
+  readonly kind: StoreKind;
+  readonly key: { readonly name: string };
+  readonly value: { readonly name: string };
 }
 
 /** Options of process(): the stores and timers of a stateful processor. */
