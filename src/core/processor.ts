@@ -58,6 +58,9 @@ export interface Processor<KIn, VIn, KOut, VOut> {
    * A timer set through `context.timers` is due: event timers right after the record that moved
    * stream time to them, wall-clock ones at the next punctuation; in time order, then key order.
    * The timer is gone from the timer store when this is called (set it again to repeat it).
+   * If it throws, the operator's error policy applies as to punctuation: `fail` stops the
+   * worker (nothing of it is committed, so the timer fires again after the restart); `dlq` and
+   * `skip` log the error and count it as skipped (there is no input record to dead-letter).
    */
   onTimer?(timer: Timer, context: ProcessorContext<KOut, VOut>): void;
   close?(): void | Promise<void>;

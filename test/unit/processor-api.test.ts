@@ -396,4 +396,38 @@ describe('a custom stateful processor with event-time timers (TTL dedup)', () =>
     d.advanceWallClock(10_000);
     assert.equal(fired.length, 4);
   });
+
+  it('cancels timers, keeps one timer per (kind, time, key), and counts an onTimer that throws as skipped', async () => {
+    const fired: string[] = [];
+    const t = topology('proc-cancel');
+    t.stream('in', { key: string(), value: string() })
+      .process<string, string>(
+        () => ({
+          process(record, context) {
+            const [op, at] = record.value.split(' ');
+            const time = Number(at);
+            if (op === 'set') context.timers.schedule('event', time, record.key);
+            else if (op === 'cancel')
+              fired.push(`cancel ${String(context.timers.cancel('event', time, record.key))}`);
+          },
+          onTimer(timer) {
+            fired.push(`${timer.key}@${timer.time}`);
+            if (timer.key === 'boom') throw new Error('onTimer failed');
+          },
+        }),
+        { name: 'cancels', timers: 'cancel-timers', onError: 'skip' },
+      )
+      .to('out', { key: string(), value: string() });
+    const d = await createTestDriver(t.build());
+    const input = d.input('in', { key: string(), value: string() });
+    input.pipe('a', 'set 50', { timestamp: 10 });
+    input.pipe('a', 'set 50', { timestamp: 11 });
+    input.pipe('b', 'set 40', { timestamp: 12 });
+    input.pipe('boom', 'set 45', { timestamp: 13 });
+    input.pipe('b', 'cancel 40', { timestamp: 14 });
+    input.pipe('b', 'cancel 40', { timestamp: 15 });
+    input.pipe('c', 'noop', { timestamp: 60 });
+    assert.deepEqual(fired, ['cancel true', 'cancel false', 'boom@45', 'a@50']);
+    assert.equal(d.stats().skipped, 1);
+  });
 });
