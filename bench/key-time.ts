@@ -64,7 +64,8 @@ function spec(time: 'key' | 'partition', idle: boolean): AggregateSpec {
     .build()
     .plan.subtopologies.flatMap((s) => s.nodes)
     .find((n) => n.name === 'agg');
-  if (found?.kind !== 'aggregate') throw new Error('no aggregate node named agg');
+  if (found?.kind !== 'process' || found.label !== 'aggregate')
+    throw new Error('no aggregate node named agg');
   return found;
 }
 

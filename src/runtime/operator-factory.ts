@@ -15,7 +15,7 @@ import {
 } from '../operators/index.ts';
 import type { EncodedRecord } from '../operators/index.ts';
 import type { SeenStore, StateStore } from '../state/index.ts';
-import type { PlanNode } from '../topology/plan.ts';
+import type { PlanNode, ProcessNode } from '../topology/plan.ts';
 
 type AnyProcessor = Processor<unknown, unknown, unknown, unknown>;
 
@@ -46,6 +46,19 @@ function withStore<S>(storeName: string, make: (store: S) => AnyProcessor): AnyP
   return processor;
 }
 
+/** A stateful node's processor: the user's, or a built-in made from the node's parameters. */
+function processFor(node: ProcessNode): AnyProcessor {
+  const store = node.stores[0]?.name ?? '';
+  switch (node.label) {
+    case 'process':
+      return node.supplier();
+    case 'aggregate':
+      return withStore<StateStore<unknown>>(store, (s) => aggregateOperator(node, s));
+    case 'dedup':
+      return withStore<SeenStore>(store, (s) => dedupOperator(node, s));
+  }
+}
+
 /** A fresh processor for one plan node in one task (sources are run by the task itself). */
 export function processorFor(
   node: Exclude<PlanNode, { kind: 'source' }>,
@@ -72,13 +85,7 @@ export function processorFor(
     case 'selectKey':
       return selectKeyOperator(node.fn);
     case 'process':
-      return node.supplier();
-    case 'aggregate':
-      return withStore<StateStore<unknown>>(node.store.name, (store) =>
-        aggregateOperator(node, store),
-      );
-    case 'dedup':
-      return withStore<SeenStore>(node.store.name, (store) => dedupOperator(node, store));
+      return processFor(node);
     case 'sink':
       return sinkOperator(node.topic, node.key, node.value, emit) as AnyProcessor;
     case 'external':

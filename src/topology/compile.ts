@@ -4,7 +4,10 @@ import { dlqTopic } from './names.ts';
 import { storesOf } from './plan.ts';
 import type { InternalTopic, Plan, PlanNode, SubTopology } from './plan.ts';
 
-const describeNode = (node: GraphNode): string => `${node.spec.kind} (operator #${node.index})`;
+/** What a node is, in messages: its kind, or a stateful node's label (`aggregate`, `dedup`). */
+const kindOf = (spec: NodeSpec): string => (spec.kind === 'process' ? spec.label : spec.kind);
+
+const describeNode = (node: GraphNode): string => `${kindOf(node.spec)} (operator #${node.index})`;
 
 /** Sources and sinks of repartition topics, which the topology made, not the user. */
 const isInternal = (spec: NodeSpec): boolean =>
@@ -157,7 +160,7 @@ function checkStores(nodes: readonly GraphNode[]): void {
       if (first !== undefined) {
         throw new TributaryError(
           'TOPOLOGY_INVALID',
-          `store name '${store}' is used twice: by ${first.spec.kind} '${first.spec.name}' (operator #${first.index}) and ${node.spec.kind} '${node.spec.name}' (operator #${node.index}); each stateful operator needs its own store`,
+          `store name '${store}' is used twice: by ${kindOf(first.spec)} '${first.spec.name}' (operator #${first.index}) and ${kindOf(node.spec)} '${node.spec.name}' (operator #${node.index}); each stateful operator needs its own store`,
         );
       }
       byStore.set(store, node);
@@ -169,13 +172,14 @@ function checkStores(nodes: readonly GraphNode[]): void {
 function planNode(spec: NodeSpec): PlanNode {
   if (spec.kind === 'source') return { ...spec, topics: [...spec.topics], children: [] };
   if (spec.kind === 'branch') return { ...spec, predicates: [...spec.predicates], children: [] };
-  if (spec.kind === 'aggregate') {
-    const window = spec.window === undefined ? undefined : { ...spec.window };
-    return { ...spec, store: { ...spec.store }, window, children: [] };
+  if (spec.kind === 'process') {
+    const stores = spec.stores.map((s) => ({ ...s }));
+    if (spec.label === 'aggregate') {
+      const window = spec.window === undefined ? undefined : { ...spec.window };
+      return { ...spec, stores, window, children: [] };
+    }
+    return { ...spec, stores, children: [] };
   }
-  if (spec.kind === 'dedup') return { ...spec, store: { ...spec.store }, children: [] };
-  if (spec.kind === 'process')
-    return { ...spec, stores: spec.stores.map((s) => ({ ...s })), children: [] };
   return { ...spec, children: [] };
 }
 

@@ -49,7 +49,8 @@ export function describeMermaid(plan: Plan): string {
     graphLines.push(`  subgraph sub${sub.id}["Sub-topology ${sub.id}"]`);
     for (const node of sub.nodes) {
       const id = nodeId(node.name);
-      graphLines.push(`    ${id}["${node.name}<br/>${node.kind}"]`);
+      const kind = node.kind === 'process' ? node.label : node.kind;
+      graphLines.push(`    ${id}["${node.name}<br/>${kind}"]`);
       if (node.kind === 'source')
         for (const t of node.topics) edges.push(`  ${topic(t)} --> ${id}`);
       for (const child of node.children) edges.push(`  ${id} --> ${nodeId(child)}`);

@@ -29,6 +29,7 @@ export type {
 } from './aggregators.ts';
 export { defaultErrorPolicy } from './plan.ts';
 export type {
+  AggregateNode,
   AnyAggregator,
   AnyKeyValueFn,
   AnyRecord,
@@ -37,7 +38,9 @@ export type {
   InternalTopic,
   Plan,
   PlanNode,
+  DedupNode,
   PlanNodeKind,
+  ProcessNode,
   StoreSpec,
   SubTopology,
   TimestampExtractor,

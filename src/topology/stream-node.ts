@@ -178,7 +178,7 @@ export class StreamNode<K, V> implements Stream<K, V> {
     const stores = processStores(this.graph.appId, name, options.stores ?? [], options.timers);
     const { onError } = options;
     return this.then(
-      { kind: 'process', supplier: eraseSupplier(supplier), stores },
+      { kind: 'process', label: 'process', supplier: eraseSupplier(supplier), stores },
       { name, onError },
     );
   }

@@ -24,7 +24,8 @@ export function aggregateSpec(
   const t = topology('app');
   define(t.stream('readings', { key: string(), value: json<Reading>() }).groupByKey());
   const found = node(t.build().plan, 'agg');
-  if (found.kind !== 'aggregate') throw new Error('no aggregate node named agg');
+  if (found.kind !== 'process' || found.label !== 'aggregate')
+    throw new Error('no aggregate node named agg');
   return found;
 }
 
