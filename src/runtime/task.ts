@@ -305,6 +305,7 @@ export class Task implements NodeHost {
         if (this.streamTimeMs === undefined || timestamp > this.streamTimeMs)
           this.streamTimeMs = timestamp;
         source.recordsOut++;
+        if (this.timerNodes.length > 0) this.observeStreamTime();
         for (const child of source.children) child.process(record);
         if (this.timerNodes.length > 0) this.fireTimers('event', undefined);
         this.stats.processed++;
@@ -375,7 +376,6 @@ export class Task implements NodeHost {
    */
   private fireTimers(kind: Timer['kind'], now: number | undefined): void {
     for (const { node, timers } of this.timerNodes) {
-      timers.observe(this.streamTimeMs);
       const upTo = kind === 'event' ? timers.streamTime : now;
       if (upTo === undefined) continue;
       for (let timer = timers.takeDue(kind, upTo); timer !== undefined;) {
@@ -383,6 +383,11 @@ export class Task implements NodeHost {
         timer = timers.takeDue(kind, upTo);
       }
     }
+  }
+
+  /** Processors see the stream time of the record they process (`context.timers.streamTime`). */
+  private observeStreamTime(): void {
+    for (const { timers } of this.timerNodes) timers.observe(this.streamTimeMs);
   }
 
   timerFailed(operator: string, timer: Timer, error: unknown): void {

@@ -407,6 +407,7 @@ describe('a custom stateful processor with event-time timers (TTL dedup)', () =>
             const [op, at] = record.value.split(' ');
             const time = Number(at);
             if (op === 'set') context.timers.schedule('event', time, record.key);
+            else if (op === 'time') fired.push(`time ${String(context.timers.streamTime)}`);
             else if (op === 'cancel')
               fired.push(`cancel ${String(context.timers.cancel('event', time, record.key))}`);
           },
@@ -426,8 +427,16 @@ describe('a custom stateful processor with event-time timers (TTL dedup)', () =>
     input.pipe('boom', 'set 45', { timestamp: 13 });
     input.pipe('b', 'cancel 40', { timestamp: 14 });
     input.pipe('b', 'cancel 40', { timestamp: 15 });
-    input.pipe('c', 'noop', { timestamp: 60 });
-    assert.deepEqual(fired, ['cancel true', 'cancel false', 'boom@45', 'a@50']);
+    input.pipe('c', 'time', { timestamp: 60 });
+    input.pipe('c', 'time', { timestamp: 20 });
+    assert.deepEqual(fired, [
+      'cancel true',
+      'cancel false',
+      'time 60',
+      'boom@45',
+      'a@50',
+      'time 60',
+    ]);
     assert.equal(d.stats().skipped, 1);
   });
 });
