@@ -25,30 +25,43 @@ function random(seed: number): () => number {
 }
 
 describe('ordered scans of a memory store', () => {
-  it('range() returns exactly the live keys between its bounds in byte order, through puts, deletes and restores', () => {
-    const next = random(7);
-    const store = new MemoryStore<Buffer>('s', bytesCodec);
-    const model = new Map<string, string>();
-    const keyOf = (): Buffer => {
-      const length = 1 + Math.floor(next() * 3);
-      return Buffer.from(Array.from({ length }, () => Math.floor(next() * 6) * 51));
-    };
-    for (let step = 0; step < 20_000; step++) {
-      const key = keyOf();
-      const id = key.toString('latin1');
-      const op = next();
-      if (op < 0.45) {
-        store.put(key, Buffer.from(String(step)));
-        model.set(id, String(step));
-      } else if (op < 0.7) {
-        store.delete(key);
-        model.delete(id);
-      } else if (op < 0.8) {
-        const value = next() < 0.5 ? null : Buffer.from(`r${step}`);
-        store.apply(key, value);
-        if (value === null) model.delete(id);
-        else model.set(id, value.toString());
-      } else {
+  const cases = [
+    { what: 'few keys', symbols: 6, maxLength: 3, steps: 20_000, scans: 0.2 },
+    // Enough keys that the index merges its side array and drops deleted keys many times.
+    { what: 'many keys', symbols: 40, maxLength: 3, steps: 60_000, scans: 0.001 },
+  ];
+  for (const { what, symbols, maxLength, steps, scans } of cases)
+    it(`range() returns exactly the live keys between its bounds in byte order, through puts, deletes and restores (${what})`, () => {
+      const next = random(7 + symbols);
+      const store = new MemoryStore<Buffer>('s', bytesCodec);
+      const model = new Map<string, string>();
+      const keyOf = (): Buffer => {
+        const length = 1 + Math.floor(next() * maxLength);
+        return Buffer.from(Array.from({ length }, () => Math.floor(next() * symbols) * 6));
+      };
+      for (let step = 0; step < steps; step++) {
+        const key = keyOf();
+        const id = key.toString('latin1');
+        const op = next();
+        if (op >= 1 - scans) {
+          scan(step);
+        } else if (op < 0.45) {
+          store.put(key, Buffer.from(String(step)));
+          model.set(id, String(step));
+        } else if (op < 0.7) {
+          store.delete(key);
+          model.delete(id);
+        } else {
+          const value = next() < 0.5 ? null : Buffer.from(`r${step}`);
+          store.apply(key, value);
+          if (value === null) model.delete(id);
+          else model.set(id, value.toString());
+        }
+      }
+      scan(steps);
+      assert.equal(store.size, model.size);
+
+      function scan(step: number): void {
         const a = keyOf();
         const b = keyOf();
         const [from, to] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
@@ -67,9 +80,7 @@ describe('ordered scans of a memory store', () => {
           .sort(([x], [y]) => Buffer.compare(Buffer.from(x, 'latin1'), Buffer.from(y, 'latin1')));
         assert.deepEqual(got, want, `range at step ${step}`);
       }
-    }
-    assert.equal(store.size, model.size);
-  });
+    });
 });
 
 describe('Processor API stores', () => {
