@@ -192,6 +192,7 @@ describe('Processor API stores', () => {
       .to('out', { key: string(), value: string() });
     const d = await createTestDriver(t.build());
     d.input('in', { key: string(), value: string() }).pipe('k', 'v');
+    await d.flush(); // the driver processes piped records at a read or a flush
     assert.ok(!(readBack instanceof Map), 'the value read back is what the changelog holds');
     assert.deepEqual(readBack, {});
   });
@@ -217,6 +218,7 @@ describe('Processor API stores', () => {
       .to('out', { key: string(), value: string() });
     const d = await createTestDriver(t.build());
     d.input('in', { key: string(), value: string() }).pipe('k', 'v');
+    await d.flush();
     assert.equal(failures.length, 2);
     assert.ok(failures.every((e) => e instanceof TributaryError && e.code === 'TOPOLOGY_INVALID'));
 
@@ -440,6 +442,7 @@ describe('a custom stateful processor with event-time timers (TTL dedup)', () =>
     input.pipe('b', 'cancel 40', { timestamp: 15 });
     input.pipe('c', 'time', { timestamp: 60 });
     input.pipe('c', 'time', { timestamp: 20 });
+    await d.flush();
     assert.deepEqual(fired, [
       'cancel true',
       'cancel false',
