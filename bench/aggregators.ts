@@ -30,7 +30,7 @@ import { string } from '../src/serde/index.ts';
 import type { Serde } from '../src/serde/index.ts';
 import { jsonCodec, MemoryStore, SeenStore } from '../src/state/index.ts';
 import { ManualClock } from '../src/testing/index.ts';
-import type { Plan, PlanNode } from '../src/topology/index.ts';
+import type { Plan } from '../src/topology/index.ts';
 import sensors, { sensorAggregator } from '../topologies/sensors.ts';
 import type { SensorReading, SensorStats } from '../topologies/sensors.ts';
 import { machine } from './kafka-load.ts';
@@ -130,7 +130,7 @@ function sensorPlan(context: TopologyContext, time: 'partition' | 'key'): Plan {
   const plan = sensors(context).plan;
   for (const sub of plan.subtopologies)
     for (const node of sub.nodes)
-      if (node.kind === 'aggregate') (node as Extract<PlanNode, { kind: 'aggregate' }>).time = time;
+      if (node.kind === 'process' && node.label === 'aggregate') node.time = time;
   return plan;
 }
 

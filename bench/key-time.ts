@@ -64,7 +64,8 @@ function spec(time: 'key' | 'partition', idle: boolean): AggregateSpec {
     .build()
     .plan.subtopologies.flatMap((s) => s.nodes)
     .find((n) => n.name === 'agg');
-  if (found?.kind !== 'aggregate') throw new Error('no aggregate node named agg');
+  if (found?.kind !== 'process' || found.label !== 'aggregate')
+    throw new Error('no aggregate node named agg');
   return found;
 }
 
@@ -79,6 +80,12 @@ function harness(time: 'key' | 'partition', idle: boolean) {
     operator: 'agg',
     clock,
     source: undefined,
+    getStore: (() => {
+      throw new Error('this harness gives the operator its store directly');
+    }) as ProcessorContext<unknown, unknown>['getStore'],
+    get timers(): never {
+      throw new Error('this harness has no timers');
+    },
   };
   const operator = aggregateOperator(spec(time, idle), store);
   void operator.init?.(context);

@@ -71,6 +71,24 @@ export type {
 // 3. Core types: records, the Processor API, external sinks, time, logging, errors.
 export type { Headers, SourcePosition, StreamRecord } from './core/index.ts';
 export type { Processor, ProcessorContext, ProcessorSupplier } from './core/index.ts';
+// The Processor API's stores (declared with keyValueStore/windowStore, got from the context) and
+// timers (event time and wall time, persisted in the operator's timer store).
+export { keyValueStore, windowStore } from './topology/index.ts';
+export type { DeclaredStore, ProcessOptions } from './topology/index.ts';
+export type {
+  KeyValue,
+  KeyValueStore,
+  KeyValueStoreDefinition,
+  StoreDefinition,
+  StoreKind,
+  StoreSerde,
+  Timer,
+  TimerKind,
+  Timers,
+  WindowedEntry,
+  WindowStore,
+  WindowStoreDefinition,
+} from './core/index.ts';
 export type { ExternalSink, SinkRecord } from './core/index.ts';
 export { systemClock } from './core/index.ts';
 export type { Clock } from './core/index.ts';

@@ -26,6 +26,21 @@ export type { RawSettings, ResolvedSettings, SettingGroup, SettingSpec } from '.
 export { SettingsSource } from './settings-source.ts';
 export type { Logger } from './logger.ts';
 export type { Processor, ProcessorContext, ProcessorSupplier } from './processor.ts';
+export type {
+  AnyStoreDefinition,
+  KeyValue,
+  KeyValueStore,
+  KeyValueStoreDefinition,
+  StoreDefinition,
+  StoreKind,
+  StoreSerde,
+  Timer,
+  TimerKind,
+  Timers,
+  WindowedEntry,
+  WindowStore,
+  WindowStoreDefinition,
+} from './store.ts';
 export { replayedFromHeader } from './record.ts';
 export type { Headers, RawRecord, SourcePosition, StreamRecord } from './record.ts';
 export { parseTaskId, taskId } from './task-id.ts';

@@ -1,5 +1,13 @@
 import type { Clock } from './clock.ts';
 import type { SourcePosition, StreamRecord } from './record.ts';
+import type {
+  KeyValueStore,
+  KeyValueStoreDefinition,
+  Timer,
+  Timers,
+  WindowStore,
+  WindowStoreDefinition,
+} from './store.ts';
 
 /** What an operator sees while it processes a record, and how it passes records on. */
 export interface ProcessorContext<KOut, VOut> {
@@ -15,6 +23,19 @@ export interface ProcessorContext<KOut, VOut> {
   readonly clock: Clock;
   /** Where the input record being processed was read (undefined outside processing). */
   readonly source: SourcePosition | undefined;
+  /**
+   * A store the operator declared (`process(supplier, { stores: [...] })`), for this task:
+   * typed by its definition, or by name (then the caller says what it is, as in Kafka Streams).
+   * Throws TOPOLOGY_INVALID for a store the operator did not declare.
+   */
+  getStore<K, V>(store: KeyValueStoreDefinition<K, V>): KeyValueStore<K, V>;
+  getStore<K, V>(store: WindowStoreDefinition<K, V>): WindowStore<K, V>;
+  getStore<S>(name: string): S;
+  /**
+   * The operator's timers (event time and wall clock), kept in the timer store it declared
+   * (`process(supplier, { timers: 'name' })`); throws TOPOLOGY_INVALID when it declared none.
+   */
+  readonly timers: Timers;
 }
 
 /**
@@ -33,6 +54,15 @@ export interface Processor<KIn, VIn, KOut, VOut> {
    * quiet partition. Forwarded records are committed like a batch's.
    */
   punctuate?(now: number, context: ProcessorContext<KOut, VOut>): void;
+  /**
+   * A timer set through `context.timers` is due: event timers right after the record that moved
+   * stream time to them, wall-clock ones at the next punctuation; in time order, then key order.
+   * The timer is gone from the timer store when this is called (set it again to repeat it).
+   * If it throws, the operator's error policy applies as to punctuation: `fail` stops the
+   * worker (nothing of it is committed, so the timer fires again after the restart); `dlq` and
+   * `skip` log the error and count it as skipped (there is no input record to dead-letter).
+   */
+  onTimer?(timer: Timer, context: ProcessorContext<KOut, VOut>): void;
   close?(): void | Promise<void>;
 }
 

@@ -15,19 +15,55 @@ import {
 } from '../operators/index.ts';
 import type { EncodedRecord } from '../operators/index.ts';
 import type { SeenStore, StateStore } from '../state/index.ts';
-import type { PlanNode } from '../topology/plan.ts';
+import type { PlanNode, ProcessNode } from '../topology/plan.ts';
 
 type AnyProcessor = Processor<unknown, unknown, unknown, unknown>;
+
+/**
+ * A built-in stateful operator that gets its store from its context at init, as a user's
+ * processor does (the one mechanism by which the runtime hands out stores). Once made, the
+ * operator's own process and punctuate replace the delegates, so a record costs no extra call.
+ */
+function withStore<S>(storeName: string, make: (store: S) => AnyProcessor): AnyProcessor {
+  const processor: AnyProcessor = {
+    init(context) {
+      const inner = make(context.getStore<S>(storeName));
+      processor.process = inner.process.bind(inner);
+      const punctuate = inner.punctuate?.bind(inner);
+      if (punctuate === undefined) delete processor.punctuate;
+      else processor.punctuate = punctuate;
+      const close = inner.close?.bind(inner);
+      if (close !== undefined) processor.close = close;
+      return inner.init?.(context);
+    },
+    process() {
+      throw new Error(`the operator of store ${storeName} processed a record before init`);
+    },
+    punctuate() {
+      // Until init has made the operator there is nothing to punctuate.
+    },
+  };
+  return processor;
+}
+
+/** A stateful node's processor: the user's, or a built-in made from the node's parameters. */
+function processFor(node: ProcessNode): AnyProcessor {
+  const store = node.stores[0]?.name ?? '';
+  switch (node.label) {
+    case 'process':
+      return node.supplier();
+    case 'aggregate':
+      return withStore<StateStore<unknown>>(store, (s) => aggregateOperator(node, s));
+    case 'dedup':
+      return withStore<SeenStore>(store, (s) => dedupOperator(node, s));
+  }
+}
 
 /** A fresh processor for one plan node in one task (sources are run by the task itself). */
 export function processorFor(
   node: Exclude<PlanNode, { kind: 'source' }>,
   emit: (record: EncodedRecord) => void,
-  store: (name: string) => StateStore<unknown>,
   collect: (record: SinkRecord<unknown, unknown>) => void,
-  seenStore: (name: string) => SeenStore = (name) => {
-    throw new Error(`no seen store ${name}`);
-  },
 ): AnyProcessor {
   switch (node.kind) {
     case 'map':
@@ -49,11 +85,7 @@ export function processorFor(
     case 'selectKey':
       return selectKeyOperator(node.fn);
     case 'process':
-      return node.supplier();
-    case 'aggregate':
-      return aggregateOperator(node, store(node.store.name));
-    case 'dedup':
-      return dedupOperator(node, seenStore(node.store.name));
+      return processFor(node);
     case 'sink':
       return sinkOperator(node.topic, node.key, node.value, emit) as AnyProcessor;
     case 'external':

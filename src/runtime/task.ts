@@ -2,6 +2,7 @@ import { TributaryError } from '../core/index.ts';
 import type {
   Clock,
   Logger,
+  Timer,
   OperatorSnapshot,
   SinkRecord,
   SourcePosition,
@@ -9,8 +10,17 @@ import type {
   TaskSnapshot,
 } from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
-import { jsonCodec, MemoryStore, SeenStore } from '../state/index.ts';
+import {
+  bytesCodec,
+  jsonCodec,
+  KeyValueStoreHandle,
+  MemoryStore,
+  SeenStore,
+  TimerStore,
+  WindowStoreHandle,
+} from '../state/index.ts';
 import type { StoreCache, StoreChange } from '../state/index.ts';
+import { storesOf } from '../topology/plan.ts';
 import type {
   AnyExternalSink,
   AnySerde,
@@ -23,7 +33,7 @@ import type {
 import { deadLetter, describeError, refusedLetter } from './dead-letter.ts';
 import { processorFor } from './operator-factory.ts';
 import { HaltError, ProcessorNode } from './processor-node.ts';
-import type { NodeHost } from './processor-node.ts';
+import type { NodeHost, NodeResources } from './processor-node.ts';
 import type { TimestampGuard } from './timestamp-range.ts';
 
 /** Counters of one task since it was created. */
@@ -125,6 +135,8 @@ export class Task implements NodeHost {
   private readonly dlqTopic: string;
   private readonly timestamps: TimestampGuard | undefined;
   private readonly nodes: ProcessorNode[] = [];
+  /** The processors with timers, in plan order. */
+  private readonly timerNodes: { node: ProcessorNode; timers: TimerStore }[] = [];
   private readonly sources = new Map<string, SourceEntry>();
   private collected: OutgoingRecord[] = [];
   private input: FetchedRecord | undefined;
@@ -148,15 +160,21 @@ export class Task implements NodeHost {
 
   private build(subtopology: SubTopology): void {
     for (const spec of subtopology.stores) {
+      // Processor API stores hold the bytes their serdes wrote (and timers); the built-in
+      // aggregates' hold their values as they are, encoded as JSON at commit.
+      const bytes = spec.serdes !== undefined || spec.kind === 'timers' || spec.kind === 'window';
       const memory =
         spec.kind === 'seen'
           ? new SeenStore(spec.name, spec.withIds === true)
-          : new MemoryStore<unknown>(spec.name, jsonCodec());
+          : bytes
+            ? new MemoryStore<Buffer>(spec.name, bytesCodec)
+            : new MemoryStore<unknown>(spec.name, jsonCodec());
       this.stores.set(spec.name, { spec, memory });
     }
     const byName = new Map<string, ProcessorNode>();
     for (const node of subtopology.nodes) {
       if (node.kind === 'source') continue;
+      const resources = this.resources(node);
       // A sink's output is what it emits, counted as the operator's records out; one its topic
       // would refuse for its timestamp goes to the dead-letter topic instead (never sent, so
       // never a produce error that stalls the task: timestamp-range.ts).
@@ -171,22 +189,19 @@ export class Task implements NodeHost {
       };
       const processorNode: ProcessorNode = new ProcessorNode(
         node.name,
-        processorFor(
-          node,
-          emit,
-          (name) => this.store(name),
-          (record) => {
-            if (node.kind !== 'external') return;
-            processorNode.recordsOut++;
-            const list = this.external.get(node.sink);
-            if (list === undefined) this.external.set(node.sink, [record]);
-            else list.push(record);
-          },
-          (name) => this.seenStore(name),
-        ),
+        processorFor(node, emit, (record) => {
+          if (node.kind !== 'external') return;
+          processorNode.recordsOut++;
+          const list = this.external.get(node.sink);
+          if (list === undefined) this.external.set(node.sink, [record]);
+          else list.push(record);
+        }),
         node.onError,
         this,
+        resources.stores.size === 0 && resources.timers === undefined ? undefined : resources,
       );
+      if (resources.timers !== undefined)
+        this.timerNodes.push({ node: processorNode, timers: resources.timers });
       byName.set(node.name, processorNode);
       this.nodes.push(processorNode);
     }
@@ -215,20 +230,30 @@ export class Task implements NodeHost {
     }
   }
 
-  private store(name: string): MemoryStore<unknown> {
-    const store = this.stores.get(name)?.memory;
-    if (!(store instanceof MemoryStore))
-      throw new Error(`task ${this.id} has no key-value store ${name}`);
-    return store;
-  }
-
-  private seenStore(name: string): SeenStore {
-    const store = this.stores.get(name)?.memory;
-    if (!(store instanceof SeenStore)) throw new Error(`task ${this.id} has no seen store ${name}`);
-    return store;
+  /**
+   * What a node's context hands out: for each store the node owns, a typed handle (Processor
+   * API stores, over the bytes their serdes wrote) or the store itself (the built-in
+   * aggregates' and dedup steps'), and its timers. One mechanism for every stateful operator.
+   */
+  private resources(node: PlanNode): NodeResources & { timers: TimerStore | undefined } {
+    const stores = new Map<string, unknown>();
+    let timers: TimerStore | undefined;
+    for (const spec of storesOf(node)) {
+      const memory = this.stores.get(spec.name)?.memory;
+      if (memory === undefined) throw new Error(`task ${this.id} has no store ${spec.name}`);
+      const bytes = memory as MemoryStore<Buffer>;
+      if (spec.kind === 'timers') timers = new TimerStore(bytes, node.name);
+      else if (spec.serdes === undefined) stores.set(spec.name, memory);
+      else if (spec.kind === 'window')
+        stores.set(spec.name, new WindowStoreHandle(bytes, spec.serdes, spec.changelogTopic));
+      else stores.set(spec.name, new KeyValueStoreHandle(bytes, spec.serdes, spec.changelogTopic));
+    }
+    return { stores, timers };
   }
 
   async init(): Promise<void> {
+    // The timer stores are restored by now: their stream time comes back first.
+    for (const { timers } of this.timerNodes) timers.restored();
     for (const node of this.nodes) await node.processor.init?.(node.context);
     this.state = 'running';
   }
@@ -280,7 +305,9 @@ export class Task implements NodeHost {
         if (this.streamTimeMs === undefined || timestamp > this.streamTimeMs)
           this.streamTimeMs = timestamp;
         source.recordsOut++;
+        if (this.timerNodes.length > 0) this.observeStreamTime();
         for (const child of source.children) child.process(record);
+        if (this.timerNodes.length > 0) this.fireTimers('event', undefined);
         this.stats.processed++;
       }
     } finally {
@@ -312,6 +339,7 @@ export class Task implements NodeHost {
         this.logger.error({ operator: node.name, err: error }, 'punctuation failed');
       }
     }
+    if (this.timerNodes.length > 0) this.fireTimers('wall', now);
     const out = this.collected;
     this.collected = [];
     this.stats.produced += out.length;
@@ -338,6 +366,37 @@ export class Task implements NodeHost {
       }
     }
     return { records, changes };
+  }
+
+  /**
+   * Fires the due timers of every processor with timers, each processor's in time order:
+   * event timers up to its stream time (after a record; the task's stream time is kept in the
+   * timer store, so it never goes back across a restart), or wall timers up to `now`
+   * (punctuation). A timer an onTimer sets that is due already fires in the same pass.
+   */
+  private fireTimers(kind: Timer['kind'], now: number | undefined): void {
+    for (const { node, timers } of this.timerNodes) {
+      const upTo = kind === 'event' ? timers.streamTime : now;
+      if (upTo === undefined) continue;
+      for (let timer = timers.takeDue(kind, upTo); timer !== undefined;) {
+        node.fire(timer);
+        timer = timers.takeDue(kind, upTo);
+      }
+    }
+  }
+
+  /** Processors see the stream time of the record they process (`context.timers.streamTime`). */
+  private observeStreamTime(): void {
+    for (const { timers } of this.timerNodes) timers.observe(this.streamTimeMs);
+  }
+
+  timerFailed(operator: string, timer: Timer, error: unknown): void {
+    const reason = describeError(error);
+    this.stats.skipped++;
+    this.logger.error(
+      { operator, code: reason.code, timer, reason: reason.message.slice(0, 200) },
+      'timer failed',
+    );
   }
 
   operatorFailed(operator: string, policy: ErrorPolicy, error: unknown): void {

@@ -21,6 +21,10 @@ export function serdesByTopic(plan: Plan): Map<string, TopicSerdes> {
       if (node.kind === 'source') for (const t of node.topics) add(t, node.key, node.value);
       if (node.kind === 'sink') add(node.topic, node.key, node.value);
     }
+    // A Processor API store's serdes write its changelog (an Avro serde registers its schema).
+    for (const store of sub.stores)
+      if (store.serdes !== undefined)
+        add(store.changelogTopic, store.serdes.key, store.serdes.value);
   }
   return map;
 }

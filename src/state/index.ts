@@ -26,7 +26,10 @@ export type { ChangelogRange, StoreOnDisk, WipeCause, WipeCauseKind } from './st
 export { checkStateDirWritable } from './state-dirs.ts';
 export { isFatalStateError, stateError, stateFaultOf } from './state-errors.ts';
 export type { StateFault } from './state-errors.ts';
-export { jsonCodec, MemoryStore } from './memory-store.ts';
+export { bytesCodec, jsonCodec, MemoryStore } from './memory-store.ts';
+export { OrderedIndex } from './ordered-index.ts';
+export { KeyValueStoreHandle, WindowStoreHandle, windowStoreKey } from './processor-stores.ts';
+export { TimerStore, timerKey } from './timer-store.ts';
 export { storeDir, taskStateDir } from './state-dirs.ts';
 export { SeenEntries, SeenStore, seenKey } from './seen-store.ts';
 export type { StateStore, StoreCache, StoreChange, ValueCodec } from './store.ts';

@@ -1,3 +1,4 @@
+import { OrderedIndex } from './ordered-index.ts';
 import type { StateStore, StoreCache, StoreChange, ValueCodec } from './store.ts';
 
 interface Entry<V> {
@@ -9,10 +10,15 @@ interface Entry<V> {
  * The in-memory layer every store has: all live entries, plus the changes since the last flush
  * (the write cache). `flush()` hands the changes over, encoded, and forgets them; the runtime
  * writes them to the changelog and to RocksDB. Keys are held as latin1 strings of their bytes.
+ *
+ * Range scans (`range`) are in the byte order of the keys, through an OrderedIndex built at the
+ * first scan and kept up to date from then on; a store that is never scanned has none, so its
+ * get and put cost what a Map's do.
  */
 export class MemoryStore<V> implements StateStore<V>, StoreCache {
   private readonly live = new Map<string, Entry<V>>();
   private readonly dirty = new Map<string, Buffer>();
+  private index: OrderedIndex | undefined;
 
   constructor(
     readonly name: string,
@@ -29,14 +35,38 @@ export class MemoryStore<V> implements StateStore<V>, StoreCache {
 
   put(key: Buffer, value: V): void {
     const id = key.toString('latin1');
+    if (this.index !== undefined && !this.live.has(id)) this.index.add(id);
     this.live.set(id, { key, value });
     this.dirty.set(id, key);
   }
 
   delete(key: Buffer): void {
     const id = key.toString('latin1');
-    if (!this.live.delete(id) && !this.dirty.has(id)) return;
+    if (this.live.delete(id)) this.index?.remove(id);
+    else if (!this.dirty.has(id)) return;
     this.dirty.set(id, key);
+  }
+
+  /**
+   * The entries with `from <= key <= to` in byte order of the keys (undefined: that end open),
+   * as they are now: the store may be written while the result is iterated.
+   */
+  range(from: Buffer | undefined, to: Buffer | undefined): [Buffer, V][] {
+    this.index ??= new OrderedIndex(this.live.keys());
+    const found: [Buffer, V][] = [];
+    for (const id of this.index.range(from?.toString('latin1'), to?.toString('latin1'))) {
+      const entry = this.live.get(id);
+      if (entry !== undefined) found.push([entry.key, entry.value]);
+    }
+    return found;
+  }
+
+  /** The first entry whose key is >= `from`, in byte order, or undefined. */
+  first(from: Buffer): [Buffer, V] | undefined {
+    this.index ??= new OrderedIndex(this.live.keys());
+    const id = this.index.first(from.toString('latin1'));
+    const entry = id === undefined ? undefined : this.live.get(id);
+    return entry === undefined ? undefined : [entry.key, entry.value];
   }
 
   *entries(): IterableIterator<[Buffer, V]> {
@@ -62,14 +92,19 @@ export class MemoryStore<V> implements StateStore<V>, StoreCache {
   /** Applies a change read back from the changelog or RocksDB (restore): not marked dirty. */
   apply(key: Buffer, value: Buffer | null): void {
     const id = key.toString('latin1');
-    if (value === null) this.live.delete(id);
-    else this.live.set(id, { key, value: this.codec.decode(value) });
+    if (value === null) {
+      if (this.live.delete(id)) this.index?.remove(id);
+      return;
+    }
+    if (this.index !== undefined && !this.live.has(id)) this.index.add(id);
+    this.live.set(id, { key, value: this.codec.decode(value) });
   }
 
   /** Drops every entry and every pending change (before a restore from the beginning). */
   clear(): void {
     this.live.clear();
     this.dirty.clear();
+    this.index = undefined;
   }
 }
 
@@ -80,3 +115,10 @@ export function jsonCodec<V>(): ValueCodec<V> {
     decode: (data) => JSON.parse(data.toString('utf8')) as V,
   };
 }
+
+/** Values that are bytes already (the Processor API's stores encode with their serdes). */
+export const bytesCodec: ValueCodec<Buffer> = {
+  encode: (value) => value,
+  // A copy: a buffer read back may be a slice of a whole fetched batch.
+  decode: (data) => Buffer.from(data),
+};

@@ -1,19 +1,19 @@
 import { TributaryError } from '../core/index.ts';
 import type { GraphNode, NodeSpec, TopologyGraph } from './graph.ts';
 import { dlqTopic } from './names.ts';
-import type { InternalTopic, Plan, PlanNode, StoreSpec, SubTopology } from './plan.ts';
+import { storesOf } from './plan.ts';
+import type { InternalTopic, Plan, PlanNode, SubTopology } from './plan.ts';
 
-const describeNode = (node: GraphNode): string => `${node.spec.kind} (operator #${node.index})`;
+/** What a node is, in messages: its kind, or a stateful node's label (`aggregate`, `dedup`). */
+const kindOf = (spec: NodeSpec): string => (spec.kind === 'process' ? spec.label : spec.kind);
+
+const describeNode = (node: GraphNode): string => `${kindOf(node.spec)} (operator #${node.index})`;
 
 /** Sources and sinks of repartition topics, which the topology made, not the user. */
 const isInternal = (spec: NodeSpec): boolean =>
   (spec.kind === 'source' || spec.kind === 'sink') && spec.internal;
 
 const unique = (items: Iterable<string>): string[] => [...new Set(items)];
-
-/** The store of a stateful node (an aggregate or a dedup step), if it has one. */
-const storeOf = (spec: NodeSpec): StoreSpec | undefined =>
-  spec.kind === 'aggregate' || spec.kind === 'dedup' ? spec.store : undefined;
 
 /** Each name once; the error names both operators, so the user finds them. */
 function checkNames(nodes: readonly GraphNode[]): void {
@@ -142,16 +142,12 @@ function changelogTopics(
     ofComponent.set(id, topics);
   }
   return nodes.flatMap(({ spec, index }): InternalTopic[] => {
-    const store = storeOf(spec);
-    if (store === undefined) return [];
     const topics = ofComponent.get(componentOf[index] ?? 0) ?? new Set<string>();
-    return [
-      {
-        name: store.changelogTopic,
-        kind: 'changelog',
-        partitionsFrom: sourceTopics.filter((t) => topics.has(t)),
-      },
-    ];
+    return storesOf(spec).map((store) => ({
+      name: store.changelogTopic,
+      kind: 'changelog',
+      partitionsFrom: sourceTopics.filter((t) => topics.has(t)),
+    }));
   });
 }
 
@@ -159,16 +155,16 @@ function changelogTopics(
 function checkStores(nodes: readonly GraphNode[]): void {
   const byStore = new Map<string, GraphNode>();
   for (const node of nodes) {
-    const store = storeOf(node.spec)?.name;
-    if (store === undefined) continue;
-    const first = byStore.get(store);
-    if (first !== undefined) {
-      throw new TributaryError(
-        'TOPOLOGY_INVALID',
-        `store name '${store}' is used twice: by ${first.spec.kind} '${first.spec.name}' (operator #${first.index}) and ${node.spec.kind} '${node.spec.name}' (operator #${node.index}); each stateful operator needs its own store`,
-      );
+    for (const { name: store } of storesOf(node.spec)) {
+      const first = byStore.get(store);
+      if (first !== undefined) {
+        throw new TributaryError(
+          'TOPOLOGY_INVALID',
+          `store name '${store}' is used twice: by ${kindOf(first.spec)} '${first.spec.name}' (operator #${first.index}) and ${kindOf(node.spec)} '${node.spec.name}' (operator #${node.index}); each stateful operator needs its own store`,
+        );
+      }
+      byStore.set(store, node);
     }
-    byStore.set(store, node);
   }
 }
 
@@ -176,11 +172,14 @@ function checkStores(nodes: readonly GraphNode[]): void {
 function planNode(spec: NodeSpec): PlanNode {
   if (spec.kind === 'source') return { ...spec, topics: [...spec.topics], children: [] };
   if (spec.kind === 'branch') return { ...spec, predicates: [...spec.predicates], children: [] };
-  if (spec.kind === 'aggregate') {
-    const window = spec.window === undefined ? undefined : { ...spec.window };
-    return { ...spec, store: { ...spec.store }, window, children: [] };
+  if (spec.kind === 'process') {
+    const stores = spec.stores.map((s) => ({ ...s }));
+    if (spec.label === 'aggregate') {
+      const window = spec.window === undefined ? undefined : { ...spec.window };
+      return { ...spec, stores, window, children: [] };
+    }
+    return { ...spec, stores, children: [] };
   }
-  if (spec.kind === 'dedup') return { ...spec, store: { ...spec.store }, children: [] };
   return { ...spec, children: [] };
 }
 
@@ -236,8 +235,7 @@ export function compile(graph: TopologyGraph): Plan {
       sub.sourceTopics = unique([...sub.sourceTopics, ...node.topics]);
     }
     if (node.kind === 'sink') sub.sinkTopics = unique([...sub.sinkTopics, node.topic]);
-    const store = storeOf(node);
-    if (store !== undefined) sub.stores.push({ ...store });
+    for (const store of storesOf(node)) sub.stores.push({ ...store });
   });
 
   return {

@@ -41,8 +41,9 @@ export function addDedup<K, V>(
   const withIds = options.id !== undefined;
   return graph.add(
     {
-      kind: 'dedup',
-      store: { name: options.store, changelogTopic: topic, kind: 'seen', withIds },
+      kind: 'process',
+      label: 'dedup',
+      stores: [{ name: options.store, changelogTopic: topic, kind: 'seen', withIds }],
       key,
       retentionMs: retention,
       id: options.id === undefined ? undefined : eraseFn(options.id),

@@ -3,12 +3,15 @@ import type { Plan, PlanNode, WindowSpec } from './plan.ts';
 /** A plan node as data: what it is and where it connects, without its functions and serdes. */
 export interface NodeDescription {
   name: string;
-  kind: PlanNode['kind'];
+  /** The node's kind; a stateful node's label (`process`, `aggregate`, `dedup`). */
+  kind: PlanNode['kind'] | 'aggregate' | 'dedup';
   children: string[];
   onError: PlanNode['onError'];
   topics?: string[];
   topic?: string;
   store?: string;
+  /** A processor's stores (its timer store included). */
+  stores?: string[];
   /** An external sink's name. */
   sink?: string;
   window?: WindowSpec;
@@ -33,14 +36,15 @@ function node(n: PlanNode): NodeDescription {
       return { ...base, topic: n.topic };
     case 'external':
       return { ...base, sink: n.sink.name };
-    case 'dedup':
-      return { ...base, store: n.store.name };
-    case 'aggregate':
-      return {
-        ...base,
-        store: n.store.name,
-        ...(n.window === undefined ? {} : { window: n.window, emit: n.emit }),
-      };
+    case 'process': {
+      const store = n.stores[0]?.name ?? '';
+      if (n.label === 'dedup') return { ...base, kind: 'dedup', store };
+      if (n.label === 'aggregate') {
+        const windowed = n.window === undefined ? {} : { window: n.window, emit: n.emit };
+        return { ...base, kind: 'aggregate', store, ...windowed };
+      }
+      return n.stores.length === 0 ? base : { ...base, stores: n.stores.map((s) => s.name) };
+    }
     default:
       return base;
   }

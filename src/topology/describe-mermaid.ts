@@ -1,3 +1,4 @@
+import { storesOf } from './plan.ts';
 import type { Plan } from './plan.ts';
 
 /**
@@ -48,7 +49,8 @@ export function describeMermaid(plan: Plan): string {
     graphLines.push(`  subgraph sub${sub.id}["Sub-topology ${sub.id}"]`);
     for (const node of sub.nodes) {
       const id = nodeId(node.name);
-      graphLines.push(`    ${id}["${node.name}<br/>${node.kind}"]`);
+      const kind = node.kind === 'process' ? node.label : node.kind;
+      graphLines.push(`    ${id}["${node.name}<br/>${kind}"]`);
       if (node.kind === 'source')
         for (const t of node.topics) edges.push(`  ${topic(t)} --> ${id}`);
       for (const child of node.children) edges.push(`  ${id} --> ${nodeId(child)}`);
@@ -58,10 +60,10 @@ export function describeMermaid(plan: Plan): string {
         externalLines.push(`  ${target}[/"${node.sink.name}"/]`);
         edges.push(`  ${id} --> ${target}`);
       }
-      if (node.kind === 'aggregate' || node.kind === 'dedup') {
+      for (const { name } of storesOf(node)) {
         // A store is drawn in its sub-topology, joined to its operator by a dotted line.
-        const store = storeId(node.store.name);
-        graphLines.push(`    ${store}[("${node.store.name}<br/>store")]`);
+        const store = storeId(name);
+        graphLines.push(`    ${store}[("${name}<br/>store")]`);
         edges.push(`  ${id} -.- ${store}`);
       }
     }

@@ -1,4 +1,4 @@
-import type { InternalTopic, Plan, PlanNode } from './plan.ts';
+import type { AggregateNode, InternalTopic, Plan, PlanNode, ProcessNode } from './plan.ts';
 import { windowText } from './windows.ts';
 
 const list = (items: readonly string[]): string => (items.length === 0 ? 'none' : items.join(', '));
@@ -10,8 +10,8 @@ const internalLabel: Record<InternalTopic['kind'], string> = {
 };
 
 /** `store: s, window: tumbling 60000 ms, grace 0 ms`, and emit and idle timeout when set. */
-function aggregateDetails(node: Extract<PlanNode, { kind: 'aggregate' }>): string {
-  const parts = [`store: ${node.store.name}`];
+function aggregateDetails(node: AggregateNode): string {
+  const parts = [`store: ${node.stores[0]?.name}`];
   if (node.window !== undefined) {
     parts.push(`window: ${windowText(node.window)}`);
     if (node.emit !== 'final') parts.push(`emit: ${node.emit}`);
@@ -27,14 +27,31 @@ function header(node: PlanNode): string {
       return `Source: ${node.name} (topics: ${node.topics.join(', ')})`;
     case 'sink':
       return `Sink: ${node.name} (topic: ${node.topic})`;
-    case 'aggregate':
-      return `Processor: ${node.name} (aggregate, ${aggregateDetails(node)})`;
-    case 'dedup':
-      return `Processor: ${node.name} (dedup, store: ${node.store.name}, retention: ${node.retentionMs} ms${node.id === undefined ? '' : ', by id'})`;
     case 'external':
       return `Sink: ${node.name} (external: ${node.sink.name})`;
+    case 'process':
+      return `Processor: ${node.name} (${processDetails(node)})`;
     default:
       return `Processor: ${node.name} (${node.kind})`;
+  }
+}
+
+/** What describe() says of a stateful node: its label, then its stores and parameters. */
+function processDetails(node: ProcessNode): string {
+  switch (node.label) {
+    case 'aggregate':
+      return `aggregate, ${aggregateDetails(node)}`;
+    case 'dedup':
+      return `dedup, store: ${node.stores[0]?.name}, retention: ${node.retentionMs} ms${node.id === undefined ? '' : ', by id'}`;
+    case 'process': {
+      const stores = node.stores.filter((st) => st.kind !== 'timers').map((st) => st.name);
+      const timers = node.stores.find((st) => st.kind === 'timers');
+      const parts = [
+        ...(stores.length === 0 ? [] : [`stores: ${stores.join(', ')}`]),
+        ...(timers === undefined ? [] : [`timers: ${timers.name}`]),
+      ];
+      return `process${parts.map((p) => `, ${p}`).join('')}`;
+    }
   }
 }
 

@@ -51,7 +51,7 @@ export class TopologyGraph {
   }
 
   /** The name the next node added would get, so a caller can check what derives from it first. */
-  nextName(kind: PlanNode['kind'], explicit: string | undefined): string {
+  nextName(kind: PlanNode['kind'] | 'aggregate' | 'dedup', explicit: string | undefined): string {
     return explicit ?? `${kebab(kind)}-${this.nodes.length}`;
   }
 

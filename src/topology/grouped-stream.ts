@@ -46,9 +46,11 @@ export function partitionKeySerde(
   const { spec, parents } = graph.node(index);
   switch (spec.kind) {
     case 'source':
-    case 'aggregate':
-    case 'dedup':
       return spec.key;
+    case 'process':
+      // The built-ins keep the key (an aggregate emits per key, a dedup step passes records on).
+      if (spec.label !== 'process') return spec.key;
+      break;
     case 'filter':
     case 'mapValues':
     case 'peek':
@@ -61,11 +63,12 @@ export function partitionKeySerde(
       return first;
     }
     default:
-      throw new TributaryError(
-        'TOPOLOGY_INVALID',
-        `${use.step} after ${spec.kind} '${spec.name}': it may change the key without repartitioning, so one key's records could be ${use.fix}, or mapValues to keep the key`,
-      );
+      break;
   }
+  throw new TributaryError(
+    'TOPOLOGY_INVALID',
+    `${use.step} after ${spec.kind} '${spec.name}': it may change the key without repartitioning, so one key's records could be ${use.fix}, or mapValues to keep the key`,
+  );
 }
 
 function checkWindowedOptions(options: WindowedAggregateOptions, name: string): void {
@@ -111,8 +114,9 @@ function addAggregate<K, R>(
   }
   const index = graph.add(
     {
-      kind: 'aggregate',
-      store: { name: options.store, changelogTopic: topic },
+      kind: 'process',
+      label: 'aggregate',
+      stores: [{ name: options.store, changelogTopic: topic }],
       key,
       aggregator,
       window: window === undefined ? undefined : { ...window },

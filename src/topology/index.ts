@@ -29,6 +29,7 @@ export type {
 } from './aggregators.ts';
 export { defaultErrorPolicy } from './plan.ts';
 export type {
+  AggregateNode,
   AnyAggregator,
   AnyKeyValueFn,
   AnyRecord,
@@ -37,7 +38,9 @@ export type {
   InternalTopic,
   Plan,
   PlanNode,
+  DedupNode,
   PlanNodeKind,
+  ProcessNode,
   StoreSpec,
   SubTopology,
   TimestampExtractor,
@@ -47,6 +50,7 @@ export type {
   AggregateOptions,
   BranchPredicate,
   BranchStreams,
+  DeclaredStore,
   DedupOptions,
   GroupByKeyOptions,
   GroupedStream,
@@ -54,6 +58,7 @@ export type {
   MergeRequirement,
   NumberField,
   OperatorOptions,
+  ProcessOptions,
   SourceOptions,
   Stream,
   Windowed,
@@ -63,6 +68,7 @@ export type {
 export { describeJson } from './describe-json.ts';
 export type { NodeDescription, PlanDescription } from './describe-json.ts';
 export { withAppId } from './rename.ts';
+export { keyValueStore, windowStore } from './stores.ts';
 export { topology } from './topology.ts';
 export type { Topology, TopologyBuilder } from './topology.ts';
 export { days, hopping, hours, minutes, seconds, session, tumbling } from './windows.ts';

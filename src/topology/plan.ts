@@ -38,12 +38,20 @@ export interface StoreSpec {
   /** `<appId>-<name>-changelog`, compacted, one partition per input partition. */
   changelogTopic: string;
   /**
-   * What it holds: `key-value` (the default: any value per key, src/state/memory-store.ts) or
-   * `seen` (a dedup step's entries per key in time order, src/state/seen-store.ts).
+   * What it holds: `key-value` (the default: any value per key, src/state/memory-store.ts),
+   * `window` (values per key and window start, a Processor API store), `timers` (a processor's
+   * timers, src/state/timer-store.ts) or `seen` (a dedup step's entries per key in time order,
+   * src/state/seen-store.ts).
    */
-  kind?: 'key-value' | 'seen';
+  kind?: 'key-value' | 'window' | 'timers' | 'seen';
   /** `seen` only: the entries carry ids of their own, not just their event time. */
   withIds?: boolean;
+  /**
+   * A Processor API store (`key-value` or `window`): the serdes its keys and values are encoded
+   * with when written. Without them (the built-in aggregates) values are kept as they are and
+   * encoded as JSON at commit.
+   */
+  serdes?: { key: AnySerde; value: AnySerde };
 }
 
 /** Event time of a record: from the payload, or the record's own timestamp when absent. */
@@ -69,36 +77,6 @@ export type PlanNode =
       /** Sets each record's timestamp (event time); undefined keeps the Kafka timestamp. */
       timestamp?: TimestampExtractor;
     })
-  /**
-   * Groups by key and aggregates into a store; with a window, per (key, window), emitting
-   * `{ key, start, end, value }` once the window closes (`final`) or on each change (`updates`).
-   */
-  | (NodeBase & {
-      kind: 'aggregate';
-      store: StoreSpec;
-      /** Encodes the grouping key into store keys. */
-      key: AnySerde;
-      aggregator: AnyAggregator;
-      window: WindowSpec | undefined;
-      emit: 'final' | 'updates';
-      /** Wall-clock ms without records after which the watermark follows the wall clock. */
-      idleTimeoutMs: number | undefined;
-      /** Windowed only: windows close by the partition's stream time or by each key's own time. */
-      time: 'partition' | 'key' | undefined;
-    })
-  /**
-   * Drops a record whose (key, id) its store has seen; ids are event times unless `id` is set.
-   * Entries are forgotten by the key's own event time, `retentionMs` after their time.
-   */
-  | (NodeBase & {
-      kind: 'dedup';
-      store: StoreSpec;
-      /** Encodes the key into store keys. */
-      key: AnySerde;
-      retentionMs: number;
-      /** Called `(value, key)`: a record's id within its key; undefined: its event time. */
-      id: AnyKeyValueFn | undefined;
-    })
   /** fn returns `[key, value]`. */
   | (NodeBase & { kind: 'map'; fn: AnyKeyValueFn })
   /** fn is called `(value, key)` and returns the new value. */
@@ -118,10 +96,8 @@ export type PlanNode =
   | (NodeBase & { kind: 'selectKey'; fn: AnyKeyValueFn })
   /** Collects records for a system outside Kafka; written at commit (ExternalSink). */
   | (NodeBase & { kind: 'external'; sink: AnyExternalSink })
-  | (NodeBase & {
-      kind: 'process';
-      supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
-    })
+  /** A stateful operator: a user's processor or a built-in one (see ProcessNode). */
+  | ProcessNode
   | (NodeBase & {
       kind: 'sink';
       topic: string;
@@ -132,6 +108,53 @@ export type PlanNode =
     });
 
 export type PlanNodeKind = PlanNode['kind'];
+
+/**
+ * The one stateful node kind: an operator with the stores it owns (`stores`, its timer store
+ * among them, kind `timers`), which the runtime makes per task and hands out through the
+ * operator's context. `label` says what it is: a user's processor (`process`, Processor API),
+ * or a built-in the runtime makes from the node's parameters (`aggregate`, `dedup`); describe()
+ * shows the label.
+ */
+export type ProcessNode = NodeBase & { kind: 'process'; stores: StoreSpec[] } & (
+    | {
+        label: 'process';
+        supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
+      }
+    /**
+     * Groups by key and aggregates into its store; with a window, per (key, window), emitting
+     * `{ key, start, end, value }` once the window closes (`final`) or on each change (`updates`).
+     */
+    | {
+        label: 'aggregate';
+        /** Encodes the grouping key into store keys. */
+        key: AnySerde;
+        aggregator: AnyAggregator;
+        window: WindowSpec | undefined;
+        emit: 'final' | 'updates';
+        /** Wall-clock ms without records after which the watermark follows the wall clock. */
+        idleTimeoutMs: number | undefined;
+        /** Windowed only: windows close by the partition's stream time or by each key's own time. */
+        time: 'partition' | 'key' | undefined;
+      }
+    /**
+     * Drops a record whose (key, id) its store has seen; ids are event times unless `id` is set.
+     * Entries are forgotten by the key's own event time, `retentionMs` after their time.
+     */
+    | {
+        label: 'dedup';
+        /** Encodes the key into store keys. */
+        key: AnySerde;
+        retentionMs: number;
+        /** Called `(value, key)`: a record's id within its key; undefined: its event time. */
+        id: AnyKeyValueFn | undefined;
+      }
+  );
+
+/** The built-in aggregate node. */
+export type AggregateNode = Extract<PlanNode, { label: 'aggregate' }>;
+/** The built-in dedup node. */
+export type DedupNode = Extract<PlanNode, { label: 'dedup' }>;
 
 /** A connected part of the DAG between Kafka topics; one task runs it per input partition. */
 export interface SubTopology {
@@ -176,3 +199,8 @@ export interface Plan {
 
 /** A record as operators see it. */
 export type AnyRecord = StreamRecord<unknown, unknown>;
+
+/** The stores a node owns (a processor's, an aggregate's, a dedup step's), in order. */
+export function storesOf(node: { kind: PlanNodeKind; stores?: StoreSpec[] }): StoreSpec[] {
+  return node.kind === 'process' ? (node.stores ?? []) : [];
+}

@@ -31,10 +31,11 @@ function renamePlan(plan: Plan, appId: string): Plan {
         return { ...n, topics: n.topics.map(topic) };
       case 'sink':
         return { ...n, topic: topic(n.topic) };
-      case 'aggregate':
-        return { ...n, store: { ...n.store, changelogTopic: topic(n.store.changelogTopic) } };
-      case 'dedup':
-        return { ...n, store: { ...n.store, changelogTopic: topic(n.store.changelogTopic) } };
+      case 'process':
+        return {
+          ...n,
+          stores: n.stores.map((s) => ({ ...s, changelogTopic: topic(s.changelogTopic) })),
+        };
       default:
         return n;
     }

@@ -16,8 +16,10 @@ import type {
   GroupedStream,
   KeyByOptions,
   OperatorOptions,
+  ProcessOptions,
   Stream,
 } from './stream.ts';
+import { processStores } from './stores.ts';
 
 /** A Stream is a handle on one node of the topology graph; each operator adds a node. */
 export class StreamNode<K, V> implements Stream<K, V> {
@@ -170,8 +172,14 @@ export class StreamNode<K, V> implements Stream<K, V> {
 
   process<K2, V2>(
     supplier: ProcessorSupplier<K, V, K2, V2>,
-    options: OperatorOptions = {},
+    options: ProcessOptions = {},
   ): Stream<K2, V2> {
-    return this.then({ kind: 'process', supplier: eraseSupplier(supplier) }, options);
+    const name = this.graph.nextName('process', options.name);
+    const stores = processStores(this.graph.appId, name, options.stores ?? [], options.timers);
+    const { onError } = options;
+    return this.then(
+      { kind: 'process', label: 'process', supplier: eraseSupplier(supplier), stores },
+      { name, onError },
+    );
   }
 }

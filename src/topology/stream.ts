@@ -1,4 +1,4 @@
-import type { ExternalSink, ProcessorSupplier } from '../core/index.ts';
+import type { ExternalSink, ProcessorSupplier, StoreKind } from '../core/index.ts';
 import type { Serde, Serdes } from '../serde/index.ts';
 import type { Aggregator } from './aggregators.ts';
 import type { ErrorPolicy, WindowSpec } from './plan.ts';
@@ -83,6 +83,28 @@ export interface WindowedAggregateOptions extends AggregateOptions {
    * key's input can have (a restart, an outage of a sink). Default: never.
    */
   idleTimeoutMs?: number;
+}
+
+/** A store a processor declares, whatever its types (what `process()` takes a list of). */
+export interface DeclaredStore {
+  readonly name: string;
+  readonly kind: StoreKind;
+  readonly key: { readonly name: string };
+  readonly value: { readonly name: string };
+}
+
+/** Options of process(): the stores and timers of a stateful processor. */
+export interface ProcessOptions extends OperatorOptions {
+  /**
+   * The stores the processor uses, from keyValueStore() and windowStore(): names stable and
+   * unique in the topology (each names its changelog topic `<appId>-<store>-changelog`).
+   */
+  stores?: readonly DeclaredStore[];
+  /**
+   * The name of the store that keeps the processor's timers (`context.timers`), stable like a
+   * store name; without it the processor has no timers.
+   */
+  timers?: string;
 }
 
 /** Options of dedup(): the store name is required, because it names the changelog topic. */
@@ -252,9 +274,14 @@ export interface Stream<K, V> {
    */
   sinkTo(sink: ExternalSink<K, V>, options?: OperatorOptions): void;
 
-  /** A custom processor (see core's Processor); it forwards records of its output types. */
+  /**
+   * A custom processor (see core's Processor); it forwards records of its output types. With
+   * `stores` and `timers` it keeps state: the runtime makes its stores per task, changelogs,
+   * checkpoints, restores and commits them as the built-in aggregates' (exactly-once included),
+   * and hands them out through `context.getStore(...)` and `context.timers`.
+   */
   process<K2, V2>(
     supplier: ProcessorSupplier<K, V, K2, V2>,
-    options?: OperatorOptions,
+    options?: ProcessOptions,
   ): Stream<K2, V2>;
 }

@@ -3,7 +3,7 @@
 import type { DedupSpec } from '../../src/operators/index.ts';
 import { json, string } from '../../src/serde/index.ts';
 import { hours, minutes, topology, tumbling } from '../../src/topology/index.ts';
-import type { DedupOptions, PlanNode, Stream } from '../../src/topology/index.ts';
+import type { DedupNode, DedupOptions, Stream } from '../../src/topology/index.ts';
 
 interface Reading {
   station: string;
@@ -49,7 +49,7 @@ const wrong: Stream<string, number> = readings.dedup({ store: 'kept', retentionM
 void wrong;
 
 // The runtime passes the plan's dedup node to the operator: it must fit the operator's spec.
-declare const node: Extract<PlanNode, { kind: 'dedup' }>;
+declare const node: DedupNode;
 const spec: DedupSpec = node;
 void spec;
 

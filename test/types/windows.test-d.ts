@@ -16,7 +16,7 @@ import {
 } from '../../src/topology/index.ts';
 import type {
   Aggregator,
-  PlanNode,
+  AggregateNode,
   Stream,
   Summary,
   Windowed,
@@ -149,7 +149,7 @@ readings.groupBy((_key, value) => value.station);
 readings.groupByKey({ key: json<number>() });
 
 // The runtime passes the plan's aggregate node to the operator: it must fit the operator's spec.
-declare const node: Extract<PlanNode, { kind: 'aggregate' }>;
+declare const node: AggregateNode;
 const spec: AggregateSpec = node;
 void spec;
 

@@ -155,8 +155,8 @@ describe('shipped topologies deduplicate before their windows', () => {
   it('weather: one dedup step on the observations feeds the hourly and daily aggregates', () => {
     const plan = weather(offline).plan;
     const nodes = plan.subtopologies.flatMap((s) => s.nodes);
-    const dedup = nodes.find((n) => n.kind === 'dedup');
-    assert.ok(dedup?.kind === 'dedup');
+    const dedup = nodes.find((n) => n.kind === 'process' && n.label === 'dedup');
+    assert.ok(dedup?.kind === 'process' && dedup.label === 'dedup');
     assert.deepEqual(dedup.children, ['hourly', 'daily']);
     assert.equal(
       dedup.retentionMs,
@@ -247,7 +247,9 @@ describe('shipped topologies deduplicate before their windows', () => {
 
   it('sensors: minutely and hourly windows equal an oracle, and a duplicate changes nothing', async () => {
     const plan = sensors(offline).plan;
-    const dedup = plan.subtopologies.flatMap((s) => s.nodes).find((n) => n.kind === 'dedup');
+    const dedup = plan.subtopologies
+      .flatMap((s) => s.nodes)
+      .find((n) => n.kind === 'process' && n.label === 'dedup');
     assert.deepEqual(dedup?.children, ['minutely', 'hourly']);
 
     const start = Date.UTC(2026, 8, 10);

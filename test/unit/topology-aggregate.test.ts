@@ -75,8 +75,8 @@ describe('grouping and aggregation in the plan', () => {
     assert.deepEqual(plan.subtopologies[0]?.stores, []);
     assert.deepEqual(plan.subtopologies[1]?.stores, [store]);
     const aggregate = node(plan, 'hourly');
-    assert.ok(aggregate.kind === 'aggregate');
-    assert.deepEqual(aggregate.store, store);
+    assert.ok(aggregate.kind === 'process' && aggregate.label === 'aggregate');
+    assert.deepEqual(aggregate.stores, [store]);
     assert.deepEqual(aggregate.window, { type: 'tumbling', sizeMs: 3_600_000, graceMs: 300_000 });
     assert.equal(aggregate.emit, 'final');
     assert.equal(aggregate.idleTimeoutMs, undefined);
@@ -101,7 +101,7 @@ describe('grouping and aggregation in the plan', () => {
       .count({ store: 'counts' });
     const { plan } = t.build();
     const count = node(plan, 'counts');
-    assert.ok(count.kind === 'aggregate');
+    assert.ok(count.kind === 'process' && count.label === 'aggregate');
     assert.equal(count.key, readingSerdes.key);
     assert.equal(count.window, undefined);
     assert.equal(count.emit, 'updates');
@@ -121,7 +121,8 @@ describe('grouping and aggregation in the plan', () => {
     grouped.count({ store: 'counts' });
     grouped.aggregate(counter(), { store: 'other', name: 'named', onError: 'fail' });
     const { plan } = t.build();
-    assert.equal(node(plan, 'counts').kind, 'aggregate');
+    const counts = node(plan, 'counts');
+    assert.ok(counts.kind === 'process' && counts.label === 'aggregate');
     assert.equal(node(plan, 'named').onError, 'fail');
   });
 
@@ -133,7 +134,7 @@ describe('grouping and aggregation in the plan', () => {
       .windowedBy(hopping(minutes(10), minutes(5)))
       .aggregate(stats, { store: 's', emit: 'updates', idleTimeoutMs: 30_000 });
     const aggregate = node(t.build().plan, 's');
-    assert.ok(aggregate.kind === 'aggregate');
+    assert.ok(aggregate.kind === 'process' && aggregate.label === 'aggregate');
     assert.equal(aggregate.aggregator, stats);
     assert.equal(aggregate.emit, 'updates');
     assert.equal(aggregate.idleTimeoutMs, 30_000);

@@ -7,7 +7,9 @@ export function shape(plan: Plan): { id: number; sources: string[]; nodes: strin
   return plan.subtopologies.map((sub) => ({
     id: sub.id,
     sources: sub.sources,
-    nodes: sub.nodes.map((n) => `${n.name}:${n.kind} -> [${n.children.join(', ')}]`),
+    nodes: sub.nodes.map(
+      (n) => `${n.name}:${n.kind === 'process' ? n.label : n.kind} -> [${n.children.join(', ')}]`,
+    ),
   }));
 }
 

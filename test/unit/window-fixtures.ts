@@ -24,7 +24,8 @@ export function aggregateSpec(
   const t = topology('app');
   define(t.stream('readings', { key: string(), value: json<Reading>() }).groupByKey());
   const found = node(t.build().plan, 'agg');
-  if (found.kind !== 'aggregate') throw new Error('no aggregate node named agg');
+  if (found.kind !== 'process' || found.label !== 'aggregate')
+    throw new Error('no aggregate node named agg');
   return found;
 }
 
@@ -54,6 +55,12 @@ export class Harness {
       operator: spec.name,
       clock: this.clock,
       source: undefined,
+      getStore: (() => {
+        throw new Error('this harness gives the operator its store directly');
+      }) as ProcessorContext<unknown, unknown>['getStore'],
+      get timers(): never {
+        throw new Error('this harness has no timers');
+      },
     };
     this.operator = aggregateOperator(spec, this.store);
     void this.operator.init?.(this.context);
