@@ -19,7 +19,6 @@ import { writeFileSync } from 'node:fs';
 
 import type { TopologyContext } from '../src/app/index.ts';
 import { loadSettings, topologyContext } from '../src/app/index.ts';
-import { sensorMessages } from '../src/connectors/mqtt/index.ts';
 import { silentLogger, taskId } from '../src/core/index.ts';
 import type { StreamRecord } from '../src/core/index.ts';
 import { partitionForKey } from '../src/kafka/index.ts';
@@ -34,6 +33,7 @@ import type { Plan } from '../src/topology/index.ts';
 import sensors, { sensorAggregator } from '../topologies/sensors.ts';
 import type { SensorReading, SensorStats } from '../topologies/sensors.ts';
 import { machine } from './kafka-load.ts';
+import { sensorMessages } from '../tools/mqtt-sensors/index.ts';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -35,8 +35,6 @@ import { stackEndpoints } from '../infra/stack/config.ts';
 import { serviceContext, up } from '../infra/stack/stack.ts';
 import { loadSettings } from '../src/app/index.ts';
 import { CassandraClient } from '../src/connectors/cassandra/index.ts';
-import { simulateSensors } from '../src/connectors/mqtt/index.ts';
-import type { SimulatedMessage } from '../src/connectors/mqtt/index.ts';
 import { createKafkaClient } from '../src/kafka/index.ts';
 import { deadLetterHeaders } from '../src/runtime/index.ts';
 import { allRows, rowCount, windowRowOf } from './demo-kit/cassandra-rows.ts';
@@ -54,6 +52,8 @@ import {
   readingIdentity,
   sensorExpectations,
 } from './verify/sensor-expectations.ts';
+import { simulateSensors } from '../tools/mqtt-sensors/index.ts';
+import type { SimulatedMessage } from '../tools/mqtt-sensors/index.ts';
 
 const keep = process.argv.includes('--keep');
 const say = (line: string): void => void process.stdout.write(`demo: ${line}\n`);

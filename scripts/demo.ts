@@ -32,16 +32,8 @@ import { join } from 'node:path';
 
 import { stackEndpoints } from '../infra/stack/config.ts';
 import { serviceContext, up } from '../infra/stack/stack.ts';
-import {
-  backfillWeather,
-  createLogger,
-  loadSettings,
-  parseLocations,
-  produceWeather,
-  weatherLocations,
-} from '../src/app/index.ts';
+import { backfillWeather, createLogger, loadSettings, parseLocations } from '../src/app/index.ts';
 import { CassandraClient } from '../src/connectors/cassandra/index.ts';
-import { startReplayServer } from '../src/connectors/http/index.ts';
 import { createKafkaClient } from '../src/kafka/index.ts';
 import { deadLetterHeaders } from '../src/runtime/index.ts';
 import { allRows, rowCount, windowRowOf } from './demo-kit/cassandra-rows.ts';
@@ -55,6 +47,8 @@ import { compareDeadLetters, compareRows, problems } from './verify/compare.ts';
 import type { TableComparison } from './verify/compare.ts';
 import { countLines, deadLetterLines, tableLines } from './verify/report.ts';
 import { positionOf, weatherExpectations } from './verify/weather-expectations.ts';
+import { produceWeather, weatherLocations } from '../tools/generators/index.ts';
+import { startReplayServer } from '../tools/open-meteo-replay/index.ts';
 
 const keep = process.argv.includes('--keep');
 const say = (line: string): void => void process.stdout.write(`demo: ${line}\n`);

@@ -12,15 +12,10 @@ import { pathToFileURL } from 'node:url';
 
 import { format, resolveConfig } from 'prettier';
 
-import {
-  compileModel,
-  fitBoostedTrees,
-  fitLinear,
-  fitLogistic,
-  sigmoid,
-  validateModel,
-} from '../src/operators/model/index.ts';
-import type { Model, ModelKind, TrainingData } from '../src/operators/model/index.ts';
+import { compileModel, sigmoid, validateModel } from '../src/operators/model/index.ts';
+import type { Model, ModelKind } from '../src/operators/model/index.ts';
+import { fitBoostedTrees, fitLinear, fitLogistic } from '../tools/model-training/index.ts';
+import type { TrainingData } from '../tools/model-training/index.ts';
 
 export const sensorFeatures = [
   'temperature_mean',

@@ -17,8 +17,7 @@
  *   });
  *   source.start();
  */
-// The folder is src/connectors/http until it is renamed to src/connectors/open-meteo (issue 14).
-export { createOpenMeteoClient } from './connectors/http/index.ts';
+export { createOpenMeteoClient } from './connectors/open-meteo/index.ts';
 export type {
   ArchiveClient,
   DayRange,
@@ -26,28 +25,40 @@ export type {
   ForecastRange,
   OpenMeteoClient,
   OpenMeteoClientOptions,
-} from './connectors/http/index.ts';
-export { createPollSource } from './connectors/http/index.ts';
+} from './connectors/open-meteo/index.ts';
+export { createPollSource } from './connectors/open-meteo/index.ts';
 export type {
   PollRoundReport,
   PollSource,
   PollSourceOptions,
   PollSourceState,
   PollSourceStats,
-} from './connectors/http/index.ts';
-export { runBackfill } from './connectors/http/index.ts';
-export type { BackfillOptions, BackfillReport, FailedChunk } from './connectors/http/index.ts';
-export { kafkaPublisher } from './connectors/http/index.ts';
-export type { KeyedRecordOut, RecordSender } from './connectors/http/index.ts';
-export { openProgressStore } from './connectors/http/index.ts';
-export type { ProgressStore } from './connectors/http/index.ts';
-export { hourlyVariables, parseLocations } from './connectors/http/index.ts';
+} from './connectors/open-meteo/index.ts';
+export { runBackfill } from './connectors/open-meteo/index.ts';
+export type {
+  BackfillOptions,
+  BackfillReport,
+  FailedChunk,
+} from './connectors/open-meteo/index.ts';
+export { kafkaPublisher } from './connectors/open-meteo/index.ts';
+export type { KeyedRecordOut, RecordSender } from './connectors/open-meteo/index.ts';
+export { openProgressStore } from './connectors/open-meteo/index.ts';
+export type { ProgressStore } from './connectors/open-meteo/index.ts';
+export { hourlyVariables, parseLocations } from './connectors/open-meteo/index.ts';
 export type {
   HourlyVariable,
   Location,
   Observation,
   ObservationRecord,
   Publish,
-} from './connectors/http/index.ts';
-export { HttpSourceError, httpErrorCodes } from './connectors/http/index.ts';
-export type { HttpErrorCode } from './connectors/http/index.ts';
+} from './connectors/open-meteo/index.ts';
+export { HttpSourceError, httpErrorCodes } from './connectors/open-meteo/index.ts';
+// The Avro schemas of the observations this source publishes (schemas/ ships in the package) and
+// of the hourly and daily aggregates the weather pipeline derives from them.
+export { weatherSchemaFiles } from './connectors/open-meteo/index.ts';
+export type {
+  WeatherAggregate,
+  WeatherDaily,
+  WeatherHourly,
+} from './connectors/open-meteo/index.ts';
+export type { HttpErrorCode } from './connectors/open-meteo/index.ts';

@@ -3,19 +3,12 @@
 // (or `node --import tsx tools/cli.ts produce ...`).
 import { Command, Option } from 'commander';
 
-import {
-  createLogger,
-  kafkaSettings,
-  mqttSettings,
-  produceRecords,
-  produceSensors,
-  produceWeather,
-  readings,
-  registrySettings,
-} from '../src/app/index.ts';
+import { createLogger, kafkaSettings, mqttSettings, registrySettings } from '../src/app/index.ts';
 import { runProgram, withUsageErrors } from '../src/cli/exit.ts';
 import { dateTime, fraction, integer } from '../src/cli/parsers.ts';
 import { addSettingOptions, commandSettings } from '../src/cli/settings-options.ts';
+import { produceRecords, produceWeather, readings } from './generators/index.ts';
+import { produceSensors } from './mqtt-sensors/index.ts';
 
 /** The options every Kafka generator of `produce` takes. */
 function generatorOptions(command: Command): Command {

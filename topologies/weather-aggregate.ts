@@ -1,5 +1,5 @@
 // The demo's own types (not part of the package's API).
-import type { WeatherAggregate } from '../src/serde/weather-types.ts';
+import type { WeatherAggregate } from 'tributary/connectors/open-meteo';
 
 // The weather aggregation of topologies/weather.ts: per location and window, the count of
 // observations and, per field, how many had a value and their sum, min and max. Constant size,

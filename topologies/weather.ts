@@ -18,8 +18,8 @@ import { avro, days, hours, minutes, string, topology, tumbling } from 'tributar
 import type { Stream, TopologyContext, Windowed } from 'tributary';
 import { cassandraSink } from 'tributary/connectors/cassandra';
 // The demo's own types and schema files (not part of the package's API).
-import { weatherSchemaFiles } from '../src/serde/weather-types.ts';
-import type { Observation, WeatherAggregate } from '../src/serde/weather-types.ts';
+import { weatherSchemaFiles } from 'tributary/connectors/open-meteo';
+import type { Observation, WeatherAggregate } from 'tributary/connectors/open-meteo';
 import { weatherAggregator } from './weather-aggregate.ts';
 import type { WeatherStats } from './weather-aggregate.ts';
 

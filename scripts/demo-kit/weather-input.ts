@@ -1,9 +1,10 @@
 import type { Settings } from '../../src/app/index.ts';
 import type { KafkaClient } from '../../src/kafka/index.ts';
-import { avro, weatherSchemaFiles } from '../../src/serde/index.ts';
-import type { Observation } from '../../src/serde/index.ts';
+import { avro } from '../../src/serde/index.ts';
 import type { InputRecord } from '../verify/weather-expectations.ts';
 import { readWholeTopic } from './read-topic.ts';
+import { weatherSchemaFiles } from '../../src/connectors/open-meteo/index.ts';
+import type { Observation } from '../../src/connectors/open-meteo/index.ts';
 
 /** The observations topic as read back, each record decoded with its writer's schema, or not. */
 export async function readObservations(

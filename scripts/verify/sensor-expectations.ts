@@ -4,10 +4,10 @@
 // application's (JSON objects the topology's schema rejects), and the spikes in the flagged
 // topic. Records are recognised by their MQTT topic and payload (dead letters keep both) or,
 // flagged ones, by sensor and timestamp.
-import type { SimulatedKind, SimulatedMessage } from '../../src/connectors/mqtt/index.ts';
 import type { ExpectedDeadLetter, WindowRow } from './compare.ts';
 import { outOfRange, sensorOracle } from './sensor-oracle.ts';
 import type { SensorOracle } from './sensor-oracle.ts';
+import type { SimulatedKind, SimulatedMessage } from '../../tools/mqtt-sensors/index.ts';
 
 /** The codes the MQTT source gives the payloads it cannot forward. */
 const atSource: Partial<Record<SimulatedKind, string>> = {

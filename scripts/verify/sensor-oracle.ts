@@ -1,10 +1,10 @@
+import type { SensorReading } from '../../tools/mqtt-sensors/index.ts';
 // The sensor pipeline's expected hourly rows, computed directly from the readings the simulator
 // published, as a batch job would, independently of topologies/sensors.ts: readings outside
 // what a sensor can measure are left out (flagged), a reading repeated with the same sensor and
 // timestamp counts once, and each sensor's own event time decides which readings are late and
 // which hours have closed (the topology's time: 'key'). Shared by the sensor integration test
 // and `npm run demo:sensors`.
-import type { SensorReading } from '../../src/connectors/mqtt/index.ts';
 
 /** The hourly aggregation of topologies/sensors.ts: tumbling hours, 5 minutes of grace. */
 export const sensorHourly = { sizeMs: 3_600_000, graceMs: 5 * 60_000 } as const;

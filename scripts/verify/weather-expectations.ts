@@ -3,10 +3,10 @@
 // says it did on purpose: the hourly and daily rows (every (location, window) with an
 // observation, counted as the oracle counts), and the dead letters (each record that does not
 // decode, each observation past its window's grace by its location's own time).
-import type { GeneratedObservation, WeatherRecord } from '../../src/app/index.ts';
 import type { CountCheck, ExpectedDeadLetter, WindowRow } from './compare.ts';
 import { weatherOracle } from './weather-oracle.ts';
 import type { ExpectedRow, WeatherOracle } from './weather-oracle.ts';
+import type { GeneratedObservation, WeatherRecord } from '../../tools/generators/index.ts';
 
 const hourMs = 3_600_000;
 

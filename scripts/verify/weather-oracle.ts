@@ -3,8 +3,8 @@
 // delivers them (per partition, as Kafka places the locations), each location's own event time
 // (or, for the per-partition rule, the partition's stream time) deciding what is late and which
 // windows have closed. Shared by the weather integration test and `npm run demo`.
-import type { GeneratedObservation, WeatherRecord } from '../../src/app/index.ts';
 import { partitionForKey } from '../../src/kafka/index.ts';
+import type { GeneratedObservation, WeatherRecord } from '../../tools/generators/index.ts';
 
 export interface ExpectedRow {
   location: string;

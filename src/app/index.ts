@@ -35,25 +35,6 @@ export { cassandraSettings } from '../connectors/cassandra/index.ts';
 export { mqttSettings } from '../connectors/mqtt/index.ts';
 export { registrySettings } from '../serde/index.ts';
 export {
-  produceRecords,
-  produceWeather,
-  random,
-  readings,
-  weatherLocations,
-  weatherObservations,
-} from './generators.ts';
-export type {
-  GeneratedObservation,
-  GeneratedRecord,
-  ProduceOptions,
-  ProduceWeatherOptions,
-  ReadingsOptions,
-  WeatherLocation,
-  WeatherOptions,
-  WeatherProduceReport,
-  WeatherRecord,
-} from './generators.ts';
-export {
   createInternalTopics,
   registerTopologySchemas,
   resetApplication,
@@ -65,8 +46,8 @@ export { topologyContext } from './topology-context.ts';
 export type { TopologyContext } from './topology-context.ts';
 export { backfillWeather, pollWeather } from './weather-source.ts';
 export type { WeatherSourceOptions } from './weather-source.ts';
-export { parseLocations } from '../connectors/http/index.ts';
-export { produceSensors, runSensorSource } from './sensor-source.ts';
+export { parseLocations } from '../connectors/open-meteo/index.ts';
+export { runSensorSource } from './sensor-source.ts';
 export type { SensorSourceOptions } from './sensor-source.ts';
 export { deadLetterTopicOf, inspectDeadLetters } from './dlq-inspect.ts';
 export type { InspectOptions } from './dlq-inspect.ts';

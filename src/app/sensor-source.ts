@@ -1,5 +1,4 @@
-import { createMqttSource, simulateSensors } from '../connectors/mqtt/index.ts';
-import type { SimulationReport } from '../connectors/mqtt/index.ts';
+import { createMqttSource } from '../connectors/mqtt/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { Settings } from './config.ts';
 import { toolClient } from './operations.ts';
@@ -48,33 +47,4 @@ export async function runSensorSource(
     await producer.disconnect();
     options.logger.info({ ...source.stats() }, 'MQTT source stopped');
   }
-}
-
-/** `tributary produce sensors`: the simulator, publishing readings to the MQTT broker. */
-export async function produceSensors(
-  settings: Pick<Settings, 'mqtt'>,
-  options: {
-    sensors: number;
-    ratePerSecond: number;
-    durationSeconds?: number;
-    count?: number;
-    history?: { start: number; intervalMs: number };
-    badShare: number;
-    seed: number;
-    logger: Logger;
-  },
-): Promise<SimulationReport> {
-  const { credentials } = settings.mqtt;
-  return simulateSensors({
-    url: settings.mqtt.url,
-    ...(credentials === undefined ? {} : credentials),
-    sensors: options.sensors,
-    ratePerSecond: options.ratePerSecond,
-    ...(options.durationSeconds === undefined ? {} : { durationSeconds: options.durationSeconds }),
-    ...(options.count === undefined ? {} : { count: options.count }),
-    ...(options.history === undefined ? {} : { history: options.history }),
-    badShare: options.badShare,
-    seed: options.seed,
-    logger: options.logger,
-  });
 }

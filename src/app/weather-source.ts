@@ -4,13 +4,14 @@ import {
   kafkaPublisher,
   openProgressStore,
   runBackfill,
-} from '../connectors/http/index.ts';
-import type { BackfillReport, Location, PollRoundReport } from '../connectors/http/index.ts';
+} from '../connectors/open-meteo/index.ts';
+import type { BackfillReport, Location, PollRoundReport } from '../connectors/open-meteo/index.ts';
 import type { Logger } from '../core/index.ts';
-import { avro, weatherSchemaFiles } from '../serde/index.ts';
-import type { Observation } from '../serde/index.ts';
+import { avro } from '../serde/index.ts';
 import type { Settings } from './config.ts';
 import { toolClient } from './operations.ts';
+import { weatherSchemaFiles } from '../connectors/open-meteo/index.ts';
+import type { Observation } from '../connectors/open-meteo/index.ts';
 
 export interface WeatherSourceOptions {
   /** Open-Meteo style API: `https://api.open-meteo.com`, or a replay server's URL. */

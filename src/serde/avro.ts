@@ -102,7 +102,7 @@ function invalidParts(type: Type, value: unknown): string {
  *   the registry does not know SERDE_UNKNOWN_SCHEMA: both go to the dead-letter topic. Null
  *   (a tombstone) is SERDE_NULL: wrap the serde in nullable() to accept it.
  *
- * T is not checked against the schema by the compiler: declare it to match (weather-types.ts
+ * T is not checked against the schema by the compiler: declare it to match (connectors/open-meteo/weather-types.ts
  * has the weather schemas' types, and a test compares them).
  *
  * @example

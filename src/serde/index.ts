@@ -26,10 +26,3 @@ export type {
 } from './registry-client.ts';
 export type { RetryOptions } from './registry-retry.ts';
 export { registrySettings } from './registry-settings.ts';
-export { weatherSchemaFiles } from './weather-types.ts';
-export type {
-  Observation,
-  WeatherAggregate,
-  WeatherDaily,
-  WeatherHourly,
-} from './weather-types.ts';

@@ -5,11 +5,12 @@ import { describe, it } from 'node:test';
 import { startWorker } from '../../src/app/index.ts';
 import { silentLogger } from '../../src/core/index.ts';
 import { deadLetterHeaders } from '../../src/runtime/index.ts';
-import { avro, schemaRegistry, string, weatherSchemaFiles } from '../../src/serde/index.ts';
-import type { Observation, WeatherHourly } from '../../src/serde/index.ts';
+import { avro, schemaRegistry, string } from '../../src/serde/index.ts';
 import { topology } from '../../src/topology/index.ts';
 import { endpoints, uniqueName } from './helpers.ts';
 import { createTopics, kafka, readTopic } from './topics.ts';
+import { weatherSchemaFiles } from '../../src/connectors/open-meteo/index.ts';
+import type { Observation, WeatherHourly } from '../../src/connectors/open-meteo/index.ts';
 
 const hour = 3_600_000;
 const v1Schema = JSON.parse(readFileSync(weatherSchemaFiles.observation, 'utf8')) as {

@@ -7,14 +7,11 @@ import { describe, it } from 'node:test';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 
 import { TributaryError } from '../../src/core/index.ts';
-import {
-  avro,
-  registerSchemas,
-  schemaRegistry,
-  weatherSchemaFiles,
-} from '../../src/serde/index.ts';
-import type { Observation, Serde } from '../../src/serde/index.ts';
+import { avro, registerSchemas, schemaRegistry } from '../../src/serde/index.ts';
+import type { Serde } from '../../src/serde/index.ts';
 import { endpoints, uniqueName } from './helpers.ts';
+import { weatherSchemaFiles } from '../../src/connectors/open-meteo/index.ts';
+import type { Observation } from '../../src/connectors/open-meteo/index.ts';
 
 const registryUrl = endpoints.registryUrl;
 /** Apicurio's own API, to see the rules its ccompat API keeps for a subject. */

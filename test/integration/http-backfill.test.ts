@@ -7,22 +7,21 @@ import { after, before, describe, it } from 'node:test';
 import {
   createOpenMeteoClient,
   kafkaPublisher,
-  modelledWeather,
   openProgressStore,
   runBackfill,
-  startReplayServer,
-} from '../../src/connectors/http/index.ts';
+} from '../../src/connectors/open-meteo/index.ts';
 import type {
   BackfillOptions,
   Observation,
   Publish,
-  ReplayServer,
-} from '../../src/connectors/http/index.ts';
+} from '../../src/connectors/open-meteo/index.ts';
 import type { RecordProducer } from '../../src/kafka/index.ts';
 import { fiveLocations, manyLocations, timeOrderedKeys } from '../fixtures/open-meteo/fakes.ts';
 import { uniqueName } from './helpers.ts';
 import { createTopics, kafka, readTopic } from './topics.ts';
 import type { ReadRecord } from './topics.ts';
+import { modelledWeather, startReplayServer } from '../../tools/open-meteo-replay/index.ts';
+import type { ReplayServer } from '../../tools/open-meteo-replay/index.ts';
 
 const json = (o: Observation): Buffer => Buffer.from(JSON.stringify(o), 'utf8');
 const timeOf = (r: ReadRecord): number =>

@@ -8,16 +8,16 @@ import {
   createOpenMeteoClient,
   createPollSource,
   kafkaPublisher,
-  modelledWeather,
   openProgressStore,
-  startReplayServer,
-} from '../../src/connectors/http/index.ts';
-import type { Observation, PollSource, ReplayServer } from '../../src/connectors/http/index.ts';
+} from '../../src/connectors/open-meteo/index.ts';
+import type { Observation, PollSource } from '../../src/connectors/open-meteo/index.ts';
 import type { RecordProducer } from '../../src/kafka/index.ts';
 import { ManualClock } from '../../src/testing/index.ts';
 import { fiveLocations } from '../fixtures/open-meteo/fakes.ts';
 import { eventually, uniqueName } from './helpers.ts';
 import { createTopics, kafka, readTopic } from './topics.ts';
+import { modelledWeather, startReplayServer } from '../../tools/open-meteo-replay/index.ts';
+import type { ReplayServer } from '../../tools/open-meteo-replay/index.ts';
 
 const hour = 3_600_000;
 const json = (o: Observation): Buffer => Buffer.from(JSON.stringify(o), 'utf8');

@@ -4,12 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import {
   createOpenMeteoClient,
   HttpSourceError,
-  modelledWeather,
-  startReplayServer,
   withRetries,
-} from '../../src/connectors/http/index.ts';
-import type { MalformedKind, ReplayServer } from '../../src/connectors/http/index.ts';
+} from '../../src/connectors/open-meteo/index.ts';
 import { ManualClock } from '../../src/testing/index.ts';
+import { modelledWeather, startReplayServer } from '../../tools/open-meteo-replay/index.ts';
+import type { MalformedKind, ReplayServer } from '../../tools/open-meteo-replay/index.ts';
 
 const berlin = { id: 'berlin', latitude: 52.52, longitude: 13.41 };
 const now = Date.UTC(2026, 10, 20, 10, 20);

@@ -3,25 +3,24 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { down, serviceContext, status, up } from '../../infra/stack/stack.ts';
-import {
-  createMqttSource,
-  sensorMessages,
-  simulateSensors,
-} from '../../src/connectors/mqtt/index.ts';
+import { createMqttSource } from '../../src/connectors/mqtt/index.ts';
 import type {
   MqttSourceOptions,
   MqttSourceStats,
   SendRecords,
-  SimulatedKind,
-  SimulatedMessage,
-  SimulateSensorsOptions,
-  SimulationReport,
 } from '../../src/connectors/mqtt/index.ts';
 import type { Logger } from '../../src/core/index.ts';
 import type { RecordProducer } from '../../src/kafka/index.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics, kafka, readTopic } from './topics.ts';
 import type { ReadRecord } from './topics.ts';
+import { sensorMessages, simulateSensors } from '../../tools/mqtt-sensors/index.ts';
+import type {
+  SimulateSensorsOptions,
+  SimulatedKind,
+  SimulatedMessage,
+  SimulationReport,
+} from '../../tools/mqtt-sensors/index.ts';
 
 const minute = 60_000;
 const historyStart = Date.UTC(2026, 2, 9, 6, 0);

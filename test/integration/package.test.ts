@@ -198,13 +198,23 @@ describe('the packed package in a project of its own', { timeout: 600_000 }, () 
       'dist/public-testing.js',
       'dist/public-models.d.ts',
       'dist/cli/main.js',
+      // `tributary source weather` publishes Avro observations with this schema.
+      'schemas/observation.avsc',
+      // No demo tools: they live in tools/, outside the package.
     ])
       assert.ok(files.includes(file), `${file} is in the package`);
     const unwanted = files.filter(
       (f) =>
-        !/^(package\.json|README\.md|LICENSE|bin\/tributary\.js|dist\/.+\.(js|d\.ts))$/.test(f),
+        !/^(package\.json|README\.md|LICENSE|bin\/tributary\.js|dist\/.+\.(js|d\.ts)|schemas\/[a-z-]+\.avsc)$/.test(
+          f,
+        ),
     );
     assert.deepEqual(unwanted, []);
+    assert.deepEqual(
+      files.filter((f) => /replay-server|simulator|sensor-model|fit-|generators/.test(f)),
+      [],
+      'no demo tools in the package',
+    );
     writeFileSync(join(work, 'tarball'), join(work, report.filename));
   });
 

@@ -11,7 +11,6 @@ import { after, before, describe, it } from 'node:test';
 
 import cassandra from 'cassandra-driver';
 
-import { sensorMessages, simulateSensors } from '../../src/connectors/mqtt/index.ts';
 import { loadModel } from '../../src/operators/index.ts';
 import { deadLetterHeaders } from '../../src/runtime/index.ts';
 import { sensorOracle } from '../../scripts/verify/sensor-oracle.ts';
@@ -19,6 +18,7 @@ import { startCli } from './cli.ts';
 import type { CliProcess } from './cli.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics, readTopic } from './topics.ts';
+import { sensorMessages, simulateSensors } from '../../tools/mqtt-sensors/index.ts';
 
 const partitions = 6;
 

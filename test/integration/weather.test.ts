@@ -11,8 +11,6 @@ import { after, describe, it } from 'node:test';
 
 import cassandra from 'cassandra-driver';
 
-import { weatherLocations, weatherObservations } from '../../src/app/index.ts';
-import type { WeatherRecord } from '../../src/app/index.ts';
 import { deadLetterHeaders } from '../../src/runtime/index.ts';
 import { down, serviceContext } from '../../infra/stack/stack.ts';
 import { weatherOracle } from '../../scripts/verify/weather-oracle.ts';
@@ -21,6 +19,8 @@ import { httpGet, repoRoot, runTool, startCli, waitReady } from './cli.ts';
 import type { CliProcess } from './cli.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics, readTopic } from './topics.ts';
+import { weatherLocations, weatherObservations } from '../../tools/generators/index.ts';
+import type { WeatherRecord } from '../../tools/generators/index.ts';
 
 /**
  * Starts what of the stack is down (Cassandra here) in a child process: the readiness probe's

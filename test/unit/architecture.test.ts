@@ -80,6 +80,18 @@ export function layerViolations(graph: Graph): string[] {
   return violations;
 }
 
+/**
+ * Imports from src/ to files outside it (tools/, topologies/, test/, scripts/, ...), as
+ * "from -> to": src/ is the package, and the package ships nothing else, so such an import would
+ * work in the checkout and break when installed.
+ */
+export function importsOutsideSrc(graph: Graph): string[] {
+  const found: string[] = [];
+  for (const [from, targets] of graph)
+    for (const to of targets) if (to.startsWith('..')) found.push(`${from} -> ${to}`);
+  return found;
+}
+
 /** Every import cycle, each as the list of files on it. */
 export function cycles(graph: Graph): string[][] {
   const found: string[][] = [];
@@ -111,6 +123,10 @@ describe('architecture of src/', () => {
     assert.deepEqual(layerViolations(graph), []);
   });
 
+  it('never imports outside src/ (tools/ are demo and test tools, not the package)', () => {
+    assert.deepEqual(importsOutsideSrc(graph), []);
+  });
+
   it('has no import cycles', () => {
     assert.deepEqual(cycles(graph), []);
   });
@@ -122,5 +138,13 @@ describe('architecture of src/', () => {
     ]);
     assert.deepEqual(layerViolations(bad), ['core/a.ts -> kafka/b.ts']);
     assert.deepEqual(cycles(bad), [['core/a.ts', 'kafka/b.ts', 'core/a.ts']]);
+    const toTools: Graph = new Map([
+      ['app/a.ts', ['../tools/generators/index.ts']],
+      ['public-x.ts', ['../tools/mqtt-sensors/index.ts']],
+    ]);
+    assert.deepEqual(importsOutsideSrc(toTools), [
+      'app/a.ts -> ../tools/generators/index.ts',
+      'public-x.ts -> ../tools/mqtt-sensors/index.ts',
+    ]);
   });
 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import type { GeneratedObservation } from '../../src/app/index.ts';
 import { compareDeadLetters, compareRows, problems, rowId } from '../../scripts/verify/compare.ts';
 import type { WindowRow } from '../../scripts/verify/compare.ts';
 import { sensorOracle } from '../../scripts/verify/sensor-oracle.ts';
 import { weatherExpectations } from '../../scripts/verify/weather-expectations.ts';
 import type { InputRecord } from '../../scripts/verify/weather-expectations.ts';
+import type { GeneratedObservation } from '../../tools/generators/index.ts';
 
 const hour = 3_600_000;
 const t0 = Date.UTC(2026, 10, 20);

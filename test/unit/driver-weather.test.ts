@@ -10,11 +10,11 @@ import { describe, it } from 'node:test';
 import { loadSettings, topologyContext } from '../../src/app/index.ts';
 import type { TopologyContext } from '../../src/app/index.ts';
 import { deadLetterHeaders } from '../../src/runtime/index.ts';
-import type { Observation, WeatherAggregate } from '../../src/serde/index.ts';
 import { createTestDriver, memorySchemaRegistry } from '../../src/testing/index.ts';
 import weather from '../../topologies/weather.ts';
 import { weatherOracle } from '../../scripts/verify/weather-oracle.ts';
 import type { ExpectedRow } from '../../scripts/verify/weather-oracle.ts';
+import type { Observation, WeatherAggregate } from '../../src/connectors/open-meteo/index.ts';
 
 const start = Date.UTC(2026, 2, 1);
 const hourMs = 3_600_000;

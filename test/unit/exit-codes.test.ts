@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { CommanderError } from 'commander';
 
 import { exitCodeOf as cliExitCodeOf } from '../../src/cli/exit.ts';
-import { HttpSourceError, httpErrorCodes } from '../../src/connectors/http/index.ts';
+import { HttpSourceError, httpErrorCodes } from '../../src/connectors/open-meteo/index.ts';
 import { MqttSourceError, mqttErrorCodes } from '../../src/connectors/mqtt/index.ts';
 import { errorCodes, exitCodeOf, TributaryError } from '../../src/core/index.ts';
 import type { ErrorCode } from '../../src/core/index.ts';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { chunkKey, openProgressStore, runBackfill } from '../../src/connectors/http/index.ts';
-import type { BackfillOptions } from '../../src/connectors/http/index.ts';
+import { chunkKey, openProgressStore, runBackfill } from '../../src/connectors/open-meteo/index.ts';
+import type { BackfillOptions } from '../../src/connectors/open-meteo/index.ts';
 import { ManualClock } from '../../src/testing/index.ts';
 import {
   expectedObservations,

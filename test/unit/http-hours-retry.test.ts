@@ -11,8 +11,8 @@ import {
   parseDay,
   utcDay,
   withRetries,
-} from '../../src/connectors/http/index.ts';
-import type { Observation, RetryPolicy } from '../../src/connectors/http/index.ts';
+} from '../../src/connectors/open-meteo/index.ts';
+import type { Observation, RetryPolicy } from '../../src/connectors/open-meteo/index.ts';
 import { http400, http503, recordingSleep } from '../fixtures/open-meteo/fakes.ts';
 
 const h = (hour: number): number => Date.UTC(2026, 10, 20, hour);

@@ -5,8 +5,8 @@ import {
   createOpenMeteoClient,
   HttpSourceError,
   observationsFrom,
-} from '../../src/connectors/http/index.ts';
-import { parseLocalHour } from '../../src/connectors/http/open-meteo-response.ts';
+} from '../../src/connectors/open-meteo/index.ts';
+import { parseLocalHour } from '../../src/connectors/open-meteo/open-meteo-response.ts';
 
 const berlin = { id: 'berlin', latitude: 52.52, longitude: 13.41 };
 const url = 'http://open-meteo.test/v1/forecast?latitude=52.52';

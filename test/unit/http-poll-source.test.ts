@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { createPollSource, openProgressStore } from '../../src/connectors/http/index.ts';
-import type { PollSourceOptions } from '../../src/connectors/http/index.ts';
+import { createPollSource, openProgressStore } from '../../src/connectors/open-meteo/index.ts';
+import type { PollSourceOptions } from '../../src/connectors/open-meteo/index.ts';
 import { ManualClock } from '../../src/testing/index.ts';
 import {
   FakeOpenMeteo,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { createProgressReporter, formatProgress } from '../../src/connectors/http/index.ts';
-import { formatDuration } from '../../src/connectors/http/progress-reporter.ts';
+import { createProgressReporter, formatProgress } from '../../src/connectors/open-meteo/index.ts';
+import { formatDuration } from '../../src/connectors/open-meteo/progress-reporter.ts';
 import { ManualClock } from '../../src/testing/index.ts';
 
 describe('backfill progress', () => {

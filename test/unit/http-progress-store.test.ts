@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { chunkKey, HttpSourceError, openProgressStore } from '../../src/connectors/http/index.ts';
+import {
+  chunkKey,
+  HttpSourceError,
+  openProgressStore,
+} from '../../src/connectors/open-meteo/index.ts';
 import { writeFileAtomically } from '../../src/core/index.ts';
 import { ManualClock } from '../../src/testing/index.ts';
 

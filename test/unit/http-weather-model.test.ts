@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-
-import { modelledWeather } from '../../src/connectors/http/index.ts';
-import type { WeatherValues } from '../../src/connectors/http/index.ts';
+import { modelledWeather } from '../../tools/open-meteo-replay/index.ts';
+import type { WeatherValues } from '../../tools/open-meteo-replay/index.ts';
 
 const hour = 3_600_000;
 const year = Array.from({ length: 365 * 24 }, (_, i) => Date.UTC(2026, 0, 1) + i * hour);

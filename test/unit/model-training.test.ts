@@ -2,15 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
-import {
-  compileModel,
-  fitBoostedTrees,
-  fitLinear,
-  fitLogistic,
-  validateModel,
-} from '../../src/operators/model/index.ts';
-import type { Model, TrainingData } from '../../src/operators/model/index.ts';
+import { compileModel, validateModel } from '../../src/operators/model/index.ts';
+import type { Model } from '../../src/operators/model/index.ts';
 import { random, train } from '../../scripts/train-model.ts';
+import { fitBoostedTrees, fitLinear, fitLogistic } from '../../tools/model-training/index.ts';
+import type { TrainingData } from '../../tools/model-training/index.ts';
 
 const date = '2026-11-21';
 

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import {
-  classifyMessage,
-  sensorIds,
-  sensorMessages,
-  simulatedKinds,
-  wildcardKey,
-} from '../../src/connectors/mqtt/index.ts';
-import type { HistoricalRunOptions, SimulatedMessage } from '../../src/connectors/mqtt/index.ts';
+import { classifyMessage, wildcardKey } from '../../src/connectors/mqtt/index.ts';
+import { sensorIds, sensorMessages, simulatedKinds } from '../../tools/mqtt-sensors/index.ts';
+import type { HistoricalRunOptions, SimulatedMessage } from '../../tools/mqtt-sensors/index.ts';
 
 const minute = 60_000;
 const start = Date.UTC(2026, 5, 1, 0, 0);

@@ -3,9 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 import avsc from 'avsc';
-
-import { weatherSchemaFiles } from '../../src/serde/index.ts';
-import type { Observation, WeatherDaily, WeatherHourly } from '../../src/serde/index.ts';
+import { weatherSchemaFiles } from '../../src/connectors/open-meteo/index.ts';
+import type {
+  Observation,
+  WeatherDaily,
+  WeatherHourly,
+} from '../../src/connectors/open-meteo/index.ts';
 
 interface AvscRecord {
   name: string;

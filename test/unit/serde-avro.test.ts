@@ -5,13 +5,10 @@ import { describe, it } from 'node:test';
 import avsc from 'avsc';
 
 import { TributaryError } from '../../src/core/index.ts';
-import { avro, nullable, registerSchemas, weatherSchemaFiles } from '../../src/serde/index.ts';
-import type {
-  Compatibility,
-  Observation,
-  SchemaRegistryClient,
-  WriterSchema,
-} from '../../src/serde/index.ts';
+import { avro, nullable, registerSchemas } from '../../src/serde/index.ts';
+import type { Compatibility, SchemaRegistryClient, WriterSchema } from '../../src/serde/index.ts';
+import { weatherSchemaFiles } from '../../src/connectors/open-meteo/index.ts';
+import type { Observation } from '../../src/connectors/open-meteo/index.ts';
 
 const observationSchema = JSON.parse(readFileSync(weatherSchemaFiles.observation, 'utf8')) as {
   fields: object[];

@@ -4,13 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import {
-  loadSettings,
-  topologyContext,
-  weatherLocations,
-  weatherObservations,
-} from '../../src/app/index.ts';
-import type { GeneratedObservation, TopologyContext } from '../../src/app/index.ts';
+import { loadSettings, topologyContext } from '../../src/app/index.ts';
+import type { TopologyContext } from '../../src/app/index.ts';
 import { json, string } from '../../src/serde/index.ts';
 import { createTestDriver } from '../../src/testing/index.ts';
 import type { Plan, Windowed } from '../../src/topology/index.ts';
@@ -19,7 +14,8 @@ import type { SensorReading, SensorStats } from '../../topologies/sensors.ts';
 import weather from '../../topologies/weather.ts';
 import { weatherAggregator } from '../../topologies/weather-aggregate.ts';
 import type { ObservationValues } from '../../topologies/weather-aggregate.ts';
-import { random } from '../../src/app/index.ts';
+import { random, weatherLocations, weatherObservations } from '../../tools/generators/index.ts';
+import type { GeneratedObservation } from '../../tools/generators/index.ts';
 
 /** Folds with add, passing each aggregate through JSON as the window store does at a restart. */
 function fold<V, A>(aggregator: { init: () => A; add: (a: A, v: V) => A }, items: V[]): A {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 
 import { SeenStore } from '../../src/state/index.ts';
 import type { StoreChange } from '../../src/state/index.ts';
-import { random } from '../../src/app/index.ts';
+import { random } from '../../tools/generators/index.ts';
 
 /** The layout, written out independently of the store: key, 8-byte big-endian time, [id, length]. */
 function expectedKey(key: string, time: number, id?: string): Buffer {

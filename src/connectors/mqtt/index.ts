@@ -1,7 +1,7 @@
 /**
  * connectors/mqtt: the MQTT source (QoS 1 messages to keyed Kafka records, each acknowledged to
- * the broker only once Kafka has its record; malformed payloads to the dead-letter topic) and a
- * sensor simulator with a pure generator of its messages, for tests and the sensors demo.
+ * the broker only once Kafka has its record; malformed payloads to the dead-letter topic). The
+ * sensor simulator for tests and the sensors demo is a tool: tools/mqtt-sensors.
  *
  * @example
  *   const producer = createKafkaClient({ brokers, clientId }).recordProducer();
@@ -43,27 +43,6 @@ export { createPublishQueue } from './publish-queue.ts';
 export type { PendingRecord, PublishQueue, PublishQueueOptions } from './publish-queue.ts';
 export { mqttHeaders } from './records.ts';
 export type { KafkaRecordOut, SendRecords } from './records.ts';
-export {
-  historicalSlots,
-  messageSequence,
-  resolveModel,
-  seededRandom,
-  sensorIds,
-  sensorMessages,
-  simulatedKinds,
-} from './sensor-model.ts';
-export type {
-  HistoricalRunOptions,
-  HistoricalTime,
-  ResolvedModel,
-  SensorModelOptions,
-  SensorReading,
-  SimulatedKind,
-  SimulatedMessage,
-  Slot,
-} from './sensor-model.ts';
-export { simulateSensors } from './simulator.ts';
-export type { SimulateSensorsOptions, SimulationReport } from './simulator.ts';
 export { mqttSettings } from './settings.ts';
 export type { MqttConnection } from './settings.ts';
 export { createMqttSource } from './source.ts';

@@ -15,12 +15,6 @@
 export { compileModel, sigmoid } from './compile-model.ts';
 export type { Score, Scorer } from './compile-model.ts';
 export type { FeatureValues } from './feature-reader.ts';
-export { fitBoostedTrees } from './fit-boosted-trees.ts';
-export type { BoostedTreesFitOptions } from './fit-boosted-trees.ts';
-export type { TrainingData } from './fit-data.ts';
-export { fitLinear } from './fit-linear.ts';
-export { fitLogistic } from './fit-logistic.ts';
-export type { LogisticFitOptions } from './fit-logistic.ts';
 export { loadModel, prepareModel } from './load-model.ts';
 export type { LoadedModel, LoadModelOptions } from './load-model.ts';
 export type {

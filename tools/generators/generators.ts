@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { Logger } from '../core/index.ts';
-import { avro, weatherSchemaFiles } from '../serde/index.ts';
-import type { Observation } from '../serde/index.ts';
-import type { KafkaSettings, Settings } from './config.ts';
-import { createLogger } from './logger.ts';
-import { toolClient } from './operations.ts';
+import type { Logger } from '../../src/core/index.ts';
+import { avro } from '../../src/serde/index.ts';
+import { weatherSchemaFiles } from '../../src/connectors/open-meteo/index.ts';
+import type { Observation } from '../../src/connectors/open-meteo/index.ts';
+import type { KafkaSettings, Settings } from '../../src/app/config.ts';
+import { createLogger } from '../../src/app/logger.ts';
+import { toolClient } from '../../src/app/operations.ts';
 
 /** One generated record: key, value bytes (or text) and event time. */
 export interface GeneratedRecord {

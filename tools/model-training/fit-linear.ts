@@ -1,6 +1,6 @@
 import { checkTrainingData, round, scalingOf, standardized, unstandardize } from './fit-data.ts';
 import type { TrainingData } from './fit-data.ts';
-import type { LinearModel } from './model-format.ts';
+import type { LinearModel } from '../../src/operators/model/model-format.ts';
 
 /**
  * Least squares by the normal equations, on standardized features (better conditioned when

@@ -1,9 +1,9 @@
 import mqtt from 'mqtt';
 
-import { silentLogger, systemClock, TributaryError } from '../../core/index.ts';
-import type { Clock, Logger } from '../../core/index.ts';
-import { realSleep } from './backoff.ts';
-import type { Sleep } from './backoff.ts';
+import { silentLogger, systemClock, TributaryError } from '../../src/core/index.ts';
+import type { Clock, Logger } from '../../src/core/index.ts';
+import { realSleep } from '../../src/connectors/mqtt/backoff.ts';
+import type { Sleep } from '../../src/connectors/mqtt/backoff.ts';
 import { historicalSlots, messageSequence, resolveModel, simulatedKinds } from './sensor-model.ts';
 import type {
   HistoricalTime,

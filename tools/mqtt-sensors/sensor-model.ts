@@ -1,4 +1,4 @@
-import { TributaryError } from '../../core/index.ts';
+import { TributaryError } from '../../src/core/index.ts';
 
 /** One reading, the JSON a sensor publishes. */
 export interface SensorReading {

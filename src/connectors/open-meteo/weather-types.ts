@@ -51,7 +51,7 @@ export type WeatherDaily = WeatherAggregate;
 
 /** Where the weather schemas are: pass one as `avro({ schema })`. */
 export const weatherSchemaFiles = {
-  observation: new URL('../../schemas/observation.avsc', import.meta.url),
-  hourly: new URL('../../schemas/weather-hourly.avsc', import.meta.url),
-  daily: new URL('../../schemas/weather-daily.avsc', import.meta.url),
+  observation: new URL('../../../schemas/observation.avsc', import.meta.url),
+  hourly: new URL('../../../schemas/weather-hourly.avsc', import.meta.url),
+  daily: new URL('../../../schemas/weather-daily.avsc', import.meta.url),
 } as const;

@@ -1,4 +1,4 @@
-import { dayMs, hourMs } from './hours.ts';
+import { dayMs, hourMs } from '../../src/connectors/open-meteo/hours.ts';
 
 /** One hour's values, as Open-Meteo reports them (null where a value is missing). */
 export interface WeatherValues {

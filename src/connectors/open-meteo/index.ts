@@ -1,8 +1,8 @@
 /**
- * connectors/http: the weather source. An Open-Meteo style client, a poll source that publishes
- * each (location, complete hour) once per progress file, a backfill from the archive that goes
- * chunk by chunk across all locations, and a deterministic replay server standing in for
- * Open-Meteo in tests and the demo. Both sources publish what they fetched together merged by
+ * connectors/open-meteo: the weather source. An Open-Meteo client, a poll source that publishes
+ * each (location, complete hour) once per progress file, and a backfill from the archive that
+ * goes chunk by chunk across all locations (the replay server standing in for Open-Meteo in tests
+ * and the demo is a tool: tools/open-meteo-replay). Both sources publish what they fetched together merged by
  * event time, so a partition carrying several locations receives a non-decreasing event time.
  *
  * @example
@@ -62,13 +62,5 @@ export { chunkKey, openProgressStore } from './progress-store.ts';
 export type { CompletedChunk, ProgressData, ProgressStore } from './progress-store.ts';
 export { backoffDelay, defaultRetryPolicy, withRetries } from './retry.ts';
 export type { RetryPolicy, Sleep } from './retry.ts';
-export { startReplayServer } from './replay-server.ts';
-export type {
-  MalformedKind,
-  ReplayFaults,
-  ReplayRequest,
-  ReplayServer,
-  ReplayServerOptions,
-} from './replay-server.ts';
-export { modelledWeather } from './weather-model.ts';
-export type { WeatherValues } from './weather-model.ts';
+export { weatherSchemaFiles } from './weather-types.ts';
+export type { WeatherAggregate, WeatherDaily, WeatherHourly } from './weather-types.ts';

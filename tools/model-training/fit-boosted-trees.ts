@@ -1,7 +1,7 @@
-import { sigmoid } from './compile-model.ts';
+import { sigmoid } from '../../src/operators/model/compile-model.ts';
 import { checkTrainingData, round } from './fit-data.ts';
 import type { TrainingData } from './fit-data.ts';
-import type { TreeEnsembleModel, TreeNode } from './model-format.ts';
+import type { TreeEnsembleModel, TreeNode } from '../../src/operators/model/model-format.ts';
 
 export interface BoostedTreesFitOptions {
   /** Boosting rounds, one tree each. Default 20. */

@@ -1,7 +1,7 @@
-import { sigmoid } from './compile-model.ts';
+import { sigmoid } from '../../src/operators/model/compile-model.ts';
 import { checkTrainingData, round, scalingOf, standardized, unstandardize } from './fit-data.ts';
 import type { TrainingData } from './fit-data.ts';
-import type { LogisticModel } from './model-format.ts';
+import type { LogisticModel } from '../../src/operators/model/model-format.ts';
 
 export interface LogisticFitOptions {
   /** Full-batch gradient steps. Default 3000. */

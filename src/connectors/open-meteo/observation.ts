@@ -1,5 +1,5 @@
 import { TributaryError } from '../../core/index.ts';
-import type { Observation } from '../../serde/index.ts';
+import type { Observation } from './weather-types.ts';
 
 /** One hourly observation at a location: the fields of schemas/observation.avsc. */
 export type { Observation };

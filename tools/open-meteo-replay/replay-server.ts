@@ -2,11 +2,11 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { systemClock } from '../../core/index.ts';
-import type { Clock } from '../../core/index.ts';
-import { dayMs, hourMs, parseDay } from './hours.ts';
-import { hourlyVariables } from './observation.ts';
-import type { HourlyVariable } from './observation.ts';
+import { systemClock } from '../../src/core/index.ts';
+import type { Clock } from '../../src/core/index.ts';
+import { dayMs, hourMs, parseDay } from '../../src/connectors/open-meteo/hours.ts';
+import { hourlyVariables } from '../../src/connectors/open-meteo/observation.ts';
+import type { HourlyVariable } from '../../src/connectors/open-meteo/observation.ts';
 import { modelledWeather } from './weather-model.ts';
 import type { WeatherValues } from './weather-model.ts';
 
