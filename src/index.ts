@@ -35,10 +35,22 @@ export type {
   WindowedStream,
 } from './topology/index.ts';
 export type { ErrorPolicy, TimestampExtractor } from './topology/index.ts';
-export { days, hopping, hours, minutes, seconds, session, tumbling } from './topology/index.ts';
+export {
+  days,
+  hopping,
+  hours,
+  minutes,
+  seconds,
+  session,
+  sliding,
+  tumbling,
+} from './topology/index.ts';
 export type {
   HoppingWindow,
   SessionWindow,
+  SlidingWindow,
+  SlidingWindowOptions,
+  TimeWindowKind,
   TumblingWindow,
   WindowOptions,
 } from './topology/index.ts';

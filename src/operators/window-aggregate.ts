@@ -7,7 +7,7 @@ import { KeyClock } from './key-clock.ts';
 import { OpenWindows } from './open-windows.ts';
 import type { OpenWindow } from './open-windows.ts';
 import { PartitionClock } from './partition-clock.ts';
-import { isoTime, parseWindowKey, windowKey, windowStarts } from './window.ts';
+import { isoTime, isSessionWindow, parseWindowKey, windowKey } from './window.ts';
 import type { WindowSpec } from './window.ts';
 import { readWindow, storedAggregate, storedWindow } from './window-clock.ts';
 import type { WindowClock } from './window-clock.ts';
@@ -26,8 +26,13 @@ import type { WindowClock } from './window-clock.ts';
 // largest event time seen in the partition) or the record's key's own largest event time
 // (time: 'key'). record.timestamp is the event time (the source applied the timestamp
 // extractor). With grace G:
-// - tumbling/hopping: a window closes when end + G <= time; a record is late when all of its
-//   windows are closed, and otherwise counts in those still open.
+// - time windows (tumbling, hopping, sliding, or any TimeWindowKind: the kind says which windows
+//   [start, start + size) a timestamp falls in, nothing else): a window closes when
+//   end + G <= time; a record is late when all of its windows are closed, and otherwise counts
+//   in those still open. A record in no window at all (a kind may leave gaps, and no window
+//   starts before the epoch) fails with OPERATOR_FAILED.
+// Sessions are not a kind of time window: they grow and merge per key, so they keep their own
+// path below.
 // - session (gap P): a record joins every session of its key with start - P <= t <= last + P
 //   (last = end - 1), merging them; a session closes when last + P + G < time, i.e.
 //   end + P + G <= time: from then on no record that is not late can reach it. A record is late
@@ -62,7 +67,8 @@ export function windowAggregate(
 ): Processor<unknown, unknown, unknown, unknown> {
   const { aggregator } = spec;
   const grace = window.graceMs;
-  if (window.type === 'session' && aggregator.merge === undefined) {
+  const sessions = isSessionWindow(window);
+  if (sessions && aggregator.merge === undefined) {
     // The DSL rejects this when it builds the topology; a hand-made spec fails here, at once.
     throw new TributaryError(
       'TOPOLOGY_INVALID',
@@ -71,7 +77,7 @@ export function windowAggregate(
   }
   const merge = (left: unknown, right: unknown): unknown => aggregator.merge?.(left, right);
   const perKey = spec.time === 'key';
-  const length = window.type === 'session' ? window.gapMs : window.sizeMs;
+  const length = isSessionWindow(window) ? window.gapMs : window.sizeMs;
   const retentionMs = Math.max(minKeyTimeRetentionMs, length + grace);
   let open = new OpenWindows(!perKey);
   const newClock = (): WindowClock =>
@@ -95,10 +101,15 @@ export function windowAggregate(
   const aggregateOf = (w: OpenWindow): unknown => storedAggregate(store.get(w.storeKey));
 
   const timeUpdates = (record: AnyRecord, keyBytes: Buffer, time: number): Update[] => {
-    if (window.type === 'session') return [];
+    if (isSessionWindow(window)) return [];
     const size = window.sizeMs;
-    const advance = window.type === 'hopping' ? window.advanceMs : size;
-    const starts = windowStarts(record.timestamp, size, advance);
+    const starts = window.windowStarts(record.timestamp);
+    if (starts.length === 0) {
+      throw new TributaryError(
+        'OPERATOR_FAILED',
+        `record at ${isoTime(record.timestamp)} falls in no ${window.type} window of aggregation '${spec.name}'`,
+      );
+    }
     const updates: Update[] = [];
     for (const start of starts) {
       const end = start + size;
@@ -123,7 +134,7 @@ export function windowAggregate(
   };
 
   const sessionUpdate = (record: AnyRecord, keyBytes: Buffer, time: number): Update => {
-    if (window.type !== 'session') throw new TypeError('not a session window');
+    if (!isSessionWindow(window)) throw new TypeError('not a session window');
     const gap = window.gapMs;
     const t = record.timestamp;
     const merged = open
@@ -169,8 +180,7 @@ export function windowAggregate(
     } else {
       open.extend(w, update.end, update.closeAt);
     }
-    const session = window.type === 'session';
-    store.put(update.storeKey, storedWindow(update.agg, update.start, update.end, session, t));
+    store.put(update.storeKey, storedWindow(update.agg, update.start, update.end, sessions, t));
     if (spec.emit === 'updates') forward(context, w, update.agg);
   };
 
@@ -186,15 +196,11 @@ export function windowAggregate(
     init(context) {
       open = new OpenWindows(!perKey);
       clock = newClock();
-      const extra = window.type === 'session' ? window.gapMs : 0;
+      const extra = isSessionWindow(window) ? window.gapMs : 0;
       for (const [storeKey, value] of store.entries()) {
         if (clock.restoreEntry(storeKey, value)) continue;
         const { keyBytes, start } = parseWindowKey(storeKey);
-        const entry = readWindow(
-          value,
-          start,
-          window.type === 'session' ? undefined : window.sizeMs,
-        );
+        const entry = readWindow(value, start, isSessionWindow(window) ? undefined : window.sizeMs);
         const w: OpenWindow = {
           id: storeKey.toString('latin1'),
           storeKey,
@@ -223,10 +229,9 @@ export function windowAggregate(
       const time = clock.timeWith(keyId, keyBytes, t);
       // Everything that can throw (lateness, the aggregator) runs before anything is written,
       // so a record that fails leaves the store and the clock as they were.
-      const updates =
-        window.type === 'session'
-          ? [sessionUpdate(record, keyBytes, time)]
-          : timeUpdates(record, keyBytes, time);
+      const updates = sessions
+        ? [sessionUpdate(record, keyBytes, time)]
+        : timeUpdates(record, keyBytes, time);
       const entryTime = clock.entryTime(time);
       for (const update of updates) write(context, record, update, entryTime);
       emitClosed(context, clock.advance(keyId, keyBytes, time, context.clock.now()));

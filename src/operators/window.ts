@@ -1,28 +1,31 @@
-// Window math and the layout of window store keys, for the aggregate operator. The DSL
-// (src/topology) validated the window: whole positive sizes, advance <= size, grace >= 0.
-
-/** The windows of an aggregation, as the plan holds them (structurally, without the DSL). */
-export type WindowSpec =
-  | { readonly type: 'tumbling'; readonly sizeMs: number; readonly graceMs: number }
-  | {
-      readonly type: 'hopping';
-      readonly sizeMs: number;
-      readonly advanceMs: number;
-      readonly graceMs: number;
-    }
-  | { readonly type: 'session'; readonly gapMs: number; readonly graceMs: number };
+// The windows the aggregate operator sees and the layout of window store keys. Which windows a
+// timestamp falls in is the window kind's business (src/topology/window-starts.ts for the
+// built-in kinds); the DSL validated the window: whole positive sizes, grace >= 0.
 
 /**
- * The starts of the time windows `[start, start + size)` that contain `timestamp`, ascending:
- * multiples of `advance` (of `size` for tumbling windows). As in Kafka Streams, no window starts
- * before the epoch.
+ * A kind of time window, as the operator uses it: which windows `[start, start + sizeMs)` a
+ * timestamp falls in. The operator knows nothing else about the kind (the DSL's TimeWindowKind).
  */
-export function windowStarts(timestamp: number, sizeMs: number, advanceMs: number): number[] {
-  const last = timestamp - (timestamp % advanceMs);
-  const first = Math.max(0, (Math.floor((timestamp - sizeMs) / advanceMs) + 1) * advanceMs);
-  const starts: number[] = [];
-  for (let start = first; start <= last; start += advanceMs) starts.push(start);
-  return starts;
+export interface TimeWindowKind {
+  readonly type: string;
+  readonly sizeMs: number;
+  readonly graceMs: number;
+  windowStarts(timestamp: number): number[];
+}
+
+/** Session windows are merged per key, not computed from a timestamp: their own path. */
+export interface SessionWindowSpec {
+  readonly type: 'session';
+  readonly gapMs: number;
+  readonly graceMs: number;
+}
+
+/** The windows of an aggregation, as the plan holds them (structurally, without the DSL). */
+export type WindowSpec = TimeWindowKind | SessionWindowSpec;
+
+/** Whether a window is a session window (a time kind never has the type 'session'). */
+export function isSessionWindow(window: WindowSpec): window is SessionWindowSpec {
+  return window.type === 'session';
 }
 
 const twoTo32 = 0x1_0000_0000;

@@ -175,8 +175,8 @@ function planNode(spec: NodeSpec): PlanNode {
   if (spec.kind === 'process') {
     const stores = spec.stores.map((s) => ({ ...s }));
     if (spec.label === 'aggregate') {
-      const window = spec.window === undefined ? undefined : { ...spec.window };
-      return { ...spec, stores, window, children: [] };
+      // The window is shared, not copied: a kind's windowStarts may live on its prototype.
+      return { ...spec, stores, children: [] };
     }
     return { ...spec, stores, children: [] };
   }

@@ -5,6 +5,7 @@ import { eraseAggregator } from './erase.ts';
 import type { TopologyGraph } from './graph.ts';
 import { changelogTopic, checkStoreName, checkTopicName } from './names.ts';
 import type { AnyAggregator, AnySerde, WindowSpec } from './plan.ts';
+import { isSessionWindow } from './plan.ts';
 import type {
   AggregateOptions,
   GroupedStream,
@@ -106,7 +107,7 @@ function addAggregate<K, R>(
   const topic = changelogTopic(graph.appId, options.store);
   checkTopicName(topic, `the changelog topic of store '${options.store}'`);
   if (window !== undefined) checkWindowedOptions(options, name);
-  if (window?.type === 'session' && typeof aggregator.merge !== 'function') {
+  if (window !== undefined && isSessionWindow(window) && typeof aggregator.merge !== 'function') {
     throw new TributaryError(
       'TOPOLOGY_INVALID',
       `aggregation '${name}' uses session windows, which merge sessions, so its aggregator needs merge(left, right)`,
@@ -119,7 +120,8 @@ function addAggregate<K, R>(
       stores: [{ name: options.store, changelogTopic: topic }],
       key,
       aggregator,
-      window: window === undefined ? undefined : { ...window },
+      // Kept as given (a TimeWindowKind's windowStarts may live on its prototype); checked above.
+      window,
       // Without a window every update is emitted: there is nothing to close.
       emit: window === undefined ? 'updates' : (options.emit ?? 'final'),
       idleTimeoutMs: window === undefined ? undefined : options.idleTimeoutMs,

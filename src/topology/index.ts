@@ -43,6 +43,8 @@ export type {
   ProcessNode,
   StoreSpec,
   SubTopology,
+  SessionWindowSpec,
+  TimeWindowKind,
   TimestampExtractor,
   WindowSpec,
 } from './plan.ts';
@@ -71,5 +73,12 @@ export { withAppId } from './rename.ts';
 export { keyValueStore, windowStore } from './stores.ts';
 export { topology } from './topology.ts';
 export type { Topology, TopologyBuilder } from './topology.ts';
-export { days, hopping, hours, minutes, seconds, session, tumbling } from './windows.ts';
-export type { HoppingWindow, SessionWindow, TumblingWindow, WindowOptions } from './windows.ts';
+export { days, hopping, hours, minutes, seconds, session, sliding, tumbling } from './windows.ts';
+export type {
+  HoppingWindow,
+  SessionWindow,
+  SlidingWindow,
+  SlidingWindowOptions,
+  TumblingWindow,
+  WindowOptions,
+} from './windows.ts';

@@ -9,6 +9,7 @@ import {
   mean,
   minutes,
   session,
+  sliding,
   sum,
   summary,
   topology,
@@ -18,7 +19,9 @@ import type {
   Aggregator,
   AggregateNode,
   Stream,
+  SlidingWindow,
   Summary,
+  TimeWindowKind,
   Windowed,
   WindowSpec,
 } from '../../src/topology/index.ts';
@@ -129,6 +132,27 @@ sessions.aggregate(
 grouped
   .windowedBy(tumbling(minutes(1)))
   .aggregate({ init: () => 0, add: (n: number) => n + 1 }, { store: 'no-merge-ok' });
+// Sliding windows and a user's own kind are time windows: no merge needed either.
+const slidingWindow: SlidingWindow = sliding(hours(1), minutes(10), { offset: minutes(5) });
+const slides: Stream<string, Windowed<string, number>> = grouped
+  .windowedBy(slidingWindow)
+  .aggregate({ init: () => 0, add: (n: number) => n + 1 }, { store: 'sliding-no-merge' });
+void slides;
+// @ts-expect-error an offset is a number of milliseconds
+sliding(hours(1), minutes(10), { offset: '5m' });
+const ownKind: TimeWindowKind = {
+  type: 'ten-from-five',
+  sizeMs: minutes(15),
+  graceMs: 0,
+  windowStarts: (timestamp) => [timestamp - (timestamp % minutes(10))],
+};
+grouped
+  .windowedBy(ownKind)
+  .aggregate({ init: () => 0, add: (n: number) => n + 1 }, { store: 'own-kind-no-merge' });
+// @ts-expect-error a time window kind says which windows a timestamp falls in
+grouped.windowedBy({ type: 'tumbling', sizeMs: 1000, graceMs: 0 });
+// @ts-expect-error windowStarts takes a timestamp and returns starts
+grouped.windowedBy({ ...ownKind, windowStarts: (timestamp: number) => timestamp });
 // A window typed only as WindowSpec is checked when the topology is built instead.
 const someWindow = session(minutes(1)) as WindowSpec;
 grouped.windowedBy(someWindow).aggregate(counter(), { store: 'checked-at-build' });

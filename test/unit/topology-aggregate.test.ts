@@ -227,8 +227,11 @@ describe('aggregations that do not build', () => {
     assert.throws(() => hopping(1000, 0), topologyInvalid(/advance/));
     assert.throws(() => session(-5), topologyInvalid(/gap/));
     const grouped = topology('app').stream('a', readingSerdes).groupByKey();
-    const bad = { type: 'tumbling', sizeMs: -1, graceMs: 0 } as const;
+    const bad = { type: 'tumbling', sizeMs: -1, graceMs: 0, windowStarts: () => [] } as const;
     assert.throws(() => grouped.windowedBy(bad), topologyInvalid(/size/));
+    // A plain object without windowStarts is no window kind (the type says so too).
+    const noStarts = { type: 'tumbling', sizeMs: 1000, graceMs: 0 } as unknown as WindowSpec;
+    assert.throws(() => grouped.windowedBy(noStarts), topologyInvalid(/windowStarts/));
     const windowed = grouped.windowedBy(tumbling(1000));
     assert.throws(
       () => windowed.count({ store: 's', idleTimeoutMs: 0 }),

@@ -2,13 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { TributaryError } from '../../src/core/index.ts';
-import {
-  parseWindowKey,
-  streamTimeKey,
-  windowKey,
-  windowStarts,
-} from '../../src/operators/index.ts';
+import { parseWindowKey, streamTimeKey, windowKey } from '../../src/operators/index.ts';
 import { hopping, summary, tumbling } from '../../src/topology/index.ts';
+import { windowStarts } from '../../src/topology/window-starts.ts';
 import { aggregateSpec, Harness, windowed } from './window-fixtures.ts';
 
 const lateRecord = (pattern: RegExp) => (error: unknown) =>
@@ -24,12 +20,12 @@ const tumblingCount = (emit: 'final' | 'updates' = 'final', idleTimeoutMs?: numb
 
 describe('window math', () => {
   it('finds the windows that contain a timestamp, none before the epoch', () => {
-    assert.deepEqual(windowStarts(12_000, 10_000, 10_000), [10_000]);
-    assert.deepEqual(windowStarts(10_000, 10_000, 10_000), [10_000]);
-    assert.deepEqual(windowStarts(9_999, 10_000, 10_000), [0]);
-    assert.deepEqual(windowStarts(12_000, 10_000, 5_000), [5_000, 10_000]);
-    assert.deepEqual(windowStarts(15_000, 10_000, 3_000), [6_000, 9_000, 12_000, 15_000]);
-    assert.deepEqual(windowStarts(2_000, 10_000, 5_000), [0]);
+    assert.deepEqual(windowStarts(12_000, 10_000, 10_000, 0), [10_000]);
+    assert.deepEqual(windowStarts(10_000, 10_000, 10_000, 0), [10_000]);
+    assert.deepEqual(windowStarts(9_999, 10_000, 10_000, 0), [0]);
+    assert.deepEqual(windowStarts(12_000, 10_000, 5_000, 0), [5_000, 10_000]);
+    assert.deepEqual(windowStarts(15_000, 10_000, 3_000, 0), [6_000, 9_000, 12_000, 15_000]);
+    assert.deepEqual(windowStarts(2_000, 10_000, 5_000, 0), [0]);
   });
 
   it('encodes a window store key as the key bytes and an 8-byte big-endian start', () => {
