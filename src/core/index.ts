@@ -55,3 +55,5 @@ export type {
   WorkerTotals,
 } from './telemetry.ts';
 export type { ExternalSink, SinkRecord } from './external-sink.ts';
+export { isSessionWindow } from './windows.ts';
+export type { SessionWindowSpec, TimeWindowKind, WindowSpec } from './windows.ts';

@@ -2,31 +2,8 @@
 // timestamp falls in is the window kind's business (src/topology/window-starts.ts for the
 // built-in kinds); the DSL validated the window: whole positive sizes, grace >= 0.
 
-/**
- * A kind of time window, as the operator uses it: which windows `[start, start + sizeMs)` a
- * timestamp falls in. The operator knows nothing else about the kind (the DSL's TimeWindowKind).
- */
-export interface TimeWindowKind {
-  readonly type: string;
-  readonly sizeMs: number;
-  readonly graceMs: number;
-  windowStarts(timestamp: number): number[];
-}
-
-/** Session windows are merged per key, not computed from a timestamp: their own path. */
-export interface SessionWindowSpec {
-  readonly type: 'session';
-  readonly gapMs: number;
-  readonly graceMs: number;
-}
-
-/** The windows of an aggregation, as the plan holds them (structurally, without the DSL). */
-export type WindowSpec = TimeWindowKind | SessionWindowSpec;
-
-/** Whether a window is a session window (a time kind never has the type 'session'). */
-export function isSessionWindow(window: WindowSpec): window is SessionWindowSpec {
-  return window.type === 'session';
-}
+export { isSessionWindow } from '../core/index.ts';
+export type { SessionWindowSpec, TimeWindowKind, WindowSpec } from '../core/index.ts';
 
 const twoTo32 = 0x1_0000_0000;
 

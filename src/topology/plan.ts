@@ -1,4 +1,4 @@
-import type { ExternalSink, ProcessorSupplier, StreamRecord } from '../core/index.ts';
+import type { ExternalSink, ProcessorSupplier, StreamRecord, WindowSpec } from '../core/index.ts';
 import type { Serde } from '../serde/index.ts';
 
 /**
@@ -17,40 +17,10 @@ export type AnyKeyValueFn = (key: unknown, value: unknown) => unknown;
 export type AnySerde = Serde<unknown>;
 export type AnyExternalSink = ExternalSink<unknown, unknown>;
 
-/**
- * A kind of event-time window: which windows `[start, start + sizeMs)` a timestamp falls in.
- * tumbling(), hopping() and sliding() make one; any object with these members is one too (a
- * calendar-aligned kind, say), and the aggregate operator runs it like the built-in ones.
- */
-export interface TimeWindowKind {
-  /** The kind's name, shown by describe(); any name but 'session'. */
-  readonly type: string;
-  /** Every window's length: whole milliseconds > 0. */
-  readonly sizeMs: number;
-  /** How long after a window's end (in event time) a late record still counts: >= 0. */
-  readonly graceMs: number;
-  /**
-   * The starts of the windows containing `timestamp` (ms since the epoch, >= 0): each start
-   * satisfies `start <= timestamp < start + sizeMs` and is >= 0, whole, ascending. The same
-   * timestamp must always give the same starts (windows are found again by their start).
-   */
-  windowStarts(timestamp: number): number[];
-}
-
-/** Per-key sessions: not a TimeWindowKind, since sessions grow and merge with each record. */
-export interface SessionWindowSpec {
-  readonly type: 'session';
-  readonly gapMs: number;
-  readonly graceMs: number;
-}
-
-/** Event-time windows. Sizes in milliseconds; `graceMs` is how late a record may still count. */
-export type WindowSpec = TimeWindowKind | SessionWindowSpec;
-
-/** Whether a window is a session window (a time kind never has the type 'session'). */
-export function isSessionWindow(window: WindowSpec): window is SessionWindowSpec {
-  return window.type === 'session';
-}
+// Window kinds are core types: the DSL makes them and the aggregate operator runs them, and
+// neither layer may import the other.
+export { isSessionWindow } from '../core/index.ts';
+export type { SessionWindowSpec, TimeWindowKind, WindowSpec } from '../core/index.ts';
 
 /** An aggregation over erased types: the DSL checks the types. `merge` is required for sessions. */
 export interface AnyAggregator {

@@ -1,21 +1,11 @@
 import { partitionForKey } from '../../src/kafka/index.ts';
 import type { Reading, Summary } from './fixtures/worker.ts';
+import { random } from '../random.ts';
 
 export const hourMs = 3_600_000;
 export const graceMs = 10 * 60_000;
 /** 2026-11-01T00:00Z: the first window starts here. */
 export const startTime = Date.UTC(2026, 10, 1);
-
-/** A small deterministic PRNG (mulberry32), so every run uses the same data. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `count` readings over `keys` sensors, one per sensor per minute of event time, shuffled within

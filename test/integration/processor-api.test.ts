@@ -18,22 +18,12 @@ import { createTopics, produceSlowly, readTopic } from './topics.ts';
 import type { ReadRecord } from './topics.ts';
 import { startWorkerProcess, stopWorker, waitForAssignment } from './workers.ts';
 import type { WorkerProcess } from './workers.ts';
+import { random } from '../random.ts';
 
 const fixture = new URL('./fixtures/ttl-dedup-worker.ts', import.meta.url).pathname;
 const partitions = 6;
 const ttlMs = 10 * 60_000;
 const base = Date.UTC(2026, 5, 1);
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * 40 devices over ~5 hours of event time: each reading up to 3 minutes out of order, one in 30

@@ -13,21 +13,11 @@ import type { Windowed } from '../../src/topology/index.ts';
 import readingsTopology from '../../topologies/readings.ts';
 import type { HourlyReadings, Reading } from '../../topologies/readings.ts';
 import { disorderOracle } from '../integration/disorder-oracle.ts';
+import { random } from '../random.ts';
 
 const hourMs = 3_600_000;
 const window = { sizeMs: hourMs, graceMs: 5 * 60_000 };
 const start = Date.UTC(2026, 5, 1);
-
-/** mulberry32: the same data every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Six sensors, a reading each per minute for five hours, shuffled in blocks of four minutes

@@ -17,19 +17,10 @@ import sensors from '../../topologies/sensors.ts';
 import type { SensorPrediction, SensorReading, SensorStats } from '../../topologies/sensors.ts';
 import { sensorOracle } from '../../scripts/verify/sensor-oracle.ts';
 import { disorderOracle } from '../integration/disorder-oracle.ts';
+import { random } from '../random.ts';
 
 const start = Date.UTC(2026, 8, 10);
 const minuteMs = 60_000;
-
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Five sensors, a reading each every 20 s for three hours, in blocks of a minute shuffled (each

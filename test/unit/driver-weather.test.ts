@@ -15,20 +15,11 @@ import weather from '../../topologies/weather.ts';
 import { weatherOracle } from '../../scripts/verify/weather-oracle.ts';
 import type { ExpectedRow } from '../../scripts/verify/weather-oracle.ts';
 import type { Observation, WeatherAggregate } from '../../src/connectors/open-meteo/index.ts';
+import { random } from '../random.ts';
 
 const start = Date.UTC(2026, 2, 1);
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
-
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Four locations, an observation each every 15 minutes for three days, the locations

@@ -12,17 +12,7 @@ import { keyValueStore, topology, windowStore } from '../../src/topology/index.t
 import type { Output, Reading } from '../integration/fixtures/ttl-dedup.ts';
 import { ttlDedupTopology } from '../integration/fixtures/ttl-dedup.ts';
 import { ttlDedupOracle } from '../integration/ttl-dedup-oracle.ts';
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../random.ts';
 
 describe('ordered scans of a memory store', () => {
   const cases = [

@@ -12,6 +12,7 @@ import { json, string } from '../../src/serde/index.ts';
 import { createTestDriver } from '../../src/testing/index.ts';
 import { sliding, topology } from '../../src/topology/index.ts';
 import type { TimeWindowKind, WindowSpec, Windowed } from '../../src/topology/index.ts';
+import { random } from '../random.ts';
 
 interface Point {
   n: number;
@@ -20,17 +21,6 @@ interface Point {
 interface Totals {
   count: number;
   sum: number;
-}
-
-/** mulberry32: the same data every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -8,17 +8,7 @@ import { hopping, sliding, topology, tumbling } from '../../src/topology/index.t
 import type { TimeWindowKind, WindowSpec } from '../../src/topology/index.ts';
 import { windowText } from '../../src/topology/windows.ts';
 import { json, string } from '../../src/serde/index.ts';
-
-/** mulberry32: the same cases every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../random.ts';
 
 /**
  * Every window `[k * step + offset, k * step + offset + size)` over a range of k wide enough to

@@ -1,0 +1,13 @@
+/**
+ * mulberry32: a small deterministic generator, so every test run uses the same data. One copy
+ * for the tests (tools/generators has the load generators' own, seeded the same way).
+ */
+export function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
