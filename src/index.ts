@@ -63,6 +63,22 @@ export type {
   SummaryAggregate,
 } from './topology/index.ts';
 export type { NodeDescription, PlanDescription } from './topology/index.ts';
+// Tables and joins (decision 0017).
+export { joinWindow } from './topology/index.ts';
+export type {
+  GlobalTable,
+  GlobalTableOptions,
+  GroupedTable,
+  JoinWindow,
+  StreamJoinOptions,
+  StreamTableJoinOptions,
+  Table,
+  TableAggregateOptions,
+  TableGroupByOptions,
+  TableJoinOptions,
+  TableOptions,
+  ToTableOptions,
+} from './topology/index.ts';
 
 // 2. Serdes: how keys and values become bytes; Avro through a schema registry.
 export { bytes, json, nullable, string } from './serde/index.ts';

@@ -245,5 +245,6 @@ export function compile(graph: TopologyGraph): Plan {
     sinkTopics,
     internalTopics,
     dlqTopic: dlq,
+    globalTables: [...graph.globalTables],
   };
 }

@@ -1,6 +1,6 @@
 import { checkOperatorName } from './names.ts';
 import { defaultErrorPolicy } from './plan.ts';
-import type { ErrorPolicy, PlanNode } from './plan.ts';
+import type { ErrorPolicy, GlobalTableSpec, PlanNode } from './plan.ts';
 
 type DistributiveOmit<T, Key extends PropertyKey> = T extends unknown ? Omit<T, Key> : never;
 
@@ -29,6 +29,8 @@ function kebab(kind: string): string {
  */
 export class TopologyGraph {
   readonly nodes: GraphNode[] = [];
+  /** The global tables read (outside the graph: no task consumes their topics). */
+  readonly globalTables: GlobalTableSpec[] = [];
 
   constructor(readonly appId: string) {}
 

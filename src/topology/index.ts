@@ -71,6 +71,21 @@ export { describeJson } from './describe-json.ts';
 export type { NodeDescription, PlanDescription } from './describe-json.ts';
 export { withAppId } from './rename.ts';
 export { keyValueStore, windowStore } from './stores.ts';
+export { joinWindow } from './join-window.ts';
+export type {
+  GlobalTable,
+  GlobalTableOptions,
+  GroupedTable,
+  JoinWindow,
+  StreamJoinOptions,
+  StreamTableJoinOptions,
+  Table,
+  TableAggregateOptions,
+  TableGroupByOptions,
+  TableJoinOptions,
+  TableOptions,
+  ToTableOptions,
+} from './stream.ts';
 export { topology } from './topology.ts';
 export type { Topology, TopologyBuilder } from './topology.ts';
 export { days, hopping, hours, minutes, seconds, session, sliding, tumbling } from './windows.ts';

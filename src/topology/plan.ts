@@ -115,7 +115,18 @@ export type PlanNodeKind = PlanNode['kind'];
  * or a built-in the runtime makes from the node's parameters (`aggregate`, `dedup`); describe()
  * shows the label.
  */
-export type ProcessNode = NodeBase & { kind: 'process'; stores: StoreSpec[] } & (
+export type ProcessNode = NodeBase & {
+  kind: 'process';
+  stores: StoreSpec[];
+  /**
+   * Stores this node uses that another node of its sub-topology owns (a join looks up the
+   * table's store; each side of a stream-stream join reads the other's): compile() puts owner
+   * and users in one sub-topology, so their inputs are co-partitioned.
+   */
+  connected?: string[];
+  /** Global tables this node looks up (plan.globalTables), by store name. */
+  globals?: string[];
+} & (
     | {
         label: 'process';
         supplier: ProcessorSupplier<unknown, unknown, unknown, unknown>;
@@ -154,6 +165,17 @@ export type ProcessNode = NodeBase & { kind: 'process'; stores: StoreSpec[] } & 
 export type AggregateNode = Extract<PlanNode, { label: 'aggregate' }>;
 /** The built-in dedup node. */
 export type DedupNode = Extract<PlanNode, { label: 'dedup' }>;
+
+/**
+ * A table every worker reads whole (all partitions of `topic`) into an in-memory store, outside
+ * the consumer group: src/runtime/global-tables.ts. Its topic is not a source of any task.
+ */
+export interface GlobalTableSpec {
+  store: string;
+  topic: string;
+  key: AnySerde;
+  value: AnySerde;
+}
 
 /** A connected part of the DAG between Kafka topics; one task runs it per input partition. */
 export interface SubTopology {
@@ -194,6 +216,8 @@ export interface Plan {
    */
   internalTopics: InternalTopic[];
   dlqTopic: string;
+  /** The global tables the topology's joins look up. */
+  globalTables: GlobalTableSpec[];
 }
 
 /** A record as operators see it. */

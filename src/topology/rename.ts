@@ -52,6 +52,7 @@ function renamePlan(plan: Plan, appId: string): Plan {
     subtopologies: plan.subtopologies.map(sub),
     sourceTopics: plan.sourceTopics,
     sinkTopics: plan.sinkTopics,
+    globalTables: plan.globalTables,
     internalTopics: plan.internalTopics.map((t) => ({
       ...t,
       name: topic(t.name),

@@ -20,6 +20,7 @@ import type {
   Stream,
 } from './stream.ts';
 import { processStores } from './stores.ts';
+import type { Table, ToTableOptions } from './stream.ts';
 
 /** A Stream is a handle on one node of the topology graph; each operator adds a node. */
 export class StreamNode<K, V> implements Stream<K, V> {
@@ -152,6 +153,30 @@ export class StreamNode<K, V> implements Stream<K, V> {
 
   dedup(options: DedupOptions<K, V>): Stream<K, V> {
     return new StreamNode<K, V>(this.graph, addDedup(this.graph, this.index, options));
+  }
+
+  toTable(_options: ToTableOptions): Table<K, V> {
+    throw new Error('toTable(): not implemented yet');
+  }
+
+  join(..._args: unknown[]): never {
+    throw new Error('join(): not implemented yet');
+  }
+
+  leftJoin(..._args: unknown[]): never {
+    throw new Error('leftJoin(): not implemented yet');
+  }
+
+  outerJoin(..._args: unknown[]): never {
+    throw new Error('outerJoin(): not implemented yet');
+  }
+
+  joinGlobal(..._args: unknown[]): never {
+    throw new Error('joinGlobal(): not implemented yet');
+  }
+
+  leftJoinGlobal(..._args: unknown[]): never {
+    throw new Error('leftJoinGlobal(): not implemented yet');
   }
 
   to(topic: string, serdes: Serdes<K, V>, options: OperatorOptions = {}): void {

@@ -265,6 +265,76 @@ export interface Stream<K, V> {
    */
   dedup(options: DedupOptions<K, V>): Stream<K, V>;
 
+  /**
+   * The stream as a table: the latest value per key (a null value deletes the key), kept in a
+   * store changelogged to `<appId>-<store>-changelog`. Like groupByKey it never repartitions.
+   */
+  toTable(options: ToTableOptions): Table<K, V>;
+
+  /**
+   * Stream-table join: each record is joined with the table's value for its key as the table is
+   * when the record is processed (a later table update does not change an earlier result);
+   * records whose key the table lacks are dropped. The table and the stream must be
+   * co-partitioned (checked at start); the output keeps the stream record's key and time.
+   */
+  join<VT, VR>(
+    table: Table<K, VT>,
+    joiner: (value: V, tableValue: VT, key: K) => VR,
+    options?: StreamTableJoinOptions<K, V>,
+  ): Stream<K, VR>;
+  /**
+   * Stream-stream join within a time window: each pair of records of one key, one from each
+   * stream, whose times are within the window's bounds, as soon as the second arrives; stamped
+   * with the later of the two times.
+   */
+  join<VO, VR>(
+    other: Stream<K, VO>,
+    joiner: (value: V, otherValue: VO, key: K) => VR,
+    options: StreamJoinOptions,
+  ): Stream<K, VR>;
+
+  /** Stream-table join that keeps every record: tableValue is null where the table lacks the key. */
+  leftJoin<VT, VR>(
+    table: Table<K, VT>,
+    joiner: (value: V, tableValue: VT | null, key: K) => VR,
+    options?: StreamTableJoinOptions<K, V>,
+  ): Stream<K, VR>;
+  /**
+   * Stream-stream left join: as join, and a record of this stream that no record of the other
+   * joined once its window closed (stream time past t + afterMs + graceMs) is emitted once with
+   * null, then; never earlier, so a late match is never preceded by a spurious null result.
+   */
+  leftJoin<VO, VR>(
+    other: Stream<K, VO>,
+    joiner: (value: V, otherValue: VO | null, key: K) => VR,
+    options: StreamJoinOptions,
+  ): Stream<K, VR>;
+
+  /** Stream-stream outer join: as leftJoin, for unmatched records of either stream. */
+  outerJoin<VO, VR>(
+    other: Stream<K, VO>,
+    joiner: (value: V | null, otherValue: VO | null, key: K) => VR,
+    options: StreamJoinOptions,
+  ): Stream<K, VR>;
+
+  /**
+   * Joins each record with a global table's entry for the key keyOf picks (no co-partitioning,
+   * no repartition); records whose table key is absent are dropped.
+   */
+  joinGlobal<KT, VT, VR>(
+    table: GlobalTable<KT, VT>,
+    keyOf: (key: K, value: V) => KT,
+    joiner: (value: V, tableValue: VT, key: K) => VR,
+    options?: OperatorOptions,
+  ): Stream<K, VR>;
+  /** joinGlobal that keeps every record: tableValue is null where the table lacks the key. */
+  leftJoinGlobal<KT, VT, VR>(
+    table: GlobalTable<KT, VT>,
+    keyOf: (key: K, value: V) => KT,
+    joiner: (value: V, tableValue: VT | null, key: K) => VR,
+    options?: OperatorOptions,
+  ): Stream<K, VR>;
+
   /** Writes the stream to a topic. */
   to(topic: string, serdes: Serdes<K, V>, options?: OperatorOptions): void;
 
@@ -284,4 +354,155 @@ export interface Stream<K, V> {
     supplier: ProcessorSupplier<K, V, K2, V2>,
     options?: ProcessOptions,
   ): Stream<K2, V2>;
+}
+
+// Tables and joins (decision 0017). A table is a changelog: the latest value per key, where a null
+// value deletes the key. Its operators pass changes (old and new value of a key) from one to the
+// next, so an update can retract what the old value contributed.
+
+/** Options of a table read from a topic: the store holding its latest values is named. */
+export interface TableOptions<K, V> extends SourceOptions<K, V> {
+  /**
+   * The store of the table's latest values: stable across code changes. A table read from a
+   * topic restores from that topic itself (no changelog of its own, as Kafka Streams' source-topic
+   * optimization): the topic must be compacted, or its retention must cover every key's latest
+   * value.
+   */
+  store: string;
+}
+
+/** Options of stream.toTable(): its store keeps the latest value per key (changelogged). */
+export interface ToTableOptions {
+  /** Names the changelog topic `<appId>-<store>-changelog`; stable across code changes. */
+  store: string;
+  name?: string;
+  onError?: ErrorPolicy;
+}
+
+/** Options of a global table: every worker reads every partition of the topic into its store. */
+export interface GlobalTableOptions<K, V> extends SourceOptions<K, V> {
+  /** The store's name (unique in the topology). */
+  store: string;
+}
+
+/** Options of table.groupBy(): the repartition topic `<appId>-<name>-repartition` and its serdes. */
+export interface TableGroupByOptions<K, V> {
+  /** Names the repartition topic, so it is required and must stay stable. */
+  name: string;
+  key: Serde<K>;
+  value: Serde<V>;
+  onError?: ErrorPolicy;
+}
+
+/**
+ * Options of a stream-table or stream-global-table join. When the stream's key may have changed
+ * since it was read (map, flatMap, process), the stream is repartitioned by its key first through
+ * `<appId>-<name>-repartition`, encoded with `repartition`'s serdes; without them that is an
+ * error naming this fix.
+ */
+export interface StreamTableJoinOptions<K, V> extends OperatorOptions {
+  repartition?: { key: Serde<K>; value: Serde<V> };
+}
+
+/**
+ * The time bounds of a stream-stream join: a record of this stream at time t joins the other
+ * stream's records of its key with times in [t - beforeMs, t + afterMs]. A record older than the
+ * join's stream time (the largest time either side has seen) minus `graceMs` is late.
+ */
+export interface JoinWindow {
+  readonly beforeMs: number;
+  readonly afterMs: number;
+  readonly graceMs: number;
+}
+
+/** Options of a stream-stream join. */
+export interface StreamJoinOptions extends OperatorOptions {
+  window: JoinWindow;
+  /**
+   * Names the join's stores (`<store>-this`, `<store>-other`), so their changelog topics; stable
+   * across code changes. Values are kept as they are and written to the changelog as JSON.
+   */
+  store: string;
+}
+
+/** Options of a table-table join. */
+export type TableJoinOptions = OperatorOptions;
+
+/**
+ * A table: the latest value per key. Operators on it yield tables again; toStream() turns its
+ * changes into a stream. A delete (a null value on the topic) removes the key, and operators
+ * downstream see it removed (a filtered-out or deleted value is absent: null).
+ */
+export interface Table<K, V> {
+  /** Every change of the table as a record: the new value, or null when the key was deleted. */
+  toStream(options?: OperatorOptions): Stream<K, V | null>;
+  /** Keeps the entries for which fn holds; an entry that stops holding is deleted downstream. */
+  filter(fn: (key: K, value: V) => boolean, options?: OperatorOptions): Table<K, V>;
+  /** A new value per entry; a deleted entry stays deleted (fn is not called for it). */
+  mapValues<V2>(fn: (value: V, key: K) => V2, options?: OperatorOptions): Table<K, V2>;
+  /** Keys in both tables: joiner(value, otherValue); absent once either side is deleted. */
+  join<VO, VR>(
+    other: Table<K, VO>,
+    joiner: (value: V, other: VO, key: K) => VR,
+    options?: TableJoinOptions,
+  ): Table<K, VR>;
+  /** Keys of this table, with the other side's value or null. */
+  leftJoin<VO, VR>(
+    other: Table<K, VO>,
+    joiner: (value: V, other: VO | null, key: K) => VR,
+    options?: TableJoinOptions,
+  ): Table<K, VR>;
+  /** Keys of either table; the side a key is missing from is null. */
+  outerJoin<VO, VR>(
+    other: Table<K, VO>,
+    joiner: (value: V | null, other: VO | null, key: K) => VR,
+    options?: TableJoinOptions,
+  ): Table<K, VR>;
+  /**
+   * Re-keys the entries for an aggregation, repartitioned through `<appId>-<name>-repartition`.
+   * An update moves an entry: its old value is subtracted from its old group, then its new value
+   * added to its new group.
+   */
+  groupBy<K2, V2>(
+    fn: (key: K, value: V) => readonly [K2, V2],
+    options: TableGroupByOptions<K2, V2>,
+  ): GroupedTable<K2, V2>;
+}
+
+/** Options of a table aggregation: its store (and so its changelog) is named. */
+export interface TableAggregateOptions {
+  store: string;
+  name?: string;
+  onError?: ErrorPolicy;
+}
+
+/**
+ * A table grouped by a new key. Each aggregation is a table: a group's result after every
+ * change, `add` for a value that joins the group and `subtract` for one that leaves it.
+ */
+export interface GroupedTable<K, V> {
+  /** Entries per group. */
+  count(options: TableAggregateOptions): Table<K, number>;
+  reduce(
+    adder: (aggregate: V, value: V) => V,
+    subtractor: (aggregate: V, value: V) => V,
+    options: TableAggregateOptions,
+  ): Table<K, V>;
+  aggregate<A>(
+    init: () => A,
+    add: (aggregate: A, value: V, key: K) => A,
+    subtract: (aggregate: A, value: V, key: K) => A,
+    options: TableAggregateOptions,
+  ): Table<K, A>;
+}
+
+/**
+ * A table every task sees whole: each worker reads all partitions of its topic, at start (up to
+ * the end the topic had then) and then as it changes. Joins with it need no co-partitioning; the
+ * stream record picks the table key. Lookups see the table as the worker has read it so far.
+ */
+export interface GlobalTable<K, V> {
+  readonly store: string;
+  /** Type marker only: a GlobalTable<K, V> is not assignable to one of other types. */
+  readonly types?: { key: K; value: V };
 }

@@ -7,6 +7,7 @@ import { TopologyGraph } from './graph.ts';
 import { checkAppId, checkTopicName } from './names.ts';
 import type { Plan } from './plan.ts';
 import type { SourceOptions, Stream } from './stream.ts';
+import type { GlobalTable, GlobalTableOptions, Table, TableOptions } from './stream.ts';
 import { StreamNode } from './stream-node.ts';
 
 /** A compiled topology: what a worker runs, and how to show it. */
@@ -25,6 +26,17 @@ export interface TopologyBuilder {
    * event time (default: the Kafka record's timestamp).
    */
   stream<K, V>(topic: string, serdes: Serdes<K, V>, options?: SourceOptions<K, V>): Stream<K, V>;
+  /**
+   * A table of the latest value per key of a (compacted) topic; a null value deletes the key.
+   * Its store restores from the topic itself.
+   */
+  table<K, V>(topic: string, serdes: Serdes<K, V>, options: TableOptions<K, V>): Table<K, V>;
+  /** A table every task sees whole (all partitions of the topic), for joinGlobal(). */
+  globalTable<K, V>(
+    topic: string,
+    serdes: Serdes<K, V>,
+    options: GlobalTableOptions<K, V>,
+  ): GlobalTable<K, V>;
   /**
    * Checks the topology (unique names, at least one source, topics) and compiles it. Each call
    * compiles what has been built so far into a fresh plan.
@@ -57,6 +69,16 @@ export function topology(appId: string): TopologyBuilder {
         options,
       );
       return new StreamNode<K, V>(graph, index);
+    },
+    table<K, V>(_topic: string, _serdes: Serdes<K, V>, _options: TableOptions<K, V>): Table<K, V> {
+      throw new Error('table(): not implemented yet');
+    },
+    globalTable<K, V>(
+      _topic: string,
+      _serdes: Serdes<K, V>,
+      _options: GlobalTableOptions<K, V>,
+    ): GlobalTable<K, V> {
+      throw new Error('globalTable(): not implemented yet');
     },
     build() {
       const plan = compile(graph);
