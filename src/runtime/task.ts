@@ -34,6 +34,7 @@ import { deadLetter, describeError, refusedLetter } from './dead-letter.ts';
 import { processorFor } from './operator-factory.ts';
 import { HaltError, ProcessorNode } from './processor-node.ts';
 import type { NodeHost, NodeResources } from './processor-node.ts';
+import type { GlobalStores } from './global-view.ts';
 import type { TimestampGuard } from './timestamp-range.ts';
 
 /** Counters of one task since it was created. */
@@ -100,6 +101,8 @@ export interface TaskOptions {
   logger: Logger;
   /** Checks a sink's record against its topic's timestamp limits (none: every record goes out). */
   timestamps?: TimestampGuard;
+  /** The worker's global tables (plan.globalTables), which joinGlobal nodes look up. */
+  globals?: GlobalStores;
 }
 
 /**
@@ -134,6 +137,7 @@ export class Task implements NodeHost {
   private readonly logger: Logger;
   private readonly dlqTopic: string;
   private readonly timestamps: TimestampGuard | undefined;
+  private readonly globals: GlobalStores | undefined;
   private readonly nodes: ProcessorNode[] = [];
   /** The processors with timers, in plan order. */
   private readonly timerNodes: { node: ProcessorNode; timers: TimerStore }[] = [];
@@ -150,6 +154,7 @@ export class Task implements NodeHost {
     this.clock = options.clock;
     this.dlqTopic = options.dlqTopic;
     this.timestamps = options.timestamps;
+    this.globals = options.globals;
     this.logger = options.logger.child({ task: options.id });
     this.build(options.subtopology);
   }
@@ -238,6 +243,18 @@ export class Task implements NodeHost {
   private resources(node: PlanNode): NodeResources & { timers: TimerStore | undefined } {
     const stores = new Map<string, unknown>();
     let timers: TimerStore | undefined;
+    // A join looks up stores another node owns (the table's; the other side's), and the
+    // worker's global tables: the same handles that node gets.
+    for (const name of node.kind === 'process' ? (node.connected ?? []) : []) {
+      const memory = this.stores.get(name)?.memory;
+      if (memory === undefined) throw new Error(`task ${this.id} has no store ${name}`);
+      stores.set(name, memory);
+    }
+    for (const name of node.kind === 'process' ? (node.globals ?? []) : []) {
+      const view = this.globals?.view(name);
+      if (view === undefined) throw new Error(`task ${this.id} has no global table ${name}`);
+      stores.set(name, view);
+    }
     for (const spec of storesOf(node)) {
       const memory = this.stores.get(spec.name)?.memory;
       if (memory === undefined) throw new Error(`task ${this.id} has no store ${spec.name}`);
