@@ -57,3 +57,12 @@ export type {
 export type { ExternalSink, SinkRecord } from './external-sink.ts';
 export { isSessionWindow } from './windows.ts';
 export type { SessionWindowSpec, TimeWindowKind, WindowSpec } from './windows.ts';
+export { tableChangeHeader } from './tables.ts';
+export type {
+  AnyJoiner,
+  AnyTableAdder,
+  JoinOp,
+  TableChange,
+  TableOp,
+  TableView,
+} from './tables.ts';

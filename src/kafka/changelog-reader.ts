@@ -20,6 +20,8 @@ import type {
  */
 const quietEndMs = 30_000;
 
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
 /**
  * Reads changelog partitions from given offsets to their end with a short-lived consumer
  * (kafkajs has no manual partition assignment, so it joins a group of its own, seeks, and
@@ -64,6 +66,9 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
         { request: RestoreRequest; position: bigint; lastSeen: number }
       >();
       for (const request of requests) {
+        const end = ends.get(key(request)) ?? 0n;
+        if (request.to !== undefined && BigInt(request.to) < end)
+          ends.set(key(request), BigInt(request.to));
         counts.set(key(request), { records: 0, position: BigInt(request.from) });
         if (BigInt(request.from) < (ends.get(key(request)) ?? 0n)) {
           pending.set(key(request), {
@@ -115,7 +120,10 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
           const state = pending.get(`${event.payload.topic}/${event.payload.partition}`);
           const last = event.payload.lastOffset;
           if (state === undefined || last === null || last === undefined) return;
-          const next = BigInt(last) + 1n;
+          const next = min(
+            BigInt(last) + 1n,
+            ends.get(`${event.payload.topic}/${event.payload.partition}`) ?? 0n,
+          );
           if (next > state.position) state.position = next;
           const progress = counts.get(`${event.payload.topic}/${event.payload.partition}`);
           if (progress !== undefined) progress.position = state.position;
@@ -149,8 +157,9 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
             const k = `${batch.topic}/${batch.partition}`;
             const state = pending.get(k);
             if (state === undefined || batch.messages.length === 0) return;
+            const end = ends.get(k) ?? 0n;
             const records: FetchedRecord[] = batch.messages
-              .filter((m) => BigInt(m.offset) >= state.position)
+              .filter((m) => BigInt(m.offset) >= state.position && BigInt(m.offset) < end)
               .map((m) => ({
                 key: m.key,
                 value: m.value,
@@ -160,7 +169,7 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
               }));
             if (records.length > 0)
               await onRecords({ topic: batch.topic, partition: batch.partition }, records);
-            const next = BigInt(batch.lastOffset()) + 1n;
+            const next = min(BigInt(batch.lastOffset()) + 1n, end);
             if (next > state.position) state.position = next;
             const progress = counts.get(k);
             if (progress !== undefined) {

@@ -119,6 +119,8 @@ export interface TransactionalProducer {
 /** A position to restore from: read `topic`/`partition` from `from` to its current end. */
 export interface RestoreRequest extends TopicPartition {
   from: string;
+  /** Read only below this offset (a table restored from its source topic: the committed offset). */
+  to?: string;
 }
 
 /** What a restore read of one partition: how many records, and the offset it reached. */

@@ -25,5 +25,8 @@ export { isSessionWindow, parseWindowKey, windowKey } from './window.ts';
 export type { SessionWindowSpec, TimeWindowKind, WindowSpec } from './window.ts';
 export { streamTimeKey } from './partition-clock.ts';
 export { isKeyTimeKey, keyTimeKey } from './window-clock.ts';
+export { joinValues, lookupJoinOperator, lookupOf, tableOperator } from './tables.ts';
+export type { Lookup } from './tables.ts';
+export { streamJoinOperator } from './stream-join.ts';
 export { externalSinkOperator } from './external-sink.ts';
 export { loadModel, predict, type LoadedModel, type Prediction } from './model/index.ts';

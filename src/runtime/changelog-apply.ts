@@ -1,4 +1,5 @@
-import type { StoreChange } from '../state/index.ts';
+import type { MemoryStore, StoreChange } from '../state/index.ts';
+import type { AnySerde } from '../topology/plan.ts';
 import type { Task } from './task.ts';
 
 /** A changelog record as read back: a key, and a value (null: the entry was deleted). */
@@ -28,4 +29,47 @@ export function applyChangelog(
     memory.apply(record.key, record.value);
     into?.push({ key: record.key, value: record.value });
   }
+}
+
+/**
+ * Restore of a table whose store's changelog is the topic the table reads (StoreSpec.source):
+ * its records are decoded with the table's serdes, and the key encoded again, so the store holds
+ * what processing would have put there. A record that does not decode was dead-lettered when
+ * processed, so it is skipped here too. Returns how many were skipped.
+ */
+export async function applySourceTopic(
+  task: Pick<Task, 'stores' | 'restored'>,
+  store: string,
+  source: { key: AnySerde; value: AnySerde },
+  topic: string,
+  records: readonly ChangelogEntry[],
+  into?: StoreChange[],
+): Promise<number> {
+  const memory = task.stores.get(store)?.memory as MemoryStore<unknown> | undefined;
+  if (memory === undefined) return 0;
+  task.restored.set(store, (task.restored.get(store) ?? 0) + records.length);
+  await source.key.prepareBatch?.(
+    records.map((r) => r.key),
+    topic,
+  );
+  await source.value.prepareBatch?.(
+    records.map((r) => r.value),
+    topic,
+  );
+  let skipped = 0;
+  for (const record of records) {
+    let key: Buffer | null;
+    let value: unknown;
+    try {
+      key = source.key.serialize(source.key.deserialize(record.key, topic), topic);
+      value = source.value.deserialize(record.value, topic);
+    } catch {
+      skipped++;
+      continue;
+    }
+    if (key === null) continue;
+    const change = memory.applyValue(key, value === undefined ? null : value);
+    into?.push(change);
+  }
+  return skipped;
 }

@@ -91,7 +91,11 @@ export async function persist(
     handle.sinceCheckpoint += list.length;
   }
   for (const { spec } of handle.task.stores.values()) {
-    const next = written.get(`${spec.changelogTopic}/${handle.task.partition}`);
+    // A table restored from its source topic is as far as the input committed (just now).
+    const next =
+      spec.source === undefined
+        ? written.get(`${spec.changelogTopic}/${handle.task.partition}`)
+        : handle.task.committedFloor.get(`${spec.changelogTopic}/${handle.task.partition}`);
     if (next !== undefined) handle.checkpoint.set(spec.changelogTopic, next.toString());
   }
   if (!force && handle.sinceCheckpoint < checkpointEveryChanges) return;

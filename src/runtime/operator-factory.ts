@@ -12,6 +12,9 @@ import {
   peekOperator,
   selectKeyOperator,
   sinkOperator,
+  lookupJoinOperator,
+  streamJoinOperator,
+  tableOperator,
 } from '../operators/index.ts';
 import type { EncodedRecord } from '../operators/index.ts';
 import type { SeenStore, StateStore } from '../state/index.ts';
@@ -56,6 +59,14 @@ function processFor(node: ProcessNode): AnyProcessor {
       return withStore<StateStore<unknown>>(store, (s) => aggregateOperator(node, s));
     case 'dedup':
       return withStore<SeenStore>(store, (s) => dedupOperator(node, s));
+    case 'table': {
+      const { op } = node;
+      if (op.type === 'materialize' || op.type === 'aggregate')
+        return withStore<StateStore<unknown>>(store, (s) => tableOperator(op, s));
+      return tableOperator(op, undefined);
+    }
+    case 'join':
+      return node.op.type === 'window' ? streamJoinOperator(node.op) : lookupJoinOperator(node.op);
   }
 }
 

@@ -3,7 +3,8 @@ import type { Logger } from '../core/index.ts';
 import type { ChangelogReader } from '../kafka/index.ts';
 import { isFatalStateError } from '../state/index.ts';
 import type { StoreChange } from '../state/index.ts';
-import { applyChangelog } from './changelog-apply.ts';
+import { applyChangelog, applySourceTopic } from './changelog-apply.ts';
+import type { StoreSpec } from '../topology/plan.ts';
 import type { Task } from './task.ts';
 import { openTaskStores } from './task-stores.ts';
 import type { StateLocation, TaskPersistence } from './task-stores.ts';
@@ -38,17 +39,33 @@ export async function restoreTask(
   // (1)-(2)
   const { persistence, from } = await openTaskStores(task, location, reader, logger);
   const requests = [];
-  const byTopic = new Map<string, { name: string; changes: StoreChange[] }>();
+  const byTopic = new Map<
+    string,
+    { name: string; changes: StoreChange[]; source: StoreSpec['source'] }
+  >();
   for (const { spec } of task.stores.values()) {
     const offset = from.get(spec.changelogTopic) ?? '0';
-    requests.push({ topic: spec.changelogTopic, partition: task.partition, from: offset });
-    byTopic.set(spec.changelogTopic, { name: spec.name, changes: [] });
+    // A table restored from the topic it reads goes up to the group's committed offset only:
+    // what follows is processed again, and must find the table as it was before it.
+    const to =
+      spec.source === undefined
+        ? {}
+        : {
+            to: (
+              task.committedFloor.get(`${spec.changelogTopic}/${task.partition}`) ?? 0n
+            ).toString(),
+          };
+    requests.push({ topic: spec.changelogTopic, partition: task.partition, from: offset, ...to });
+    byTopic.set(spec.changelogTopic, { name: spec.name, changes: [], source: spec.source });
   }
   const reached = new Map<string, string>();
   try {
     const counts = await reader.read(requests, async (tp, records) => {
       const target = byTopic.get(tp.topic);
-      if (target !== undefined) applyChangelog(task, target.name, records, target.changes);
+      if (target === undefined) return;
+      if (target.source === undefined) applyChangelog(task, target.name, records, target.changes);
+      else
+        await applySourceTopic(task, target.name, target.source, tp.topic, records, target.changes);
     });
     // (3)
     for (const [topic, { name, changes }] of byTopic) {

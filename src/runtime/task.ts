@@ -371,6 +371,8 @@ export class Task implements NodeHost {
       if (memory.pending === 0) continue;
       const flushed = memory.flush();
       changes.set(spec.name, flushed);
+      // A table's store restored from its source topic: those records are its changelog.
+      if (spec.source !== undefined) continue;
       for (const change of flushed) {
         records.push({
           topic: spec.changelogTopic,

@@ -100,6 +100,21 @@ export class MemoryStore<V> implements StateStore<V>, StoreCache {
     this.live.set(id, { key, value: this.codec.decode(value) });
   }
 
+  /**
+   * As apply, with the value decoded already (a table restored from its source topic, whose
+   * records its own serdes decode); returns the change to write to RocksDB.
+   */
+  applyValue(key: Buffer, value: V | null): StoreChange {
+    const id = key.toString('latin1');
+    if (value === null) {
+      if (this.live.delete(id)) this.index?.remove(id);
+      return { key, value: null };
+    }
+    if (this.index !== undefined && !this.live.has(id)) this.index.add(id);
+    this.live.set(id, { key, value });
+    return { key, value: this.codec.encode(value) };
+  }
+
   /** Drops every entry and every pending change (before a restore from the beginning). */
   clear(): void {
     this.live.clear();

@@ -1,7 +1,7 @@
 import { silentLogger, taskId, TributaryError } from '../core/index.ts';
 import type { Clock, Headers, SinkRecord } from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
-import { applyChangelog } from '../runtime/changelog-apply.ts';
+import { applyChangelog, applySourceTopic } from '../runtime/changelog-apply.ts';
 import { addStats, emptyStats, Task } from '../runtime/task.ts';
 import type { TaskStats } from '../runtime/task.ts';
 import {
@@ -110,8 +110,14 @@ export class DriverEngine {
       logger: silentLogger,
     });
     for (const { spec } of task.stores.values()) {
-      const records = this.topics.partition(spec.changelogTopic, partition);
-      applyChangelog(task, spec.name, records);
+      let records = this.topics.partition(spec.changelogTopic, partition);
+      if (spec.source === undefined) applyChangelog(task, spec.name, records);
+      else {
+        // A table restored from the topic it reads: up to the group's committed offset.
+        const upTo = this.committed.get(`${spec.changelogTopic}/${partition}`) ?? 0;
+        records = records.slice(0, upTo);
+        await applySourceTopic(task, spec.name, spec.source, spec.changelogTopic, records);
+      }
       task.stats.restored += records.length;
     }
     await task.init();

@@ -73,10 +73,23 @@ function components(nodes: readonly GraphNode[]): number[] {
     root[i] = r;
     return r;
   };
+  const union = (x: number, y: number): void => {
+    const [a, b] = [find(x), find(y)];
+    root[Math.max(a, b)] = Math.min(a, b);
+  };
+  // A node using another's store (a join and a table's store) runs in the same tasks as the
+  // owner, so their inputs meet per partition: one sub-topology, co-partitioned.
+  const owners = new Map<string, number>();
+  for (const node of nodes)
+    for (const store of storesOf(node.spec)) owners.set(store.name, node.index);
   for (const node of nodes) {
-    for (const parent of node.parents) {
-      const [a, b] = [find(node.index), find(parent)];
-      root[Math.max(a, b)] = Math.min(a, b);
+    for (const parent of node.parents) union(node.index, parent);
+    const { spec } = node;
+    for (const store of spec.kind === 'process' ? (spec.connected ?? []) : []) {
+      const owner = owners.get(store);
+      if (owner === undefined)
+        throw new RangeError(`node '${spec.name}' uses unknown store ${store}`);
+      union(node.index, owner);
     }
   }
   const ids = new Map<number, number>();
@@ -143,19 +156,38 @@ function changelogTopics(
   }
   return nodes.flatMap(({ spec, index }): InternalTopic[] => {
     const topics = ofComponent.get(componentOf[index] ?? 0) ?? new Set<string>();
-    return storesOf(spec).map((store) => ({
-      name: store.changelogTopic,
-      kind: 'changelog',
-      partitionsFrom: sourceTopics.filter((t) => topics.has(t)),
-    }));
+    // A table's store restored from the topic it reads has no changelog topic of its own.
+    return storesOf(spec)
+      .filter((store) => store.source === undefined)
+      .map((store) => ({
+        name: store.changelogTopic,
+        kind: 'changelog',
+        partitionsFrom: sourceTopics.filter((t) => topics.has(t)),
+      }));
   });
 }
 
 /** Each store once: two operators writing one store would corrupt each other's state. */
-function checkStores(nodes: readonly GraphNode[]): void {
+function checkStores(nodes: readonly GraphNode[], globals: readonly string[]): void {
   const byStore = new Map<string, GraphNode>();
+  const global = new Set<string>();
+  for (const store of globals) {
+    if (global.has(store)) {
+      throw new TributaryError(
+        'TOPOLOGY_INVALID',
+        `global table store name '${store}' is used twice`,
+      );
+    }
+    global.add(store);
+  }
   for (const node of nodes) {
     for (const { name: store } of storesOf(node.spec)) {
+      if (global.has(store)) {
+        throw new TributaryError(
+          'TOPOLOGY_INVALID',
+          `store name '${store}' of ${kindOf(node.spec)} '${node.spec.name}' is also a global table's store; each store needs its own name`,
+        );
+      }
       const first = byStore.get(store);
       if (first !== undefined) {
         throw new TributaryError(
@@ -174,11 +206,15 @@ function planNode(spec: NodeSpec): PlanNode {
   if (spec.kind === 'branch') return { ...spec, predicates: [...spec.predicates], children: [] };
   if (spec.kind === 'process') {
     const stores = spec.stores.map((s) => ({ ...s }));
+    const lists = {
+      ...(spec.connected === undefined ? {} : { connected: [...spec.connected] }),
+      ...(spec.globals === undefined ? {} : { globals: [...spec.globals] }),
+    };
     if (spec.label === 'aggregate') {
       // The window is shared, not copied: a kind's windowStarts may live on its prototype.
-      return { ...spec, stores, children: [] };
+      return { ...spec, stores, ...lists, children: [] };
     }
-    return { ...spec, stores, children: [] };
+    return { ...spec, stores, ...lists, children: [] };
   }
   return { ...spec, children: [] };
 }
@@ -194,7 +230,10 @@ export function compile(graph: TopologyGraph): Plan {
   }
   // Stores first: two aggregations named after one store would otherwise be reported as a
   // duplicate operator name, which hides the cause.
-  checkStores(nodes);
+  checkStores(
+    nodes,
+    graph.globalTables.map((g) => g.store),
+  );
   checkNames(nodes);
 
   const user = nodes.map((node) => node.spec).filter((spec) => !isInternal(spec));

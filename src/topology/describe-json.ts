@@ -1,10 +1,18 @@
-import type { Plan, PlanNode, WindowSpec } from './plan.ts';
+import type { JoinOp, Plan, PlanNode, TableOp, WindowSpec } from './plan.ts';
 
 /** A plan node as data: what it is and where it connects, without its functions and serdes. */
 export interface NodeDescription {
   name: string;
-  /** The node's kind; a stateful node's label (`process`, `aggregate`, `dedup`). */
-  kind: PlanNode['kind'] | 'aggregate' | 'dedup';
+  /**
+   * The node's kind; a stateful node's label (`process`, `aggregate`, `dedup`), or a table or
+   * join node's label and operation (`table-materialize`, `join-lookup`, ...).
+   */
+  kind:
+    | PlanNode['kind']
+    | 'aggregate'
+    | 'dedup'
+    | `table-${TableOp['type']}`
+    | `join-${JoinOp['type']}`;
   children: string[];
   onError: PlanNode['onError'];
   topics?: string[];
@@ -43,7 +51,14 @@ function node(n: PlanNode): NodeDescription {
         const windowed = n.window === undefined ? {} : { window: n.window, emit: n.emit };
         return { ...base, kind: 'aggregate', store, ...windowed };
       }
-      return n.stores.length === 0 ? base : { ...base, stores: n.stores.map((s) => s.name) };
+      const stores = [...n.stores.map((s) => s.name), ...(n.connected ?? []), ...(n.globals ?? [])];
+      const kind: NodeDescription['kind'] =
+        n.label === 'table'
+          ? `table-${n.op.type}`
+          : n.label === 'join'
+            ? `join-${n.op.type}`
+            : n.kind;
+      return stores.length === 0 ? { ...base, kind } : { ...base, kind, stores };
     }
     default:
       return base;

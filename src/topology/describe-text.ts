@@ -43,6 +43,21 @@ function processDetails(node: ProcessNode): string {
       return `aggregate, ${aggregateDetails(node)}`;
     case 'dedup':
       return `dedup, store: ${node.stores[0]?.name}, retention: ${node.retentionMs} ms${node.id === undefined ? '' : ', by id'}`;
+    case 'table':
+    case 'join': {
+      const what =
+        node.op.type === 'window' || node.op.type === 'table'
+          ? `${node.op.join} ${node.op.type}, ${node.op.side}`
+          : node.op.type === 'lookup'
+            ? `${node.op.join} lookup`
+            : node.op.type;
+      const stores = [
+        ...node.stores.map((st) => st.name),
+        ...(node.connected ?? []),
+        ...(node.globals ?? []),
+      ];
+      return `${node.label} (${what})${stores.length === 0 ? '' : `, stores: ${stores.join(', ')}`}`;
+    }
     case 'process': {
       const stores = node.stores.filter((st) => st.kind !== 'timers').map((st) => st.name);
       const timers = node.stores.find((st) => st.kind === 'timers');

@@ -2,7 +2,13 @@ import { TributaryError } from '../core/index.ts';
 import type { ProcessorSupplier } from '../core/index.ts';
 import type { Serde } from '../serde/index.ts';
 import type { Aggregator } from './aggregators.ts';
-import type { AnyAggregator, AnyKeyValueFn, AnySerde, TimestampExtractor } from './plan.ts';
+import type {
+  AnyAggregator,
+  AnyJoiner,
+  AnyKeyValueFn,
+  AnySerde,
+  TimestampExtractor,
+} from './plan.ts';
 import type { SourceOptions } from './stream.ts';
 
 // The plan holds erased types: the DSL has checked them, the runtime only calls the functions.
@@ -11,6 +17,9 @@ import type { SourceOptions } from './stream.ts';
 
 export const eraseFn = <F extends (...args: never[]) => unknown>(fn: F): AnyKeyValueFn =>
   fn as unknown as AnyKeyValueFn;
+
+export const eraseJoiner = <F extends (...args: never[]) => unknown>(fn: F): AnyJoiner =>
+  fn as unknown as AnyJoiner;
 
 export const eraseSerde = <T>(serde: Serde<T>): AnySerde => serde as unknown as AnySerde;
 

@@ -53,7 +53,7 @@ export class TopologyGraph {
   }
 
   /** The name the next node added would get, so a caller can check what derives from it first. */
-  nextName(kind: PlanNode['kind'] | 'aggregate' | 'dedup', explicit: string | undefined): string {
+  nextName(kind: string, explicit: string | undefined): string {
     return explicit ?? `${kebab(kind)}-${this.nodes.length}`;
   }
 

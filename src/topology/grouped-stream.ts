@@ -50,7 +50,14 @@ export function partitionKeySerde(
       return spec.key;
     case 'process':
       // The built-ins keep the key (an aggregate emits per key, a dedup step passes records on).
-      if (spec.label !== 'process') return spec.key;
+      if (spec.label === 'aggregate' || spec.label === 'dedup') return spec.key;
+      // Table operators and joins keep the key (a table's groupBy feeds a repartition topic).
+      if (spec.label === 'table' || spec.label === 'join') {
+        if (spec.label === 'table' && spec.op.type === 'groupBy') break;
+        const [first] = parents;
+        if (first === undefined) throw new RangeError(`node '${spec.name}' has no parent`);
+        return partitionKeySerde(graph, first, use);
+      }
       break;
     case 'filter':
     case 'mapValues':

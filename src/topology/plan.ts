@@ -1,4 +1,11 @@
-import type { ExternalSink, ProcessorSupplier, StreamRecord, WindowSpec } from '../core/index.ts';
+import type {
+  ExternalSink,
+  JoinOp,
+  ProcessorSupplier,
+  StreamRecord,
+  TableOp,
+  WindowSpec,
+} from '../core/index.ts';
 import type { Serde } from '../serde/index.ts';
 
 /**
@@ -19,7 +26,15 @@ export type AnyExternalSink = ExternalSink<unknown, unknown>;
 
 // Window kinds are core types: the DSL makes them and the aggregate operator runs them, and
 // neither layer may import the other.
-export { isSessionWindow } from '../core/index.ts';
+export { isSessionWindow, tableChangeHeader } from '../core/index.ts';
+export type {
+  AnyJoiner,
+  AnyTableAdder,
+  JoinOp,
+  TableChange,
+  TableOp,
+  TableView,
+} from '../core/index.ts';
 export type { SessionWindowSpec, TimeWindowKind, WindowSpec } from '../core/index.ts';
 
 /** An aggregation over erased types: the DSL checks the types. `merge` is required for sessions. */
@@ -51,6 +66,12 @@ export interface StoreSpec {
    * encoded as JSON at commit.
    */
   serdes?: { key: AnySerde; value: AnySerde };
+  /**
+   * A table's store whose changelog is the topic the table reads (`changelogTopic` is that user
+   * topic): nothing is written for it, and restore decodes the topic's records with these serdes,
+   * up to the offset the group committed (Kafka Streams' source-topic changelog).
+   */
+  source?: { key: AnySerde; value: AnySerde };
 }
 
 /** Event time of a record: from the payload, or the record's own timestamp when absent. */
@@ -147,6 +168,10 @@ export type ProcessNode = NodeBase & {
         /** Windowed only: windows close by the partition's stream time or by each key's own time. */
         time: 'partition' | 'key' | undefined;
       }
+    /** A table operator: its input and output are changes of a table (TableChange). */
+    | { label: 'table'; op: TableOp }
+    /** One side of a join (stream-table, stream-global-table, stream-stream, table-table). */
+    | { label: 'join'; op: JoinOp }
     /**
      * Drops a record whose (key, id) its store has seen; ids are event times unless `id` is set.
      * Entries are forgotten by the key's own event time, `retentionMs` after their time.

@@ -2,7 +2,7 @@ import { TributaryError } from '../core/index.ts';
 import type { ExternalSink, ProcessorSupplier } from '../core/index.ts';
 import type { Serdes } from '../serde/index.ts';
 import { addDedup } from './dedup.ts';
-import { eraseFn, eraseSerde, eraseSupplier } from './erase.ts';
+import { eraseFn, eraseJoiner, eraseSerde, eraseSupplier } from './erase.ts';
 import type { NodeBody, TopologyGraph } from './graph.ts';
 import { GroupedStreamNode, partitionKeySerde } from './grouped-stream.ts';
 import type { StreamAt } from './grouped-stream.ts';
@@ -16,11 +16,19 @@ import type {
   GroupedStream,
   KeyByOptions,
   OperatorOptions,
+  GlobalTable,
   ProcessOptions,
   Stream,
+  StreamJoinOptions,
+  StreamTableJoinOptions,
+  Table,
+  ToTableOptions,
 } from './stream.ts';
 import { processStores } from './stores.ts';
-import type { Table, ToTableOptions } from './stream.ts';
+import { GlobalTableHandle } from './global-table.ts';
+import { addLookupJoin, addWindowJoin } from './joins.ts';
+import type { AnyJoiner } from './plan.ts';
+import { materialize, storeTopic, TableNode } from './table-node.ts';
 
 /** A Stream is a handle on one node of the topology graph; each operator adds a node. */
 export class StreamNode<K, V> implements Stream<K, V> {
@@ -155,28 +163,194 @@ export class StreamNode<K, V> implements Stream<K, V> {
     return new StreamNode<K, V>(this.graph, addDedup(this.graph, this.index, options));
   }
 
-  toTable(_options: ToTableOptions): Table<K, V> {
-    throw new Error('toTable(): not implemented yet');
+  toTable(options: ToTableOptions): Table<K, V> {
+    const { graph } = this;
+    const name = graph.nextName('toTable', options.name ?? options.store);
+    const topic = storeTopic(graph, options.store, name);
+    const key = partitionKeySerde(graph, this.index, {
+      step: 'toTable()',
+      fix: 'kept in different tasks; keyBy(fn, { key, value }) first to repartition by the new key',
+    });
+    return materialize(
+      { graph, streamAt: this.streamAt() },
+      this.index,
+      { name: options.store, changelogTopic: topic },
+      key,
+      { name, onError: options.onError },
+    ) as unknown as Table<K, V>;
   }
 
-  join(..._args: unknown[]): never {
-    throw new Error('join(): not implemented yet');
+  join<VT, VR>(
+    table: Table<K, VT>,
+    joiner: (value: V, tableValue: VT, key: K) => VR,
+    options?: StreamTableJoinOptions<K, V>,
+  ): Stream<K, VR>;
+  join<VO, VR>(
+    other: Stream<K, VO>,
+    joiner: (value: V, otherValue: VO, key: K) => VR,
+    options: StreamJoinOptions,
+  ): Stream<K, VR>;
+  join(
+    other: unknown,
+    joiner: (...args: never[]) => unknown,
+    options?: StreamTableJoinOptions<K, V> | StreamJoinOptions,
+  ): Stream<K, unknown> {
+    return this.joinWith(other, eraseJoiner(joiner), 'inner', options);
   }
 
-  leftJoin(..._args: unknown[]): never {
-    throw new Error('leftJoin(): not implemented yet');
+  leftJoin<VT, VR>(
+    table: Table<K, VT>,
+    joiner: (value: V, tableValue: VT | null, key: K) => VR,
+    options?: StreamTableJoinOptions<K, V>,
+  ): Stream<K, VR>;
+  leftJoin<VO, VR>(
+    other: Stream<K, VO>,
+    joiner: (value: V, otherValue: VO | null, key: K) => VR,
+    options: StreamJoinOptions,
+  ): Stream<K, VR>;
+  leftJoin(
+    other: unknown,
+    joiner: (...args: never[]) => unknown,
+    options?: StreamTableJoinOptions<K, V> | StreamJoinOptions,
+  ): Stream<K, unknown> {
+    return this.joinWith(other, eraseJoiner(joiner), 'left', options);
   }
 
-  outerJoin(..._args: unknown[]): never {
-    throw new Error('outerJoin(): not implemented yet');
+  outerJoin<VO, VR>(
+    other: Stream<K, VO>,
+    joiner: (value: V | null, otherValue: VO | null, key: K) => VR,
+    options: StreamJoinOptions,
+  ): Stream<K, VR> {
+    if (!(other instanceof StreamNode)) {
+      throw new TributaryError(
+        'TOPOLOGY_INVALID',
+        'outerJoin() of a stream takes another stream of the same topology (a table: leftJoin)',
+      );
+    }
+    return this.joinWith(other, eraseJoiner(joiner), 'outer', options) as Stream<K, VR>;
   }
 
-  joinGlobal(..._args: unknown[]): never {
-    throw new Error('joinGlobal(): not implemented yet');
+  /** A stream-table join (the other side is a table) or a stream-stream join (a stream). */
+  private joinWith(
+    other: unknown,
+    joiner: AnyJoiner,
+    join: 'inner' | 'left' | 'outer',
+    options: StreamTableJoinOptions<K, V> | StreamJoinOptions | undefined,
+  ): Stream<K, unknown> {
+    const { graph } = this;
+    const name = graph.nextName('join', options?.name);
+    const onError = options?.onError;
+    if (other instanceof TableNode && other.at.graph === graph && join !== 'outer') {
+      const table = other.at;
+      const parent = this.partitionedForJoin(name, options as StreamTableJoinOptions<K, V>);
+      const index = addLookupJoin(
+        graph,
+        parent,
+        { view: table.view, join, joiner, connected: table.roots },
+        { name, onError },
+      );
+      return new StreamNode<K, unknown>(graph, index);
+    }
+    if (other instanceof StreamNode && other.graph === graph) {
+      const opts = options as StreamJoinOptions | undefined;
+      if (opts === undefined || opts.window === undefined || typeof opts.store !== 'string') {
+        throw new TributaryError(
+          'TOPOLOGY_INVALID',
+          `stream-stream join '${name}' needs options { window: joinWindow(...), store: '<name>' }`,
+        );
+      }
+      const index = addWindowJoin(
+        graph,
+        { left: this.index, right: other.index },
+        { join, joiner, window: opts.window, store: opts.store },
+        { name, onError },
+      );
+      return new StreamNode<K, unknown>(graph, index);
+    }
+    throw new TributaryError(
+      'TOPOLOGY_INVALID',
+      `join '${name}': the other side must be a table or a stream of topology '${graph.appId}'`,
+    );
   }
 
-  leftJoinGlobal(..._args: unknown[]): never {
-    throw new Error('leftJoinGlobal(): not implemented yet');
+  /**
+   * The node a stream-table join reads: this one while the stream is still partitioned by its
+   * key, else a repartition by the key (with the serdes the options give for it).
+   */
+  private partitionedForJoin(
+    name: string,
+    options: StreamTableJoinOptions<K, V> | undefined,
+  ): number {
+    try {
+      partitionKeySerde(this.graph, this.index, {
+        step: `join '${name}'`,
+        fix: 'looked up in the wrong task',
+      });
+      return this.index;
+    } catch (error) {
+      const serdes = options?.repartition;
+      if (serdes === undefined) {
+        throw new TributaryError(
+          'TOPOLOGY_INVALID',
+          `${(error as Error).message}; or give the join { repartition: { key, value } } to repartition the stream by its key first`,
+        );
+      }
+      const repartitioned = this.keyBy((key) => key, {
+        name: `${name}-by-key`,
+        key: serdes.key,
+        value: serdes.value,
+        ...(options?.onError === undefined ? {} : { onError: options.onError }),
+      }) as StreamNode<K, V>;
+      return repartitioned.index;
+    }
+  }
+
+  joinGlobal<KT, VT, VR>(
+    table: GlobalTable<KT, VT>,
+    keyOf: (key: K, value: V) => KT,
+    joiner: (value: V, tableValue: VT, key: K) => VR,
+    options: OperatorOptions = {},
+  ): Stream<K, VR> {
+    return this.joinGlobalWith(table, eraseFn(keyOf), eraseJoiner(joiner), 'inner', options);
+  }
+
+  leftJoinGlobal<KT, VT, VR>(
+    table: GlobalTable<KT, VT>,
+    keyOf: (key: K, value: V) => KT,
+    joiner: (value: V, tableValue: VT | null, key: K) => VR,
+    options: OperatorOptions = {},
+  ): Stream<K, VR> {
+    return this.joinGlobalWith(table, eraseFn(keyOf), eraseJoiner(joiner), 'left', options);
+  }
+
+  private joinGlobalWith<VR>(
+    table: GlobalTable<unknown, unknown>,
+    keyOf: (key: unknown, value: unknown) => unknown,
+    joiner: AnyJoiner,
+    join: 'inner' | 'left',
+    options: OperatorOptions,
+  ): Stream<K, VR> {
+    const { graph } = this;
+    const name = graph.nextName('join', options.name);
+    if (!(table instanceof GlobalTableHandle) || table.graph !== graph) {
+      throw new TributaryError(
+        'TOPOLOGY_INVALID',
+        `join '${name}': the table must be a global table of topology '${graph.appId}' (t.globalTable(...))`,
+      );
+    }
+    const index = addLookupJoin(
+      graph,
+      this.index,
+      { view: table.view, join, joiner, keyOf, globals: [table.store] },
+      { name, onError: options.onError },
+    );
+    return new StreamNode<K, VR>(graph, index);
+  }
+
+  /** Makes Stream handles for the table and grouped-stream modules (which may not import this). */
+  private streamAt(): StreamAt {
+    const { graph } = this;
+    return <K2, V2>(index: number) => new StreamNode<K2, V2>(graph, index);
   }
 
   to(topic: string, serdes: Serdes<K, V>, options: OperatorOptions = {}): void {

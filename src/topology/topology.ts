@@ -4,7 +4,9 @@ import { describeMermaid } from './describe-mermaid.ts';
 import { describeText } from './describe-text.ts';
 import { eraseSerde, eraseTimestamp } from './erase.ts';
 import { TopologyGraph } from './graph.ts';
-import { checkAppId, checkTopicName } from './names.ts';
+import { GlobalTableHandle } from './global-table.ts';
+import { checkAppId, checkStoreName, checkTopicName } from './names.ts';
+import { materialize, tombstones } from './table-node.ts';
 import type { Plan } from './plan.ts';
 import type { SourceOptions, Stream } from './stream.ts';
 import type { GlobalTable, GlobalTableOptions, Table, TableOptions } from './stream.ts';
@@ -70,15 +72,54 @@ export function topology(appId: string): TopologyBuilder {
       );
       return new StreamNode<K, V>(graph, index);
     },
-    table<K, V>(_topic: string, _serdes: Serdes<K, V>, _options: TableOptions<K, V>): Table<K, V> {
-      throw new Error('table(): not implemented yet');
+    table<K, V>(topic: string, serdes: Serdes<K, V>, options: TableOptions<K, V>): Table<K, V> {
+      checkTopicName(topic, 'table topic');
+      const name = options.name ?? graph.nextName('table', options.store);
+      checkStoreName(options.store, name);
+      const key = eraseSerde(serdes.key);
+      const value = tombstones(eraseSerde(serdes.value));
+      const { timestamp } = options;
+      const source = graph.add(
+        {
+          kind: 'source',
+          topics: [topic],
+          key,
+          value,
+          internal: false,
+          ...(timestamp === undefined ? {} : { timestamp: eraseTimestamp(timestamp, topic) }),
+        },
+        [],
+        { name: `${name}-source`, onError: options.onError },
+      );
+      // The store restores from the topic it reads: no changelog topic of its own.
+      const store = { name: options.store, changelogTopic: topic, source: { key, value } };
+      const streamAt = <K2, V2>(index: number): Stream<K2, V2> =>
+        new StreamNode<K2, V2>(graph, index);
+      return materialize({ graph, streamAt }, source, store, key, {
+        name,
+        onError: options.onError,
+      }) as unknown as Table<K, V>;
     },
     globalTable<K, V>(
-      _topic: string,
-      _serdes: Serdes<K, V>,
-      _options: GlobalTableOptions<K, V>,
+      topic: string,
+      serdes: Serdes<K, V>,
+      options: GlobalTableOptions<K, V>,
     ): GlobalTable<K, V> {
-      throw new Error('globalTable(): not implemented yet');
+      checkTopicName(topic, 'global table topic');
+      checkStoreName(options.store, `global table '${options.store}'`);
+      const key = eraseSerde(serdes.key);
+      graph.globalTables.push({
+        store: options.store,
+        topic,
+        key,
+        value: tombstones(eraseSerde(serdes.value)),
+      });
+      return new GlobalTableHandle<K, V>(graph, options.store, {
+        kind: 'global',
+        store: options.store,
+        key,
+        topic,
+      });
     },
     build() {
       const plan = compile(graph);
