@@ -57,6 +57,15 @@ function checkTopics(graph: TopologyGraph, internal: ReadonlySet<string>): void 
       readers.set(topic, node);
     }
   }
+  for (const { topic, store } of graph.globalTables) {
+    const reader = readers.get(topic);
+    if (reader !== undefined || internal.has(topic)) {
+      throw new TributaryError(
+        'TOPOLOGY_INVALID',
+        `topic '${topic}' of global table '${store}' is ${reader === undefined ? 'an internal topic' : `also read by source '${reader.spec.name}'`}; a global table's topic is read by every worker outside the consumer group, so no task may read it`,
+      );
+    }
+  }
 }
 
 /**

@@ -198,3 +198,57 @@ describe('tables and joins', () => {
     );
   });
 });
+
+describe('the plan of tables and joins', () => {
+  it('puts a join and the table it looks up in one sub-topology, with no changelog for a topic table', () => {
+    const t = topology('plan');
+    const table = t.table('meta', meta, { store: 'meta' });
+    t.stream('readings', readings)
+      .join(table, (r, m) => r.v + m.offset, { name: 'j' })
+      .to('out', { key: s, value: json<number>() });
+    const plan = t.build().plan;
+    assert.equal(plan.subtopologies.length, 1);
+    assert.deepEqual(plan.subtopologies[0]?.sourceTopics.sort(), ['meta', 'readings']);
+    assert.deepEqual(
+      plan.internalTopics.map((i) => i.name),
+      ['plan-dlq'],
+    );
+  });
+
+  it('repartitions a re-keyed stream before a stream-table join when given serdes, and says how otherwise', () => {
+    const t = topology('rekey');
+    const table = t.table('meta', meta, { store: 'meta' });
+    const rekeyed = t.stream('readings', readings).map((k, v) => [`${k}!`, v] as const);
+    assert.throws(
+      () => rekeyed.join(table, (r) => r.v, { name: 'j1' }),
+      /repartition: \{ key, value \}/,
+    );
+    rekeyed
+      .join(table, (r, m) => r.v + m.offset, { name: 'j2', repartition: readings })
+      .to('out', { key: s, value: json<number>() });
+    const plan = t.build().plan;
+    assert.ok(plan.internalTopics.some((i) => i.name === 'rekey-j2-by-key-repartition'));
+    assert.equal(plan.subtopologies.length, 2);
+  });
+
+  it('keeps a stream-stream join in one sub-topology with a changelog per side, and refuses a global topic read by a source', () => {
+    const t = topology('ssplan');
+    t.stream('a', readings)
+      .join(t.stream('b', readings), (x, y) => x.v + y.v, {
+        window: joinWindow(1000),
+        store: 'ab',
+        name: 'ab',
+      })
+      .to('out', { key: s, value: json<number>() });
+    const plan = t.build().plan;
+    assert.equal(plan.subtopologies.length, 1);
+    assert.deepEqual(
+      plan.internalTopics.filter((i) => i.kind === 'changelog').map((i) => i.name),
+      ['ssplan-ab-this-changelog', 'ssplan-ab-other-changelog'],
+    );
+    const g = topology('global');
+    g.globalTable('a', readings, { store: 'ga' });
+    g.stream('a', readings).to('out', readings);
+    assert.throws(() => g.build(), /global table 'ga' is also read by source/);
+  });
+});
