@@ -218,7 +218,7 @@ describe('the plan of tables and joins', () => {
   it('repartitions a re-keyed stream before a stream-table join when given serdes, and says how otherwise', () => {
     const t = topology('rekey');
     const table = t.table('meta', meta, { store: 'meta' });
-    const rekeyed = t.stream('readings', readings).map((k, v) => [`${k}!`, v] as const);
+    const rekeyed = t.stream('readings', readings).map((k, v): [string, Reading] => [`${k}!`, v]);
     assert.throws(
       () => rekeyed.join(table, (r) => r.v, { name: 'j1' }),
       /repartition: \{ key, value \}/,
