@@ -7,12 +7,12 @@
 //   npm run bench -- --records 100000 --no-raw --no-clients   a quick run
 //   npm run bench -- --impl tributary --workload w2-alos,w2-alos-key --rounds 5 --no-raw --no-clients
 //                                                  per-key vs per-partition event time, interleaved
-//   npm run bench -- --impl tributary,kafka-streams --workload w3 --rounds 3 --no-raw --no-clients
+//   npm run bench -- --impl tributary,kafka-streams --workload w3-eos --rounds 3 --no-raw --no-clients
 //                                                  only W3, the stream-table join (w3-data.ts)
 //
 // Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix,
-// --workload w1,w2-eos,w2-alos,w3 (also w2-eos-key and w2-alos-key: W2 with event time per key,
-// Tributary only; w3 is Tributary and Kafka Streams only, at-least-once), --rounds N (default 1: every workload and implementation N times, interleaved
+// --workload w1,w2-eos,w2-alos,w3-eos (also w2-eos-key and w2-alos-key: W2 with event time per key,
+// Tributary only; w3-alos: W3 at-least-once; W3 runs Tributary and Kafka Streams only), --rounds N (default 1: every workload and implementation N times, interleaved
 // round by round; the table shows medians), --no-raw (skip Kafka's perf tools), --no-clients (skip
 // the client comparison), --no-stack (use the servers as they run, e.g. a stack started from
 // another checkout), --limit-s S (per run, default 600), --keep-topics, --no-build (use the
@@ -49,7 +49,7 @@ const option = (name: string, fallback: string): string => {
 };
 const total = Number(option('records', '1000000'));
 const impls = option('impl', 'tributary,kafka-streams,quix').split(',');
-const workloads = option('workload', 'w1,w2-eos,w2-alos,w3').split(',');
+const workloads = option('workload', 'w1,w2-eos,w2-alos,w3-eos').split(',');
 const rounds = Number(option('rounds', '1'));
 const limitMs = Number(option('limit-s', '600')) * 1000;
 /** --profile DIR: Tributary runs with --cpu-prof, its profiles written to DIR. */
@@ -199,12 +199,19 @@ interface Implementation {
   env?: (w: RunSpec) => Record<string, string>;
 }
 
-/** The workload names: w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key, w3. */
+/** The workload names: w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key, w3-eos, w3-alos. */
 function parseWorkload(name: string): Pick<RunSpec, 'workload' | 'guarantee' | 'time'> {
-  if (name === 'w3') return { workload: 'w3', guarantee: 'at_least_once', time: 'partition' };
+  if (name === 'w3-eos' || name === 'w3-alos')
+    return {
+      workload: 'w3',
+      guarantee: name === 'w3-eos' ? 'exactly_once' : 'at_least_once',
+      time: 'partition',
+    };
   const match = /^(w1|w2-eos|w2-alos)(-key)?$/.exec(name);
   if (match === null || (match[1] === 'w1' && match[2] !== undefined))
-    throw new Error(`unknown workload ${name} (w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key, w3)`);
+    throw new Error(
+      `unknown workload ${name} (w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key, w3-eos, w3-alos)`,
+    );
   return {
     workload: match[1] === 'w1' ? 'w1' : 'w2',
     guarantee: match[1] === 'w2-eos' ? 'exactly_once' : 'at_least_once',
@@ -650,11 +657,12 @@ async function main(): Promise<void> {
     await run('bash', [join(repo, 'bench/quix/setup.sh')], 'the Quix Streams virtual environment');
   await admin.connect();
   const input = `${runId}-in`;
-  const w3Topics = workloads.includes('w3')
+  const w3Topics = workloads.some((w) => w.startsWith('w3'))
     ? { readings: `${runId}-w3-in`, meta: `${runId}-w3-meta` }
     : undefined;
   // W1/W2's input, unless only W3 runs and nothing else reads it.
-  const needsInput = workloads.some((w) => w !== 'w3') || !flag('no-raw') || !flag('no-clients');
+  const needsInput =
+    workloads.some((w) => !w.startsWith('w3')) || !flag('no-raw') || !flag('no-clients');
   const results: { runs: RunResult[]; raw: RunResult[]; clients: RunResult[] } = {
     runs: [],
     raw: [],
@@ -686,7 +694,7 @@ async function main(): Promise<void> {
       for (const workload of workloads) {
         for (const impl of impls) {
           if (parseWorkload(workload).time === 'key' && impl !== 'tributary') continue;
-          if (workload === 'w3' && impl === 'quix') continue;
+          if (workload.startsWith('w3') && impl === 'quix') continue;
           results.runs.push(
             await measureRun(impl, workload, { input, w3: w3Topics }, expected, round),
           );
@@ -717,13 +725,12 @@ async function main(): Promise<void> {
       jvm: jvm.join(' '),
       throughput: 'records / (last input offset committed - first record taken)',
       rounds,
-      w3: workloads.includes('w3')
+      w3: workloads.some((w) => w.startsWith('w3'))
         ? {
             metadataRows: sensorsFor(total),
             readings: total,
             table:
               'compacted metadata topic, committed at its end for each run group: both engines restore the table from it before the first reading (Kafka Streams with topology.optimization=reuse.ktable.source.topics)',
-            guarantee: 'at_least_once',
           }
         : undefined,
     },
