@@ -584,6 +584,8 @@ function table(allRuns: RunResult[], raw: RunResult[], clientRuns: RunResult[]):
   const ratio = (r: RunResult): string => {
     const ours = runs.find((x) => x.impl === 'tributary' && x.workload === r.workload);
     if (ours?.recordsPerSecond === undefined || r.recordsPerSecond === undefined) return '-';
+    // A speed of a wrong answer is no speed (e.g. a join that dropped every record).
+    if (ours.correct === false) return '- (Tributary WRONG)';
     return `${(ours.recordsPerSecond / r.recordsPerSecond).toFixed(2)}x`;
   };
   const w1Ours = runs.find((x) => x.impl === 'tributary' && x.workload === 'w1');
