@@ -8,7 +8,7 @@ import { runProgram, withUsageErrors } from '../src/cli/exit.ts';
 import { dateTime, fraction, integer } from '../src/cli/parsers.ts';
 import { addSettingOptions, commandSettings } from '../src/cli/settings-options.ts';
 import { produceRecords, produceWeather, readings } from './generators/index.ts';
-import { produceSensors } from './mqtt-sensors/index.ts';
+import { produceSensors, recalibrated, sensorMetadata } from './mqtt-sensors/index.ts';
 
 /** The options every Kafka generator of `produce` takes. */
 function generatorOptions(command: Command): Command {
@@ -179,12 +179,44 @@ function produceSensorsCommand(): Command {
   });
 }
 
+function produceSensorMetadataCommand(): Command {
+  const groups = [kafkaSettings];
+  const command = new Command('sensor-metadata')
+    .description(
+      "The sensors' metadata (calibration offset, location, unit) to the compacted topic topologies/sensors.ts joins; --recalibrate publishes a new offset for every third sensor.",
+    )
+    .option('--topic <name>', 'topic to write (created compacted when missing)', 'sensor-metadata')
+    .option('--sensors <n>', 'number of sensors', integer('--sensors', 1), 100)
+    .option('--recalibrate', 'publish a recalibration of every third sensor', false);
+  generatorOptions(command);
+  return addSettingOptions(command, groups).action(async (options: Record<string, unknown>) => {
+    const { settings } = commandSettings(options, groups);
+    const initial = sensorMetadata(options['sensors'] as number, options['seed'] as number);
+    const metadata = options['recalibrate'] === true ? recalibrated(initial) : initial;
+    const topic = options['topic'] as string;
+    const now = Date.now();
+    const sent = await produceRecords(
+      settings.kafka,
+      metadata.map((m) => ({ key: m.sensorId, value: JSON.stringify(m), timestamp: now })),
+      {
+        topic,
+        rate: options['rate'] as number,
+        partitions: options['partitions'] as number,
+        config: { 'cleanup.policy': 'compact' },
+        logger: createLogger({ app: 'tributary-produce', worker: 'cli', level: 'warn' }),
+      },
+    );
+    process.stdout.write(`produced ${sent} sensor metadata records to ${topic}\n`);
+  });
+}
+
 export function toolsProgram(): Command {
   const produce = new Command('produce')
     .description('Generate realistic input and publish it to Kafka (or, for sensors, MQTT).')
     .addCommand(produceReadingsCommand())
     .addCommand(produceWeatherCommand())
-    .addCommand(produceSensorsCommand());
+    .addCommand(produceSensorsCommand())
+    .addCommand(produceSensorMetadataCommand());
   const root = new Command('tributary-tools')
     .description("Tributary's demo and test tools (not part of the package).")
     .addCommand(produce);

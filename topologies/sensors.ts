@@ -1,4 +1,6 @@
 // The sensor pipeline: readings from MQTT (bridged into Kafka by `tributary source sensors`) ->
+// joined with each sensor's metadata (calibration offset, location, unit; the compacted topic
+// SENSORS_METADATA_TOPIC, default `sensor-metadata`, as a table) and calibrated ->
 // cleaning (schema check, out-of-range values flagged to their own topic, duplicates by sensor
 // and timestamp dropped by a dedup step) -> 1-minute and hourly tumbling aggregates ->
 // model inference on the hourly aggregates -> Cassandra tables analytics.sensor_hourly and
@@ -31,10 +33,36 @@ export const readingSchema = z.object({
 });
 export type SensorReading = z.infer<typeof readingSchema>;
 
+/** What the device registry publishes per sensor to the metadata topic (key: the sensor id). */
+export const metadataSchema = z.object({
+  sensorId: z.string().min(1),
+  /** °C added to the sensor's temperature, after conversion from its unit. */
+  calibrationOffset: z.number(),
+  location: z.string(),
+  /** The unit the sensor reports temperature in. */
+  unit: z.enum(['C', 'F']),
+});
+export type SensorMetadata = z.infer<typeof metadataSchema>;
+
+/** A reading calibrated with its sensor's metadata, and where the sensor is (null: no metadata). */
+export type CalibratedReading = SensorReading & { location: string | null };
+
+/**
+ * The reading in calibrated °C, with its sensor's location: the metadata as the table has it
+ * when the reading is processed, so a recalibration applies to the readings after it. A reading
+ * of a sensor without metadata keeps its raw value and no location, and is flagged.
+ */
+export function calibrate(r: SensorReading, m: SensorMetadata | null): CalibratedReading {
+  if (m === null) return { ...r, location: null };
+  const celsius = m.unit === 'F' ? (r.temperature - 32) / 1.8 : r.temperature;
+  return { ...r, temperature: celsius + m.calibrationOffset, location: m.location };
+}
+
 /** What a sensor can measure; outside it a value is a fault, flagged and left out. */
 export const validRange = { temperature: [-40, 85], humidity: [0, 100] } as const;
 
-export function flagOf(r: SensorReading): string | undefined {
+export function flagOf(r: CalibratedReading): string | undefined {
+  if (r.location === null) return `no metadata for sensor ${r.sensorId}`;
   const [tMin, tMax] = validRange.temperature;
   const [hMin, hMax] = validRange.humidity;
   if (r.temperature < tMin || r.temperature > tMax)
@@ -111,14 +139,21 @@ export default function sensors({ cassandra }: TopologyContext) {
     { key: string(), value: json({ schema: readingSchema }) },
     { name: 'readings', timestamp: (value) => value.timestamp },
   );
-  const [flagged, clean] = readings.branch([(_k, r) => flagOf(r) !== undefined, () => true], {
+  // The sensors' metadata as a table (its store restores from the compacted topic itself).
+  const metadata = t.table(
+    env('SENSORS_METADATA_TOPIC', 'sensor-metadata'),
+    { key: string(), value: json({ schema: metadataSchema }) },
+    { store: 'sensor-metadata', name: 'metadata' },
+  );
+  const calibrated = readings.leftJoin(metadata, (r, m) => calibrate(r, m), { name: 'calibrate' });
+  const [flagged, clean] = calibrated.branch([(_k, r) => flagOf(r) !== undefined, () => true], {
     name: 'check-range',
   });
   flagged
     .mapValues((r) => ({ ...r, flag: flagOf(r) ?? '' }), { name: 'flag' })
     .to(
       env('SENSORS_FLAGGED_TOPIC', 'sensor-flagged'),
-      { key: string(), value: json<SensorReading & { flag: string }>() },
+      { key: string(), value: json<CalibratedReading & { flag: string }>() },
       { name: 'to-flagged' },
     );
 
@@ -150,7 +185,11 @@ export default function sensors({ cassandra }: TopologyContext) {
     .windowedBy(tumbling(hours(1), { grace: minutes(5) }))
     .aggregate(sensorAggregator, { store: 'hourly', name: 'hourly', time: 'key' });
   const replication = { class: 'SimpleStrategy', replication_factor: 1 };
-  hourly.sinkTo(
+  // Each row carries the sensor's location as the metadata has it when the hour closes.
+  const located = hourly.leftJoin(metadata, (w, m) => ({ ...w, location: m?.location ?? null }), {
+    name: 'locate',
+  });
+  located.sinkTo(
     cassandraSink({
       client: cassandra,
       table: {
@@ -167,6 +206,7 @@ export default function sensors({ cassandra }: TopologyContext) {
           humidity_mean: 'double',
           humidity_min: 'double',
           humidity_max: 'double',
+          location: 'text',
         },
         primaryKey: '((sensor_id), window_start)',
         replication,
@@ -182,6 +222,7 @@ export default function sensors({ cassandra }: TopologyContext) {
         humidity_mean: w.value.humidity.mean,
         humidity_min: w.value.humidity.min,
         humidity_max: w.value.humidity.max,
+        location: w.location,
       }),
     }),
     { name: 'to-hourly-table' },

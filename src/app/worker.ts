@@ -106,6 +106,7 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
         Math.max(10_000, commitIntervalMs * 10),
       ),
     reader: client.changelogReader(plan.appId),
+    ...(plan.globalTables.length === 0 ? {} : { follower: client.topicFollower(plan.appId) }),
     consumer: (groupOf) =>
       client.batchConsumer({
         groupId: plan.appId,

@@ -10,6 +10,8 @@ import type {
 
 import { createTopicAdmin } from './admin.ts';
 import { createChangelogReader } from './changelog-reader.ts';
+import { createTopicFollower } from './topic-follower.ts';
+import type { TopicFollower } from './topic-follower.ts';
 import { createBatchConsumer } from './consumer.ts';
 import type { BatchConsumerOptions } from './consumer.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
@@ -60,6 +62,8 @@ export interface KafkaClient {
     transactionTimeoutMs: number,
   ): TransactionalProducer;
   changelogReader(groupPrefix: string): ChangelogReader;
+  /** Whole topics read and followed by one worker (global tables). */
+  topicFollower(groupPrefix: string): TopicFollower;
   /** For tools: a whole topic, from its start to its end when the read starts. */
   topicReader(groupPrefix: string): TopicReader;
   topicAdmin(): TopicAdmin;
@@ -94,6 +98,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     recordProducer: () => createRecordProducer(kafka),
     transactionalProducer: (id, timeoutMs) => createTransactionalProducer(kafka, id, timeoutMs),
     changelogReader: (groupPrefix) => createChangelogReader(kafka, groupPrefix),
+    topicFollower: (groupPrefix) => createTopicFollower(kafka, groupPrefix),
     topicReader: (groupPrefix) => createTopicReader(kafka, groupPrefix),
     topicAdmin: () => createTopicAdmin(kafka),
     // Every producer partitions keys as the Java client does, so co-partitioning holds.

@@ -45,3 +45,5 @@ export type {
   TransactionalProducer,
   WrittenOffsets,
 } from './types.ts';
+export { createTopicFollower } from './topic-follower.ts';
+export type { TopicFollower } from './topic-follower.ts';

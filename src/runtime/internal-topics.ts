@@ -73,9 +73,10 @@ export async function prepareTopics(
   replication: ReplicationSetting = 'auto',
 ): Promise<Map<string, number>> {
   const internal = plan.internalTopics.map((t) => t.name);
-  const counts = await admin.partitionCounts([...plan.sourceTopics, ...internal]);
-  // (1)
-  const missing = plan.sourceTopics.filter((t) => !counts.has(t));
+  const globals = plan.globalTables.map((g) => g.topic);
+  const counts = await admin.partitionCounts([...plan.sourceTopics, ...globals, ...internal]);
+  // (1) global tables' topics too
+  const missing = [...new Set([...plan.sourceTopics, ...globals])].filter((t) => !counts.has(t));
   if (missing.length > 0) {
     throw new TributaryError(
       'TOPIC_MISMATCH',

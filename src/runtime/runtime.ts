@@ -17,6 +17,7 @@ import type {
 import type {
   BatchConsumer,
   ChangelogReader,
+  TopicFollower,
   FetchedBatch,
   RecordProducer,
   TopicAdmin,
@@ -28,6 +29,7 @@ import type { AnyExternalSink, Plan } from '../topology/plan.ts';
 import { atLeastOnceCommitter, exactlyOnceCommitter } from './commit.ts';
 import { externalWriter } from './external-writes.ts';
 import type { Committer, TaskHandle } from './commit.ts';
+import { GlobalTables } from './global-tables.ts';
 import { prepareTopics } from './internal-topics.ts';
 import type { ReplicationSetting } from './internal-topics.ts';
 import { pollLoop } from './poll-loop.ts';
@@ -55,6 +57,8 @@ export interface RuntimeDeps {
   producer: RecordProducer;
   transactionalProducer: (taskId: TaskId) => TransactionalProducer;
   reader: ChangelogReader;
+  /** Reads the global tables' topics (needed when the plan has global tables). */
+  follower?: TopicFollower;
   /** Made once the plan is known: the consumer's assigner needs the topic -> sub-topology map. */
   consumer: (groupOf: (topic: string) => number | undefined) => BatchConsumer;
   clock: Clock;
@@ -158,8 +162,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const stampedTopics = [
     ...new Set([...plan.subtopologies.flatMap((sub) => sub.sinkTopics), plan.dlqTopic]),
   ];
+  const globals = new GlobalTables(plan.globalTables, logger, deps.follower);
   const registry = new TaskRegistry({
     timestamps,
+    globals,
     plan,
     clock,
     logger,
@@ -410,7 +416,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       try {
         await initSerdes(serdes);
         await openSinks(sinks, logger, clock);
+        // Read before any task processes: a join never looks up a table that is still loading.
+        await globals.start();
       } catch (error) {
+        await globals.stop().catch(() => undefined);
         await admin.disconnect();
         state = 'failed';
         throw error;
@@ -503,6 +512,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await loop.idle();
       await registry.closeAll();
       await consumer.stop();
+      await globals.stop().catch((error: unknown) => {
+        logger.warn({ err: error }, 'stopping the global tables reader failed');
+      });
       if (!exactlyOnce) await producer.disconnect();
       await admin.disconnect();
       for (const sink of sinks) {

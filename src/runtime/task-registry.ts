@@ -10,6 +10,7 @@ import { taskStateDir } from '../state/index.ts';
 import type { Plan, SubTopology } from '../topology/plan.ts';
 import { emptyPending } from './commit.ts';
 import type { Committer, TaskHandle } from './commit.ts';
+import type { GlobalStores } from './global-view.ts';
 import { restoreTask } from './restore.ts';
 import type { StateLocation } from './restore.ts';
 import { addStats, emptyStats, Task } from './task.ts';
@@ -28,6 +29,8 @@ export interface TaskRegistryDeps {
   transactionalProducer?: (taskId: TaskId) => TransactionalProducer;
   /** The sink topics' timestamp limits, checked as records are emitted (timestamp-range.ts). */
   timestamps?: TimestampGuard;
+  /** The worker's global tables, which joinGlobal nodes look up. */
+  globals?: GlobalStores;
 }
 
 /**
@@ -136,6 +139,7 @@ export class TaskRegistry {
       clock,
       logger,
       ...(this.deps.timestamps === undefined ? {} : { timestamps: this.deps.timestamps }),
+      ...(this.deps.globals === undefined ? {} : { globals: this.deps.globals }),
     });
     const handle: TaskHandle = {
       task,

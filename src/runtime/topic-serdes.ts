@@ -26,6 +26,8 @@ export function serdesByTopic(plan: Plan): Map<string, TopicSerdes> {
       if (store.serdes !== undefined)
         add(store.changelogTopic, store.serdes.key, store.serdes.value);
   }
+  // A global table's serdes read its topic (outside the tasks).
+  for (const g of plan.globalTables) add(g.topic, g.key, g.value);
   return map;
 }
 

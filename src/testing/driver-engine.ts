@@ -2,6 +2,8 @@ import { silentLogger, taskId, TributaryError } from '../core/index.ts';
 import type { Clock, Headers, SinkRecord } from '../core/index.ts';
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
 import { applyChangelog, applySourceTopic } from '../runtime/changelog-apply.ts';
+import { GlobalTables } from '../runtime/global-tables.ts';
+import type { GlobalRecord } from '../runtime/global-tables.ts';
 import { addStats, emptyStats, Task } from '../runtime/task.ts';
 import type { TaskStats } from '../runtime/task.ts';
 import {
@@ -66,6 +68,9 @@ export class DriverEngine {
   /** The consumer group's committed offsets, by `topic/partition`: a restart starts from them. */
   private readonly committed = new Map<string, number>();
   private readonly serdes: Map<string, TopicSerdes>;
+  /** The global tables, and how far each read its topic's partitions. */
+  private readonly globals: GlobalTables;
+  private readonly globalPositions = new Map<string, number>();
   private readonly inited = new WeakMap<AnySerde, Set<string>>();
   private readonly unencoded: Unencoded[] = [];
   private readonly retired: TaskStats = emptyStats();
@@ -78,6 +83,7 @@ export class DriverEngine {
   ) {
     this.topics = new DriverTopics(options.partitions);
     this.serdes = serdesByTopic(plan);
+    this.globals = new GlobalTables(plan.globalTables, silentLogger);
   }
 
   static async create(plan: Plan, options: EngineOptions): Promise<DriverEngine> {
@@ -108,6 +114,7 @@ export class DriverEngine {
       dlqTopic: this.plan.dlqTopic,
       clock: this.options.clock,
       logger: silentLogger,
+      globals: this.globals,
     });
     for (const { spec } of task.stores.values()) {
       let records = this.topics.partition(spec.changelogTopic, partition);
@@ -128,6 +135,7 @@ export class DriverEngine {
   }
 
   readsTopic(topic: string): boolean {
+    if (this.plan.globalTables.some((g) => g.topic === topic)) return true;
     return this.plan.subtopologies.some((sub) => sub.sourceTopics.includes(topic));
   }
 
@@ -150,6 +158,48 @@ export class DriverEngine {
     });
   }
 
+  /**
+   * The global tables read what was written to their topics, before any task processes what
+   * waits: in the driver a global table update is seen by every record piped after it.
+   */
+  private async readGlobals(): Promise<void> {
+    for (const [topic, p, records] of this.unreadGlobals())
+      await this.globals.apply(topic, p, records);
+  }
+
+  /** readGlobals for drainNow: refused when a global table's serdes prepare batches. */
+  private readGlobalsNow(doing: string): void {
+    const unread = this.unreadGlobals(false);
+    const waiting = unread.find(([topic]) => this.globals.prepares(topic));
+    if (waiting !== undefined) {
+      throw new TributaryError(
+        'TEST_DRIVER_MISUSE',
+        `${doing}: records written to global table topic ${waiting[0]} need its serdes' prepareBatch before they are read; await driver.flush() first`,
+      );
+    }
+    for (const [topic, p, records] of this.unreadGlobals())
+      this.globals.applyPrepared(topic, p, records);
+  }
+
+  /** What the global tables have not read yet, per topic partition (marked read unless `mark` is false). */
+  private unreadGlobals(mark = true): [string, number, GlobalRecord[]][] {
+    const unread: [string, number, GlobalRecord[]][] = [];
+    for (const topic of this.globals.topics) {
+      for (let p = 0; p < this.options.partitions; p++) {
+        const key = `${topic}/${p}`;
+        const log = this.topics.partition(topic, p);
+        const from = this.globalPositions.get(key) ?? 0;
+        if (log.length <= from) continue;
+        const records = log
+          .slice(from)
+          .map((r) => ({ key: r.key, value: r.value, offset: String(r.offset) }));
+        unread.push([topic, p, records]);
+        if (mark) this.globalPositions.set(key, log.length);
+      }
+    }
+    return unread;
+  }
+
   /** Processes every record waiting, awaiting serde hooks as the runtime does. */
   async drain(): Promise<void> {
     for (const { topic, key, value, record } of this.unencoded.splice(0)) {
@@ -157,6 +207,7 @@ export class DriverEngine {
       await this.initOnce(value, topic);
       this.append(topic, key, value, record);
     }
+    await this.readGlobals();
     for (let batch = this.nextBatch(); batch !== undefined; batch = this.nextBatch()) {
       await prepareBatch(this.serdes.get(batch.topic), batch);
       this.run(batch);
@@ -176,6 +227,7 @@ export class DriverEngine {
         `${doing}: records piped to topic ${waiting} need a serde's asynchronous init or prepareBatch before they are processed; await driver.flush() first`,
       );
     }
+    this.readGlobalsNow(doing);
     for (let batch = this.nextBatch(); batch !== undefined; batch = this.nextBatch()) {
       if (needsAwait(batch.topic)) {
         throw new TributaryError(
@@ -344,6 +396,8 @@ export class DriverEngine {
           return { key: node.key, value: node.value };
       }
     }
+    const global = this.plan.globalTables.find((g) => g.topic === topic);
+    if (global !== undefined) return { key: global.key, value: global.value };
     return side === 'write' ? this.topologySerdes(topic, 'read') : undefined;
   }
 }

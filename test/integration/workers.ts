@@ -24,7 +24,7 @@ export interface WorkerProcess {
 export function startWorkerProcess(settings: {
   id: string;
   /** A topology of fixtures/worker.ts; unused by another fixture. */
-  topology?: 'tag' | 'keyby' | 'validate' | 'hourly' | 'hourly-rekeyed' | 'join';
+  topology?: 'tag' | 'keyby' | 'validate' | 'hourly' | 'hourly-rekeyed' | 'join' | 'global';
   appId: string;
   input: string;
   output: string;

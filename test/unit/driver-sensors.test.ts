@@ -1,6 +1,9 @@
 // topologies/sensors.ts in the test driver, with its model file (models/sensor-model.json):
 // readings of several sensors, each out of order within the minute window's grace, the fleet
 // interleaved, a few out of range, a few sent twice, a few far too late; a restart in the middle.
+// Each sensor's metadata (calibration offset, unit, location) comes from the metadata topic, one
+// sensor has none (its readings are flagged), and one is recalibrated after the restart: the
+// oracles get the readings calibrated as the metadata stood when each was piped.
 // Hourly rows (the Cassandra sink's records) must equal the sensor oracle of scripts/verify,
 // the minutely windows the disorder oracle (each sensor's own time), and each prediction the
 // logistic model computed here from the model file.
@@ -14,8 +17,14 @@ import { json, string } from '../../src/serde/index.ts';
 import { createTestDriver } from '../../src/testing/index.ts';
 import type { Windowed } from '../../src/topology/index.ts';
 import sensors from '../../topologies/sensors.ts';
-import type { SensorPrediction, SensorReading, SensorStats } from '../../topologies/sensors.ts';
-import { sensorOracle } from '../../scripts/verify/sensor-oracle.ts';
+import type {
+  SensorMetadata,
+  SensorPrediction,
+  SensorReading,
+  SensorStats,
+} from '../../topologies/sensors.ts';
+import { outOfRange, sensorOracle } from '../../scripts/verify/sensor-oracle.ts';
+import { calibratedCelsius } from '../../tools/mqtt-sensors/index.ts';
 import { disorderOracle } from '../integration/disorder-oracle.ts';
 import { random } from '../random.ts';
 
@@ -97,23 +106,66 @@ describe('topologies/sensors.ts in the test driver', () => {
       key: string(),
       value: json<SensorReading>(),
     });
+    const metadataTopic = driver.input('sensor-metadata', {
+      key: string(),
+      value: json<SensorMetadata>(),
+    });
+    // sensor-4 has no metadata; sensor-1 reports °F.
+    const metadata = new Map<string, SensorMetadata>(
+      [0, 1, 2, 3].map((s) => [
+        `sensor-${s}`,
+        {
+          sensorId: `sensor-${s}`,
+          calibrationOffset: s / 4 - 0.25,
+          location: `room-${s % 2}`,
+          unit: s === 1 ? 'F' : 'C',
+        },
+      ]),
+    );
+    for (const m of metadata.values()) metadataTopic.pipe(m.sensorId, m);
+    await driver.flush();
     const all = input();
+    // What the pipeline computes of each reading, with the metadata as it stands when piped.
+    const calibrated: SensorReading[] = [];
+    const noMetadata: SensorReading[] = [];
+    const pipe = (list: SensorReading[]): void => {
+      for (const r of list) {
+        readings.pipe(r.sensorId, r, { timestamp: r.timestamp });
+        const m = metadata.get(r.sensorId);
+        if (m === undefined) noMetadata.push(r);
+        else calibrated.push({ ...r, temperature: calibratedCelsius(r.temperature, m) });
+      }
+    };
     const cut = Math.floor(all.length * 0.4);
-    for (const r of all.slice(0, cut)) readings.pipe(r.sensorId, r, { timestamp: r.timestamp });
+    pipe(all.slice(0, cut));
     await driver.flush();
     assert.deepEqual(await driver.restart(), [], 'the accumulators survive the changelog');
-    for (const r of all.slice(cut)) readings.pipe(r.sensorId, r, { timestamp: r.timestamp });
+    // A recalibration: readings piped after it are calibrated with the new offset.
+    const recalibrated = {
+      ...(metadata.get('sensor-0') as SensorMetadata),
+      calibrationOffset: 1.5,
+    };
+    metadata.set('sensor-0', recalibrated);
+    metadataTopic.pipe('sensor-0', recalibrated);
+    await driver.flush();
+    pipe(all.slice(cut));
     await driver.flush();
 
     // Hourly: the Cassandra sink's records.
-    const expected = sensorOracle(all);
+    const expected = sensorOracle(calibrated);
     const hourly = driver.sunk<string, Windowed<string, SensorStats>>(
       'cassandra:analytics.sensor_hourly',
     );
     const rows = new Map(hourly.map((r) => [`${r.key}@${r.value.start}`, r.value.value]));
     assert.equal(rows.size, hourly.length, 'each hour written once');
     assert.deepEqual([...rows.keys()].sort(), [...expected.rows.keys()].sort());
-    assert.equal(expected.rows.size, 5 * 3);
+    assert.equal(expected.rows.size, 4 * 3);
+    for (const { key, value } of hourly)
+      assert.equal(
+        (value as unknown as { location: string }).location,
+        metadata.get(key)?.location,
+        'each row with its sensor location',
+      );
     for (const [id, want] of expected.rows) {
       const got = rows.get(id);
       assert.equal(got?.count, want.count, id);
@@ -127,9 +179,9 @@ describe('topologies/sensors.ts in the test driver', () => {
 
     // Minutely: each distinct in-range reading once, each sensor's own time deciding lateness.
     const seen = new Set<string>();
-    const distinct = all.filter((r) => {
+    const distinct = calibrated.filter((r) => {
       const id = `${r.sensorId}/${r.timestamp}`;
-      if (r.temperature > 85 || seen.has(id)) return false;
+      if (outOfRange(r) || seen.has(id)) return false;
       seen.add(id);
       return true;
     });
@@ -159,7 +211,9 @@ describe('topologies/sensors.ts in the test driver', () => {
     const codes = driver.written('sensors-dlq').map((d) => d.headers[deadLetterHeaders.code]);
     assert.equal(codes.length, minutely.late.size + expected.late);
     assert.ok(codes.every((c) => c === 'LATE_RECORD'));
-    assert.equal(driver.written('sensor-flagged').length, expected.outOfRange);
+    const flagged = driver.written('sensor-flagged');
+    assert.equal(flagged.length, expected.outOfRange + noMetadata.length);
+    assert.ok(noMetadata.length > 100, 'sensor-4 has no metadata: all its readings are flagged');
 
     // Predictions: one per hourly row, the model applied to it.
     const predictions = driver.sunk<string, SensorPrediction>(

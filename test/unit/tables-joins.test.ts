@@ -252,3 +252,48 @@ describe('the plan of tables and joins', () => {
     assert.throws(() => g.build(), /global table 'ga' is also read by source/);
   });
 });
+
+describe('global tables in the test driver', () => {
+  it('joins each record with the global entry its key picks, as the table is when the record is processed', async () => {
+    const t = topology('gt');
+    const stations = t.globalTable(
+      'stations',
+      { key: s, value: json<{ name: string }>() },
+      {
+        store: 'stations',
+      },
+    );
+    t.stream('readings', readings)
+      .leftJoinGlobal(
+        stations,
+        (sensor) => sensor.split('-')[0] ?? '',
+        (r, st) => `${r.v}@${st?.name ?? '-'}`,
+        { name: 'station' },
+      )
+      .to('out', { key: s, value: json<string>() });
+    const driver = await createTestDriver(t.build(), { partitions: 3, commit: 'batch' });
+    const st = driver.input('stations', { key: s, value: nullable(json<{ name: string }>()) });
+    const r = driver.input('readings', readings);
+    st.pipe('a', { name: 'Alpha' });
+    st.pipe('b', { name: 'Beta' });
+    r.pipe('a-1', { t: 1, v: 1 });
+    r.pipe('b-1', { t: 1, v: 2 });
+    r.pipe('c-1', { t: 1, v: 3 });
+    await driver.flush();
+    st.pipe('a', null);
+    st.pipe('c', { name: 'Gamma' });
+    r.pipe('a-2', { t: 2, v: 4 });
+    r.pipe('c-2', { t: 2, v: 5 });
+    const out = driver.output('out', { key: s, value: json<string>() }).readAll();
+    assert.deepEqual(
+      new Map(out.map((o) => [o.key, o.value])),
+      new Map([
+        ['a-1', '1@Alpha'],
+        ['b-1', '2@Beta'],
+        ['c-1', '3@-'],
+        ['a-2', '4@-'],
+        ['c-2', '5@Gamma'],
+      ]),
+    );
+  });
+});

@@ -88,6 +88,8 @@ export interface ProduceOptions {
   rate: number;
   /** Created with this many partitions when missing. */
   partitions: number;
+  /** Topic configs when it is created (a compacted topic: `cleanup.policy: compact`). */
+  config?: Record<string, string>;
   logger: Logger;
 }
 
@@ -103,7 +105,13 @@ export async function produceRecords(
   try {
     const counts = await admin.partitionCounts([options.topic]);
     if (!counts.has(options.topic)) {
-      await admin.createTopics([{ topic: options.topic, partitions: options.partitions }]);
+      await admin.createTopics([
+        {
+          topic: options.topic,
+          partitions: options.partitions,
+          ...(options.config === undefined ? {} : { config: options.config }),
+        },
+      ]);
       options.logger.info(
         { topic: options.topic, partitions: options.partitions },
         'topic created',

@@ -22,3 +22,10 @@ export type {
 export { simulateSensors } from './simulator.ts';
 export type { SimulateSensorsOptions, SimulationReport } from './simulator.ts';
 export { produceSensors } from './produce-sensors.ts';
+export {
+  calibratedCelsius,
+  recalibrated,
+  sensorLocations,
+  sensorMetadata,
+} from './sensor-metadata.ts';
+export type { SensorMetadata } from './sensor-metadata.ts';

@@ -75,6 +75,17 @@ export function cassandraSink<K, V>(options: CassandraSinkOptions<K, V>): Extern
       await client.execute(
         `CREATE TABLE IF NOT EXISTS ${qualified} (${definitions.join(', ')}, PRIMARY KEY ${table.primaryKey})${table.options === undefined ? '' : ` WITH ${table.options}`}`,
       );
+      // A table made by an earlier version lacks the columns added since (the sensor rows'
+      // location): they are added, as nullable columns, so old rows stay and new ones fit.
+      const existing = await client.execute(
+        'SELECT column_name FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
+        [table.keyspace, table.table],
+      );
+      const have = new Set(existing.rows.map((row) => String(row.get('column_name'))));
+      for (const [column, type] of Object.entries(table.columns)) {
+        if (!have.has(column))
+          await client.execute(`ALTER TABLE ${qualified} ADD ${column} ${type}`);
+      }
     },
     async write(records: readonly SinkRecord<K, V>[]) {
       const params = records.map((r) => {
