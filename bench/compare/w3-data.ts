@@ -69,7 +69,7 @@ export function w3Line(i: number, total: number): string {
   return `${r.sensorId}\t${r.timestamp}\t${JSON.stringify(r)}`;
 }
 
-/** The joiner both engines apply (Kafka Streams' Main.java does the same double addition). */
+/** Tributary's joiner (Kafka Streams' Main.java does the same double addition). */
 export const enrich = (r: W3Reading, m: Meta): W3Output => ({
   ...r,
   temperature: r.temperature + m.calibrationOffset,
@@ -94,8 +94,11 @@ export function compareW3(values: W3Output[], total: number): string[] {
     }
     if (seen[i] === 1) twice++;
     seen[i] = 1;
+    // Written out here rather than calling enrich (the topology's joiner), so a wrong joiner
+    // fails the check too.
     const r = w3Reading(i, total);
-    const e = enrich(r, meta(Number(r.sensorId.slice(2))));
+    const m = meta(Number(r.sensorId.slice(2)));
+    const e = { ...r, temperature: r.temperature + m.calibrationOffset, location: m.location };
     if (
       v.sensorId !== e.sensorId ||
       v.temperature !== e.temperature ||
