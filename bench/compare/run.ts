@@ -11,9 +11,10 @@
 //                                                  only W3, the stream-table join (w3-data.ts)
 //
 // Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix,
-// --workload w1,w2-eos,w2-alos,w3-eos (also w2-eos-key and w2-alos-key: W2 with event time per key,
-// Tributary only; w3-alos: W3 at-least-once; W3 runs Tributary and Kafka Streams only), --rounds N (default 1: every workload and implementation N times, interleaved
-// round by round; the table shows medians), --no-raw (skip Kafka's perf tools), --no-clients (skip
+// --workload w1,w2-eos,w2-alos,w3-eos (also w2-eos-key and w2-alos-key: W2 with event time per
+// key, Tributary only; w3-alos: W3 at-least-once; W3 runs Tributary and Kafka Streams only),
+// --rounds N (default 1: every workload and implementation N times, interleaved round by round;
+// the table shows medians), --no-raw (skip Kafka's perf tools), --no-clients (skip
 // the client comparison), --no-stack (use the servers as they run, e.g. a stack started from
 // another checkout), --limit-s S (per run, default 600), --keep-topics, --no-build (use the
 // jar as built), --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in
