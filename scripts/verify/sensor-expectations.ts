@@ -3,9 +3,7 @@
 // payloads in the source's dead-letter topic (not UTF-8, not JSON, not an object) and in the
 // application's (JSON objects the topology's schema rejects), and the spikes in the flagged
 // topic. Records are recognised by their MQTT topic and payload (dead letters keep both) or,
-// flagged ones, by sensor and timestamp. With the sensors' metadata (what the pipeline joins
-// the readings with), each reading is calibrated first, and a sensor without metadata has all
-// its readings flagged.
+// flagged ones, by sensor and timestamp.
 import type { ExpectedDeadLetter, WindowRow } from './compare.ts';
 import { outOfRange, sensorOracle } from './sensor-oracle.ts';
 import type { SensorOracle } from './sensor-oracle.ts';
@@ -45,23 +43,20 @@ export interface SensorExpectations {
 
 /**
  * `messages`: what the broker acknowledged, in any order (they are put in publish order);
- * `metadata`: each sensor's, unchanged during the run (undefined: readings taken as they are).
+ * `metadata`: each sensor's metadata, as the pipeline joins it (published before the readings),
+ * so the readings are calibrated as the pipeline calibrates them before its range check.
  */
 export function sensorExpectations(
   messages: SimulatedMessage[],
-  metadata?: ReadonlyMap<string, SensorMetadata>,
+  metadata: ReadonlyMap<string, SensorMetadata>,
 ): SensorExpectations {
   const sent = [...messages].sort((a, b) => a.index - b.index);
-  // A reading as the pipeline sees it after the join: calibrated, or undefined without metadata.
-  const calibrated = (r: SensorReading): SensorReading | undefined => {
-    if (metadata === undefined) return r;
+  const calibrated = (r: SensorReading): SensorReading => {
     const m = metadata.get(r.sensorId);
-    return m === undefined ? undefined : { ...r, temperature: calibratedCelsius(r.temperature, m) };
+    if (m === undefined) throw new Error(`no metadata for ${r.sensorId} in the demo`);
+    return { ...r, temperature: calibratedCelsius(r.temperature, m) };
   };
-  const readings = sent.flatMap((m) => {
-    const r = m.reading === undefined ? undefined : calibrated(m.reading);
-    return r === undefined ? [] : [r];
-  });
+  const readings = sent.flatMap((m) => (m.reading === undefined ? [] : [calibrated(m.reading)]));
   const oracle = sensorOracle(readings);
   const hourly: WindowRow[] = [];
   const predictions: WindowRow[] = [];
@@ -87,18 +82,12 @@ export function sensorExpectations(
     forwarded++;
     if (atTopology.includes(m.kind))
       appDeadLetters.push({ match, code: 'SERDE_*', cause: `${m.kind} payloads published` });
-    else if (m.reading !== undefined) {
-      const r = calibrated(m.reading);
-      if (r === undefined || outOfRange(r))
-        flagged.push({
-          match: readingIdentity(m.reading.sensorId, m.reading.timestamp),
-          code: 'FLAGGED',
-          cause:
-            r === undefined
-              ? 'readings of sensors without metadata published'
-              : 'out-of-range readings published',
-        });
-    }
+    else if (m.reading !== undefined && outOfRange(calibrated(m.reading)))
+      flagged.push({
+        match: readingIdentity(m.reading.sensorId, m.reading.timestamp),
+        code: 'FLAGGED',
+        cause: 'out-of-range readings published',
+      });
   }
   return { oracle, hourly, predictions, sourceDeadLetters, appDeadLetters, flagged, forwarded };
 }
