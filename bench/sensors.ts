@@ -5,7 +5,9 @@
 //
 // Input: `sensors` sensors reading at 1 Hz of event time for `minutes` minutes from an hour
 // boundary, time-ordered as a live fleet sends, with a few duplicates, a little disorder and a few
-// faulty readings (bench/sensors-data.ts), pre-loaded with kcat into a 6-partition topic.
+// faulty readings (bench/sensors-data.ts), pre-loaded with kcat into a 6-partition topic; each
+// sensor's metadata (offset 0, unit C: the readings keep their values, so the oracle holds; a
+// location) in the compacted metadata topic the topology joins, co-partitioned with it.
 // Then one `tributary run topologies/sensors.ts` worker (node --max-semi-space-size=64, as the
 // command's shebang runs it; default commit interval) processes it all. Figures:
 // - readings/s: input readings / (last input offset committed - the worker's `assignment` log
@@ -20,7 +22,8 @@
 //   Cassandra against an oracle computed from the input alone (sensors-data.ts): windows close by
 //   each sensor's own time (time: 'key'), so the oracle counts the windows closed by that rule
 //   (a sensor's last minute and, under 65 minutes, its hour stay open); every closed window must
-//   be there once with the oracle's values; flagged readings counted; dead letters must be none.
+//   be there once with the oracle's values, each hourly row with its sensor's location; flagged
+//   readings counted; dead letters must be none.
 // Exits 1 when anything is missing or wrong. Writes bench/results/sensors-<guarantee>-<minutes>min.json
 // (or --out FILE). --keep leaves the topics and the Cassandra keyspace; --limit-s S bounds the run.
 import { spawn } from 'node:child_process';
@@ -35,7 +38,7 @@ import { stackEndpoints } from '../infra/stack/config.ts';
 import { createKafkaClient } from '../src/kafka/index.ts';
 import { startMeasured } from './compare/measure.ts';
 import { committedTotal, machine } from './kafka-load.ts';
-import { compareWindows, fleet, fleetDefaults, fleetOracle } from './sensors-data.ts';
+import { compareWindows, fleet, fleetDefaults, fleetOracle, sensorName } from './sensors-data.ts';
 import type { Stats } from './sensors-data.ts';
 
 const repo = new URL('../', import.meta.url).pathname;
@@ -57,6 +60,7 @@ const appId = `bench-sensors-${Date.now().toString(36)}`;
 const keyspace = appId.replaceAll('-', '_');
 const topics = {
   readings: `${appId}-readings`,
+  metadata: `${appId}-metadata`,
   flagged: `${appId}-flagged`,
   minutely: `${appId}-minutely`,
   dlq: `${appId}-dlq`,
@@ -64,6 +68,14 @@ const topics = {
 const jar = join(repo, 'bench/kafka-streams/target/tributary-bench-kafka-streams.jar');
 const model = join(repo, 'models/sensor-model.json');
 const say = (text: string): void => console.error(`bench:sensors: ${text}`);
+
+/** Sensor k's metadata: no calibration (the oracle sees the readings as sent), a location. */
+const metadataOf = (k: number) => ({
+  sensorId: sensorName(k),
+  calibrationOffset: 0,
+  location: `zone-${k % 10}`,
+  unit: 'C',
+});
 
 /** Runs a command to its end and returns its stdout. */
 async function capture(command: string, args: string[]): Promise<string> {
@@ -176,6 +188,26 @@ async function main(): Promise<void> {
         numPartitions: partitions,
       })),
     });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: topics.metadata,
+          numPartitions: partitions,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ],
+    });
+    const producer = client.producer({ idempotent: true });
+    await producer.connect();
+    await producer.send({
+      topic: topics.metadata,
+      messages: [...Array(sensors).keys()].map((k) => ({
+        key: sensorName(k),
+        value: JSON.stringify(metadataOf(k)),
+      })),
+    });
+    await producer.disconnect();
     say(`pre-loading ${total} readings into ${topics.readings}`);
     const loadStart = Date.now();
     await preload();
@@ -196,6 +228,7 @@ async function main(): Promise<void> {
           TRIBUTARY_CASSANDRA_CONTACT_POINTS: endpoints.cassandraContactPoint,
           TRIBUTARY_CASSANDRA_LOCAL_DC: endpoints.cassandraDataCenter,
           SENSORS_READINGS_TOPIC: topics.readings,
+          SENSORS_METADATA_TOPIC: topics.metadata,
           SENSORS_FLAGGED_TOPIC: topics.flagged,
           SENSORS_MINUTELY_TOPIC: topics.minutely,
           SENSORS_KEYSPACE: keyspace,
@@ -240,6 +273,10 @@ async function main(): Promise<void> {
     const hourlyRows = (
       await cql.execute(`SELECT * FROM ${keyspace}.sensor_hourly`, [], { fetchSize: 100_000 })
     ).rows;
+    const wrongLocations = hourlyRows.filter((row) => {
+      const id = row.get('sensor_id') as string;
+      return row.get('location') !== metadataOf(Number(id.slice('sensor-'.length))).location;
+    }).length;
     const hourly = hourlyRows.map((row): [string, Stats] => [
       `${row.get('sensor_id') as string}@${(row.get('window_start') as Date).getTime()}`,
       {
@@ -284,6 +321,7 @@ async function main(): Promise<void> {
         expected: expectedHourly.size,
         rows: hourly.length,
         problems: compareWindows(hourly, expectedHourly),
+        wrongLocations,
       },
       predictions: {
         expected: expectedHourly.size,
@@ -296,6 +334,7 @@ async function main(): Promise<void> {
     const complete =
       checks.minutely.problems.length === 0 &&
       checks.hourly.problems.length === 0 &&
+      wrongLocations === 0 &&
       checks.predictions.problems.length === 0 &&
       flagged === expected.flagged &&
       deadLetters === 0;
@@ -357,7 +396,7 @@ async function main(): Promise<void> {
         `  ${report.readingsPerSecond} readings/s, ${report.cpuSeconds} CPU s (${report.cpuMicrosecondsPerReading} us per reading), peak RSS ${report.peakRssMiB} MiB`,
         `  changelog: ${report.changelog.bytesPerReading} bytes per reading (key + value; ${changelogs.map((c) => `${c.topic.slice(appId.length + 1)} ${c.records} records`).join(', ')})${onDisk === undefined ? '' : `; on disk ${report.changelog.onDiskBytesPerReading}`}`,
         `  minutely windows ${minutely.length} of ${expectedMinutely.size} expected${problemsOf(checks.minutely.problems)}`,
-        `  hourly rows ${hourly.length} of ${expectedHourly.size} expected${problemsOf(checks.hourly.problems)}`,
+        `  hourly rows ${hourly.length} of ${expectedHourly.size} expected${problemsOf(checks.hourly.problems)}${wrongLocations === 0 ? '' : `; ${wrongLocations} with a wrong location`}`,
         `  predictions ${predictions.length} of ${expectedHourly.size} expected${problemsOf(predictionProblems)}`,
         `  flagged ${flagged} of ${expected.flagged} expected; dead letters ${deadLetters} (expected 0)`,
         complete ? '  complete: every closed window once, equal to the oracle' : '  INCOMPLETE',
