@@ -24,7 +24,7 @@ import { createTopics, kafka, readTopic } from './topics.ts';
 import { startWorkerProcess, stopWorker, waitForAssignment } from './workers.ts';
 import type { WorkerProcess } from './workers.ts';
 
-const fixture = new URL('./fixtures/joins-worker.ts', import.meta.url).pathname;
+const fixture = new URL('./fixtures/stream-joins-worker.ts', import.meta.url).pathname;
 const w = { before: 100, after: 60, grace: 50 };
 const rounds = 4;
 
