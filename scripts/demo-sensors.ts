@@ -52,7 +52,7 @@ import {
   readingIdentity,
   sensorExpectations,
 } from './verify/sensor-expectations.ts';
-import { simulateSensors } from '../tools/mqtt-sensors/index.ts';
+import { sensorMetadata, simulateSensors } from '../tools/mqtt-sensors/index.ts';
 import type { SimulatedMessage } from '../tools/mqtt-sensors/index.ts';
 
 const keep = process.argv.includes('--keep');
@@ -67,6 +67,7 @@ const runId = Date.now().toString(36);
 const appId = `sensors-demo-${runId}`;
 const prefix = `sensors_demo_${runId}`;
 const readingsTopic = `${appId}-readings`;
+const metadataTopic = `${appId}-metadata`;
 const sourceDlq = `${appId}-source-dlq`;
 const flaggedTopic = `${appId}-flagged`;
 const keyspace = prefix;
@@ -79,6 +80,7 @@ const env = {
   TRIBUTARY_APP_ID: appId,
   TRIBUTARY_METRICS_PORT: '0',
   SENSORS_READINGS_TOPIC: readingsTopic,
+  SENSORS_METADATA_TOPIC: metadataTopic,
   SENSORS_FLAGGED_TOPIC: flaggedTopic,
   SENSORS_MINUTELY_TOPIC: `${appId}-minutely`,
   SENSORS_KEYSPACE: keyspace,
@@ -161,7 +163,23 @@ async function main(): Promise<string[]> {
   // Readings of yesterday: no time retention, or the broker deletes them before they are read.
   await admin.createTopics([
     { topic: readingsTopic, partitions, config: { 'retention.ms': '-1' } },
+    // The sensors' metadata, joined as a table: compacted, co-partitioned with the readings.
+    { topic: metadataTopic, partitions, config: { 'cleanup.policy': 'compact' } },
   ]);
+  const metadata = sensorMetadata(sensors, 7);
+  const producer = kafka.recordProducer();
+  await producer.connect();
+  await producer.send(
+    metadata.map((m) => ({
+      topic: metadataTopic,
+      key: Buffer.from(m.sensorId),
+      value: Buffer.from(JSON.stringify(m)),
+      timestamp: Date.now(),
+      headers: {},
+    })),
+  );
+  await producer.disconnect();
+  say(`${metadata.length} sensors' metadata (calibration, location) published to ${metadataTopic}`);
   const source = startTributary(
     'MQTT source',
     [
@@ -220,7 +238,7 @@ async function main(): Promise<string[]> {
   );
 
   // (4)
-  const expected = sensorExpectations(acknowledged);
+  const expected = sensorExpectations(acknowledged, new Map(metadata.map((m) => [m.sensorId, m])));
   say(
     `expected: ${expected.hourly.length} hourly rows and as many predictions (${expected.oracle.open.length} hours still open, not expected), ${expected.sourceDeadLetters.length} dead letters at the source, ${expected.appDeadLetters.length} in the application, ${expected.flagged.length} flagged readings`,
   );

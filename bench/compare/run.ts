@@ -7,11 +7,14 @@
 //   npm run bench -- --records 100000 --no-raw --no-clients   a quick run
 //   npm run bench -- --impl tributary --workload w2-alos,w2-alos-key --rounds 5 --no-raw --no-clients
 //                                                  per-key vs per-partition event time, interleaved
+//   npm run bench -- --impl tributary,kafka-streams --workload w3-eos --rounds 3 --no-raw --no-clients
+//                                                  only W3, the stream-table join (w3-data.ts)
 //
 // Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix,
-// --workload w1,w2-eos,w2-alos (also w2-eos-key and w2-alos-key: W2 with event time per key,
-// Tributary only), --rounds N (default 1: every workload and implementation N times, interleaved
-// round by round; the table shows medians), --no-raw (skip Kafka's perf tools), --no-clients (skip
+// --workload w1,w2-eos,w2-alos,w3-eos (also w2-eos-key and w2-alos-key: W2 with event time per
+// key, Tributary only; w3-alos: W3 at-least-once; W3 runs Tributary and Kafka Streams only),
+// --rounds N (default 1: every workload and implementation N times, interleaved round by round;
+// the table shows medians), --no-raw (skip Kafka's perf tools), --no-clients (skip
 // the client comparison), --no-stack (use the servers as they run, e.g. a stack started from
 // another checkout), --limit-s S (per run, default 600), --keep-topics, --no-build (use the
 // jar as built), --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in
@@ -31,8 +34,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stackEndpoints } from '../../infra/stack/config.ts';
 import { createKafkaClient } from '../../src/kafka/index.ts';
 import { committedTotal, machine } from '../kafka-load.ts';
-import { compareW2, line, oracle, partitions } from './data.ts';
+import { compareW2, line, oracle, partitions, sensorsFor } from './data.ts';
 import type { W2Output } from './data.ts';
+import { compareW3, metaLine, w3Line } from './w3-data.ts';
+import type { W3Output } from './w3-data.ts';
 import { startMeasured } from './measure.ts';
 import type { Measured } from './measure.ts';
 
@@ -45,7 +50,7 @@ const option = (name: string, fallback: string): string => {
 };
 const total = Number(option('records', '1000000'));
 const impls = option('impl', 'tributary,kafka-streams,quix').split(',');
-const workloads = option('workload', 'w1,w2-eos,w2-alos').split(',');
+const workloads = option('workload', 'w1,w2-eos,w2-alos,w3-eos').split(',');
 const rounds = Number(option('rounds', '1'));
 const limitMs = Number(option('limit-s', '600')) * 1000;
 /** --profile DIR: Tributary runs with --cpu-prof, its profiles written to DIR. */
@@ -108,8 +113,15 @@ async function createTopicOnce(topic: string, config: Record<string, string>): P
   });
 }
 
-/** Pre-loads the input with Kafka's Java producer (keys, timestamps, murmur2 partitioning). */
-async function preload(topic: string): Promise<void> {
+/**
+ * Pre-loads the input with Kafka's Java producer (keys, timestamps, murmur2 partitioning): the
+ * W1/W2 readings, or `count` lines of another generator (W3).
+ */
+async function preload(
+  topic: string,
+  lineOf: (i: number) => string = (i) => line(i, total),
+  count = total,
+): Promise<void> {
   const loader = spawn(
     'java',
     [...jvm, '-jar', jar, 'load', '--brokers', brokers, '--topic', topic],
@@ -120,9 +132,9 @@ async function preload(topic: string): Promise<void> {
   const done = new Promise<number | null>((resolve) => loader.on('exit', resolve));
   // A loader that fails early closes its input: its exit code tells why, not the broken pipe.
   loader.stdin.on('error', () => undefined);
-  for (let i = 0; i < total; i += 10_000) {
+  for (let i = 0; i < count; i += 10_000) {
     let text = '';
-    for (let j = i; j < Math.min(total, i + 10_000); j++) text += `${line(j, total)}\n`;
+    for (let j = i; j < Math.min(count, i + 10_000); j++) text += `${lineOf(j)}\n`;
     if (loader.exitCode !== null) break;
     if (!loader.stdin.write(text)) await new Promise((r) => loader.stdin.once('drain', r));
   }
@@ -167,7 +179,7 @@ interface RunResult {
 
 /** What one run is given. */
 interface RunSpec {
-  workload: 'w1' | 'w2';
+  workload: 'w1' | 'w2' | 'w3';
   guarantee: string;
   /** W2: event time per partition (all implementations) or per key (Tributary only). */
   time: 'partition' | 'key';
@@ -176,17 +188,31 @@ interface RunSpec {
   stateDir: string;
 }
 
+/** W3's two input topics, pre-loaded once for all rounds. */
+interface W3Topics {
+  readings: string;
+  meta: string;
+}
+
 interface Implementation {
   command: string;
   args: (w: RunSpec) => string[];
   env?: (w: RunSpec) => Record<string, string>;
 }
 
-/** The workload names: w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key. */
+/** The workload names: w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key, w3-eos, w3-alos. */
 function parseWorkload(name: string): Pick<RunSpec, 'workload' | 'guarantee' | 'time'> {
+  if (name === 'w3-eos' || name === 'w3-alos')
+    return {
+      workload: 'w3',
+      guarantee: name === 'w3-eos' ? 'exactly_once' : 'at_least_once',
+      time: 'partition',
+    };
   const match = /^(w1|w2-eos|w2-alos)(-key)?$/.exec(name);
   if (match === null || (match[1] === 'w1' && match[2] !== undefined))
-    throw new Error(`unknown workload ${name} (w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key)`);
+    throw new Error(
+      `unknown workload ${name} (w1, w2-eos, w2-alos, w2-eos-key, w2-alos-key, w3-eos, w3-alos)`,
+    );
   return {
     workload: match[1] === 'w1' ? 'w1' : 'w2',
     guarantee: match[1] === 'w2-eos' ? 'exactly_once' : 'at_least_once',
@@ -194,11 +220,12 @@ function parseWorkload(name: string): Pick<RunSpec, 'workload' | 'guarantee' | '
   };
 }
 
-function implementation(name: string, input: string): Implementation {
+function implementation(name: string, input: string, table?: string): Implementation {
   const common = (w: RunSpec): string[] => [
     ...['--workload', w.workload, '--guarantee', w.guarantee, '--brokers', brokers],
     ...['--input', input, '--output', w.output, '--app-id', w.appId],
     ...['--commit-interval-ms', String(commitIntervalMs), '--state-dir', w.stateDir],
+    ...(table === undefined ? [] : ['--table', table]),
   ];
   if (name === 'tributary') {
     return {
@@ -223,6 +250,7 @@ function implementation(name: string, input: string): Implementation {
         BENCH_TIME: w.time,
         BENCH_INPUT: input,
         BENCH_OUTPUT: w.output,
+        ...(table === undefined ? {} : { BENCH_TABLE: table }),
       }),
     };
   }
@@ -239,11 +267,14 @@ function implementation(name: string, input: string): Implementation {
 async function measureRun(
   impl: string,
   name: string,
-  input: string,
-  expected: ReturnType<typeof oracle>,
+  topics: { input: string; w3: W3Topics | undefined },
+  expected: () => ReturnType<typeof oracle>,
   round: number,
 ): Promise<RunResult> {
   const { workload, guarantee, time } = parseWorkload(name);
+  const w3 = workload === 'w3' ? topics.w3 : undefined;
+  if (workload === 'w3' && w3 === undefined) throw new Error('W3 topics not loaded');
+  const input = w3?.readings ?? topics.input;
   const appId = `${runId}-${impl}-${name}${rounds > 1 ? `-r${round}` : ''}`;
   const output = `${appId}-out`;
   const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
@@ -252,7 +283,20 @@ async function measureRun(
   let measured: Measured | undefined;
   try {
     await createTopic(output);
-    const spec = implementation(impl, input);
+    // W3: the metadata table is in place before the first reading, the same way for both engines:
+    // the run's group starts with the metadata topic committed at its end, so each restores the
+    // table from that topic (up to the committed offset) before it processes, and reads readings
+    // from the beginning. Without this, which of a task's two partitions is read first is not
+    // fixed, and a reading processed before its row would be dropped by the inner join.
+    if (w3 !== undefined) {
+      const ends = await admin.fetchTopicOffsets(w3.meta);
+      await admin.setOffsets({
+        groupId: appId,
+        topic: w3.meta,
+        partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+      });
+    }
+    const spec = implementation(impl, input, w3?.meta);
     const w: RunSpec = { workload, guarantee, time, appId, output, stateDir };
     measured = startMeasured(spec.command, spec.args(w), { cwd: repo, env: spec.env?.(w) ?? {} });
     const deadline = Date.now() + limitMs;
@@ -279,11 +323,19 @@ async function measureRun(
     result.peakRssMiB = figures.peakRssMiB;
     if (workload === 'w1') {
       const count = await countRecords(output);
-      result.correct = count === expected.w1;
-      result.output = `${count} records (expected ${expected.w1})`;
+      result.correct = count === expected().w1;
+      result.output = `${count} records (expected ${expected().w1})`;
+    } else if (workload === 'w3') {
+      const values = (await readValues(output)).map((v) => JSON.parse(v) as W3Output);
+      const problems = compareW3(values, total);
+      result.correct = problems.length === 0;
+      result.output =
+        problems.length === 0
+          ? `${values.length} joined readings, equal to the oracle`
+          : `${values.length} joined readings: ${problems.join('; ')}`;
     } else {
       const values = (await readValues(output)).map((v) => JSON.parse(v) as W2Output);
-      const problems = compareW2(values, time === 'key' ? expected.w2ByKey : expected.w2);
+      const problems = compareW2(values, time === 'key' ? expected().w2ByKey : expected().w2);
       result.correct = problems.length === 0;
       result.output =
         problems.length === 0
@@ -533,6 +585,8 @@ function table(allRuns: RunResult[], raw: RunResult[], clientRuns: RunResult[]):
   const ratio = (r: RunResult): string => {
     const ours = runs.find((x) => x.impl === 'tributary' && x.workload === r.workload);
     if (ours?.recordsPerSecond === undefined || r.recordsPerSecond === undefined) return '-';
+    // A speed of a wrong answer is no speed (e.g. a join that dropped every record).
+    if (ours.correct === false) return '- (Tributary WRONG)';
     return `${(ours.recordsPerSecond / r.recordsPerSecond).toFixed(2)}x`;
   };
   const w1Ours = runs.find((x) => x.impl === 'tributary' && x.workload === 'w1');
@@ -606,6 +660,12 @@ async function main(): Promise<void> {
     await run('bash', [join(repo, 'bench/quix/setup.sh')], 'the Quix Streams virtual environment');
   await admin.connect();
   const input = `${runId}-in`;
+  const w3Topics = workloads.some((w) => w.startsWith('w3'))
+    ? { readings: `${runId}-w3-in`, meta: `${runId}-w3-meta` }
+    : undefined;
+  // W1/W2's input, unless only W3 runs and nothing else reads it.
+  const needsInput =
+    workloads.some((w) => !w.startsWith('w3')) || !flag('no-raw') || !flag('no-clients');
   const results: { runs: RunResult[]; raw: RunResult[]; clients: RunResult[] } = {
     runs: [],
     raw: [],
@@ -613,19 +673,34 @@ async function main(): Promise<void> {
   };
   try {
     for (const workload of workloads) parseWorkload(workload);
-    await createTopic(input);
-    say(`pre-loading ${total} readings into ${input}`);
-    const loadStart = Date.now();
-    await preload(input);
-    say(`pre-loaded in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`);
-    const expected = oracle(total);
+    if (needsInput) {
+      await createTopic(input);
+      say(`pre-loading ${total} readings into ${input}`);
+      const loadStart = Date.now();
+      await preload(input);
+      say(`pre-loaded in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`);
+    }
+    if (w3Topics !== undefined) {
+      // Same partition count for both (co-partitioned); the metadata first, then the readings.
+      await createTopic(w3Topics.meta, { 'cleanup.policy': 'compact' });
+      await createTopic(w3Topics.readings);
+      const sensors = sensorsFor(total);
+      say(`W3: pre-loading ${sensors} metadata rows, then ${total} readings`);
+      await preload(w3Topics.meta, metaLine, sensors);
+      await preload(w3Topics.readings, (i) => w3Line(i, total));
+    }
+    let computed: ReturnType<typeof oracle> | undefined;
+    const expected = (): ReturnType<typeof oracle> => (computed ??= oracle(total));
     // Round by round, so a machine that gets slower or faster during the run affects every
     // workload alike: w2-alos, w2-alos-key, w2-alos, w2-alos-key, ...
     for (let round = 1; round <= rounds; round++) {
       for (const workload of workloads) {
         for (const impl of impls) {
           if (parseWorkload(workload).time === 'key' && impl !== 'tributary') continue;
-          results.runs.push(await measureRun(impl, workload, input, expected, round));
+          if (workload.startsWith('w3') && impl === 'quix') continue;
+          results.runs.push(
+            await measureRun(impl, workload, { input, w3: w3Topics }, expected, round),
+          );
         }
       }
     }
@@ -653,6 +728,14 @@ async function main(): Promise<void> {
       jvm: jvm.join(' '),
       throughput: 'records / (last input offset committed - first record taken)',
       rounds,
+      w3: workloads.some((w) => w.startsWith('w3'))
+        ? {
+            metadataRows: sensorsFor(total),
+            readings: total,
+            table:
+              'compacted metadata topic, committed at its end for each run group: both engines restore the table from it before the first reading (Kafka Streams with topology.optimization=reuse.ktable.source.topics)',
+          }
+        : undefined,
     },
     ...results,
     keyVsPartition: keyVsPartition(results.runs),

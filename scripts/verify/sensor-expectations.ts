@@ -7,7 +7,13 @@
 import type { ExpectedDeadLetter, WindowRow } from './compare.ts';
 import { outOfRange, sensorOracle } from './sensor-oracle.ts';
 import type { SensorOracle } from './sensor-oracle.ts';
-import type { SimulatedKind, SimulatedMessage } from '../../tools/mqtt-sensors/index.ts';
+import { calibratedCelsius } from '../../tools/mqtt-sensors/index.ts';
+import type {
+  SensorMetadata,
+  SensorReading,
+  SimulatedKind,
+  SimulatedMessage,
+} from '../../tools/mqtt-sensors/index.ts';
 
 /** The codes the MQTT source gives the payloads it cannot forward. */
 const atSource: Partial<Record<SimulatedKind, string>> = {
@@ -35,10 +41,22 @@ export interface SensorExpectations {
   forwarded: number;
 }
 
-/** `messages`: what the broker acknowledged, in any order (they are put in publish order). */
-export function sensorExpectations(messages: SimulatedMessage[]): SensorExpectations {
+/**
+ * `messages`: what the broker acknowledged, in any order (they are put in publish order);
+ * `metadata`: each sensor's metadata, as the pipeline joins it (published before the readings),
+ * so the readings are calibrated as the pipeline calibrates them before its range check.
+ */
+export function sensorExpectations(
+  messages: SimulatedMessage[],
+  metadata: ReadonlyMap<string, SensorMetadata>,
+): SensorExpectations {
   const sent = [...messages].sort((a, b) => a.index - b.index);
-  const readings = sent.flatMap((m) => (m.reading === undefined ? [] : [m.reading]));
+  const calibrated = (r: SensorReading): SensorReading => {
+    const m = metadata.get(r.sensorId);
+    if (m === undefined) throw new Error(`no metadata for ${r.sensorId} in the demo`);
+    return { ...r, temperature: calibratedCelsius(r.temperature, m) };
+  };
+  const readings = sent.flatMap((m) => (m.reading === undefined ? [] : [calibrated(m.reading)]));
   const oracle = sensorOracle(readings);
   const hourly: WindowRow[] = [];
   const predictions: WindowRow[] = [];
@@ -64,7 +82,7 @@ export function sensorExpectations(messages: SimulatedMessage[]): SensorExpectat
     forwarded++;
     if (atTopology.includes(m.kind))
       appDeadLetters.push({ match, code: 'SERDE_*', cause: `${m.kind} payloads published` });
-    else if (m.reading !== undefined && outOfRange(m.reading))
+    else if (m.reading !== undefined && outOfRange(calibrated(m.reading)))
       flagged.push({
         match: readingIdentity(m.reading.sensorId, m.reading.timestamp),
         code: 'FLAGGED',

@@ -166,6 +166,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const registry = new TaskRegistry({
     timestamps,
     globals,
+    prepareBatch: (batch) => prepareTopicBatch(serdes.get(batch.topic), batch),
     plan,
     clock,
     logger,

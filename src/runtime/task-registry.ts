@@ -2,6 +2,7 @@ import { parseTaskId, taskId } from '../core/index.ts';
 import type { Clock, Logger, TaskId } from '../core/index.ts';
 import type {
   ChangelogReader,
+  FetchedBatch,
   TopicAdmin,
   TopicPartition,
   TransactionalProducer,
@@ -31,6 +32,8 @@ export interface TaskRegistryDeps {
   timestamps?: TimestampGuard;
   /** The worker's global tables, which joinGlobal nodes look up. */
   globals?: GlobalStores;
+  /** The per-batch serde work of a source topic (Avro), as the poll loop does it. */
+  prepareBatch?: (batch: FetchedBatch) => Promise<void>;
 }
 
 /**
@@ -151,6 +154,19 @@ export class TaskRegistry {
       restartFrom: new Map(),
     };
     this.building.set(id, handle);
+    // (2) under at-least-once only for tables restored from their topic: they restore up to
+    // the committed offset, where the task's consumption of that topic resumes.
+    const tableTopics = [...task.stores.values()]
+      .filter(({ spec }) => spec.source !== undefined)
+      .map(({ spec }) => spec.changelogTopic);
+    if (this.deps.transactionalProducer === undefined) {
+      for (const topic of tableTopics) {
+        const committed = (await this.deps.admin.committedOffsets(plan.appId, topic)).get(
+          partition,
+        );
+        if (committed !== undefined) task.committedFloor.set(`${topic}/${partition}`, committed);
+      }
+    }
     if (this.deps.transactionalProducer !== undefined) {
       // (1)
       handle.producer = this.deps.transactionalProducer(id);
@@ -176,11 +192,45 @@ export class TaskRegistry {
     }
     // (4)
     await task.init();
+    // (5)
+    await this.catchUpTables(handle, tableTopics);
     logger.info(
       { task: id, restored: task.stats.restored, ms: Date.now() - began },
       'task created',
     );
     return handle;
+  }
+
+  /**
+   * (5) A table read from a topic is brought up to that topic's end before the task processes
+   * anything else: its records past the committed offset are processed (and committed) first,
+   * as batches of the topic would be. Without this, a stream record fetched in the same round as
+   * the table's backlog could be joined with the table as it was before it (a new task after a
+   * rebalance or a start would drop or mis-enrich records published after the table's). What
+   * arrives later is read in fetch order: lookups are by processing time (decision 0017).
+   * Delivered again by the consumer, these records are below the task's floor and skipped.
+   */
+  private async catchUpTables(handle: TaskHandle, topics: string[]): Promise<void> {
+    const { task } = handle;
+    if (topics.length === 0) return;
+    const requests = topics.map((topic) => ({
+      topic,
+      partition: task.partition,
+      from: (task.committedFloor.get(`${topic}/${task.partition}`) ?? 0n).toString(),
+    }));
+    await this.deps.reader.read(requests, async (tp, records) => {
+      const batch = { topic: tp.topic, partition: tp.partition, records };
+      await this.deps.prepareBatch?.(batch);
+      await task.exclusive(async () => {
+        const produced = task.process(tp.topic, tp.partition, records);
+        const [first, last] = [records[0], records[records.length - 1]];
+        if (first === undefined || last === undefined) return;
+        const key = `${tp.topic}/${tp.partition}`;
+        if (!handle.restartFrom.has(key)) handle.restartFrom.set(key, BigInt(first.offset));
+        const offset = (BigInt(last.offset) + 1n).toString();
+        await this.deps.committer.afterBatch(handle, produced, { ...tp, offset });
+      });
+    });
   }
 
   /** Commits what the task has open, then closes its processors, stores and producer. */

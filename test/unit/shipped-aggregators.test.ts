@@ -287,6 +287,16 @@ describe('shipped topologies deduplicate before their windows', () => {
 
     const run = async (input: SensorReading[]) => {
       const driver = await createTestDriver({ plan });
+      // Every sensor's metadata first, calibrating nothing (offset 0, °C).
+      const metadata = driver.input('sensor-metadata', { key: string(), value: json() });
+      for (let s = 0; s < 5; s++)
+        metadata.pipe(`sensor-${s}`, {
+          sensorId: `sensor-${s}`,
+          calibrationOffset: 0,
+          location: 'lab',
+          unit: 'C',
+        });
+      await driver.flush();
       const pipe = driver.input('sensor-readings', { key: string(), value: json<SensorReading>() });
       for (const r of [...input, ...closing]) pipe.pipe(r.sensorId, r);
       const minutely = driver

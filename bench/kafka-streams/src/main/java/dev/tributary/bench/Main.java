@@ -28,6 +28,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.WindowStore;
 
 import java.io.BufferedReader;
@@ -49,9 +50,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <pre>
  * load    --brokers B --topic T                       (stdin: key TAB timestampMs TAB value)
- * streams --workload w1|w2 --guarantee at_least_once|exactly_once --brokers B --input IN
+ * streams --workload w1|w2|w3 --guarantee at_least_once|exactly_once --brokers B --input IN
  *         --output OUT --app-id ID --commit-interval-ms 100 --state-dir DIR
  *         [--w2-emit on-window-close|suppress]   (w2 only; default on-window-close)
+ *         [--table META]                         (w3 only: the metadata topic)
  * verify  --workload w1|w2 --brokers B --input IN --output OUT [--isolation read_committed]
  *         [--timeout-s 120] [--settle-ms 3000]
  * </pre>
@@ -147,6 +149,10 @@ public final class Main {
         // expire first. 0 = check on every record; the range scan still runs only when stream time
         // crosses a window end, so this costs next to nothing.
         p.put(StreamsConfig.InternalConfig.EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION, 0L);
+        // w3: the KTable's store is restored from its own source topic (no extra changelog topic),
+        // up to the group's committed offset, as Tributary restores a table read from a topic.
+        if (workload.equals("w3"))
+            p.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
 
         StreamsBuilder builder = new StreamsBuilder();
         KStream<String, String> in = builder
@@ -161,11 +167,12 @@ public final class Main {
         KStream<String, String> out = switch (workload) {
             case "w1" -> w1(in);
             case "w2" -> w2(in, o.getOrDefault("w2-emit", "on-window-close"));
-            default -> throw new IllegalArgumentException("--workload w1|w2");
+            case "w3" -> w3(builder, in, req(o, "table"));
+            default -> throw new IllegalArgumentException("--workload w1|w2|w3");
         };
         out.to(req(o, "output"), Produced.with(Serdes.String(), Serdes.String()));
 
-        KafkaStreams streams = new KafkaStreams(builder.build(), p);
+        KafkaStreams streams = new KafkaStreams(builder.build(p), p);
         AtomicReference<Throwable> crashed = new AtomicReference<>();
         CountDownLatch failed = new CountDownLatch(1);
         streams.setUncaughtExceptionHandler(e -> {
@@ -236,11 +243,59 @@ public final class Main {
         });
     }
 
+    /**
+     * w3: stream-table join. Readings joined with their sensor's metadata row (a KTable of the
+     * compacted topic): temperature + calibrationOffset, plus location; readings without a row are
+     * dropped (inner join).
+     */
+    static KStream<String, String> w3(StreamsBuilder builder, KStream<String, String> in, String table) {
+        KTable<String, String> meta = builder.table(table, Consumed.with(Serdes.String(), Serdes.String()),
+            Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("w3-meta")
+                .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
+        return in.join(meta, (value, metaValue) -> {
+            Reading r = Reading.parse(value);
+            Meta m = Meta.parse(metaValue);
+            StringBuilder sb = new StringBuilder(160).append("{\"sensorId\":");
+            quote(sb, r.sensorId).append(",\"timestamp\":").append(r.timestamp)
+                .append(",\"temperature\":").append(r.temperature + m.calibrationOffset)
+                .append(",\"humidity\":").append(r.humidity)
+                .append(",\"location\":");
+            return quote(sb, m.location).append('}').toString();
+        });
+    }
+
+    /** The fields of a metadata row w3 uses. */
+    static final class Meta {
+        double calibrationOffset = Double.NaN;
+        String location;
+
+        static Meta parse(String json) {
+            Meta m = new Meta();
+            try (JsonParser p = JSON.createParser(json)) {
+                if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException("not a JSON object");
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    p.nextToken();
+                    switch (name) {
+                        case "calibrationOffset" -> m.calibrationOffset = p.getDoubleValue();
+                        case "location" -> m.location = p.getValueAsString();
+                        default -> p.skipChildren();
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("bad metadata JSON: " + json, e);
+            }
+            return m;
+        }
+    }
+
     // ------------------------------------------------------------- helpers
 
     /** The fields of an input reading the workloads use; parsed with Jackson's streaming parser. */
     static final class Reading {
         String sensor;
+        String sensorId; // w3
+        long timestamp; // w3
         String status;
         long ts;
         double temperature = Double.NaN;
@@ -255,6 +310,8 @@ public final class Main {
                     p.nextToken();
                     switch (name) {
                         case "sensor" -> r.sensor = p.getValueAsString();
+                        case "sensorId" -> r.sensorId = p.getValueAsString();
+                        case "timestamp" -> r.timestamp = p.getLongValue();
                         case "status" -> r.status = p.getValueAsString();
                         case "ts" -> r.ts = p.getLongValue();
                         case "temperature" -> r.temperature = p.getDoubleValue();
