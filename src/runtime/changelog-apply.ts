@@ -31,6 +31,22 @@ export function applyChangelog(
   }
 }
 
+/** A table's serdes' per-batch work (the Avro serde fetches the writer schemas it lacks). */
+export async function prepareRecords(
+  serdes: { key: AnySerde; value: AnySerde },
+  topic: string,
+  records: readonly ChangelogEntry[],
+): Promise<void> {
+  await serdes.key.prepareBatch?.(
+    records.map((r) => r.key),
+    topic,
+  );
+  await serdes.value.prepareBatch?.(
+    records.map((r) => r.value),
+    topic,
+  );
+}
+
 /**
  * Restore of a table whose store's changelog is the topic the table reads (StoreSpec.source):
  * its records are decoded with the table's serdes, and the key encoded again, so the store holds
@@ -48,14 +64,7 @@ export async function applySourceTopic(
   const memory = task.stores.get(store)?.memory as MemoryStore<unknown> | undefined;
   if (memory === undefined) return 0;
   task.restored.set(store, (task.restored.get(store) ?? 0) + records.length);
-  await source.key.prepareBatch?.(
-    records.map((r) => r.key),
-    topic,
-  );
-  await source.value.prepareBatch?.(
-    records.map((r) => r.value),
-    topic,
-  );
+  await prepareRecords(source, topic, records);
   let skipped = 0;
   for (const record of records) {
     let key: Buffer | null;

@@ -1,6 +1,7 @@
 import type { Logger } from '../core/index.ts';
 import type { FetchedRecord, TopicFollower } from '../kafka/index.ts';
 import type { GlobalTableSpec } from '../topology/plan.ts';
+import { prepareRecords } from './changelog-apply.ts';
 import type { GlobalStoreView, GlobalStores } from './global-view.ts';
 
 /** A global table's entries: decoded values by the key's bytes (latin1), as its serdes read them. */
@@ -82,16 +83,8 @@ export class GlobalTables implements GlobalStores {
    * as its serde writes them, the decoded value, a null value deleting the key.
    */
   async apply(topic: string, partition: number, records: readonly GlobalRecord[]): Promise<void> {
-    for (const { spec } of this.byTopic.get(topic) ?? []) {
-      await spec.key.prepareBatch?.(
-        records.map((r) => r.key),
-        topic,
-      );
-      await spec.value.prepareBatch?.(
-        records.map((r) => r.value),
-        topic,
-      );
-    }
+    for (const { spec } of this.byTopic.get(topic) ?? [])
+      await prepareRecords(spec, topic, records);
     this.applyPrepared(topic, partition, records);
   }
 
