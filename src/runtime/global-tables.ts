@@ -1,3 +1,4 @@
+import { TributaryError } from '../core/index.ts';
 import type { Logger } from '../core/index.ts';
 import type { FetchedRecord, TopicFollower } from '../kafka/index.ts';
 import type { GlobalTableSpec } from '../topology/plan.ts';
@@ -66,9 +67,24 @@ export class GlobalTables implements GlobalStores {
       await spec.value.init?.(spec.topic);
     }
     const began = Date.now();
-    if (this.follower === undefined) throw new Error('global tables need a topic follower');
-    await this.follower.follow(this.topics, (tp, records) =>
-      this.apply(tp.topic, tp.partition, records),
+    if (this.follower === undefined)
+      throw new TributaryError('CONFIG_INVALID', 'global tables need a topic follower');
+    // While the broker is away after the bootstrap the reader restarts itself: the worker goes
+    // on with the table as read so far.
+    await this.follower.follow(
+      this.topics,
+      (tp, records) => this.apply(tp.topic, tp.partition, records),
+      {
+        onFault: ({ error, restarting }) => {
+          if (restarting)
+            this.logger.warn({ topics: this.topics, err: error }, 'global table reader restarts');
+          else
+            this.logger.error(
+              { topics: this.topics, err: error },
+              'global table reader stopped: the global tables no longer follow their topics',
+            );
+        },
+      },
     );
     for (const { spec, entries } of this.tables.values()) {
       this.logger.info(
@@ -103,7 +119,8 @@ export class GlobalTables implements GlobalStores {
         let value: unknown;
         try {
           key = spec.key.serialize(spec.key.deserialize(record.key, topic), topic);
-          value = spec.value.deserialize(record.value, topic);
+          // A tombstone deletes whatever the value serde would make of null.
+          value = record.value === null ? null : spec.value.deserialize(record.value, topic);
         } catch (error) {
           this.skipped++;
           this.logger.warn(
