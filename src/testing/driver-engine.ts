@@ -160,7 +160,8 @@ export class DriverEngine {
 
   /**
    * The global tables read what was written to their topics, before any task processes what
-   * waits: in the driver a global table update is seen by every record piped after it.
+   * waits: in the driver a global table update is seen by every record piped after it, and by
+   * records piped before it that were not processed yet (decision 0018).
    */
   private async readGlobals(): Promise<void> {
     for (const [topic, p, records] of this.unreadGlobals())
