@@ -78,9 +78,12 @@ export async function prepareTopics(
   // (1) global tables' topics too
   const missing = [...new Set([...plan.sourceTopics, ...globals])].filter((t) => !counts.has(t));
   if (missing.length > 0) {
+    const named = missing.map((t) =>
+      plan.sourceTopics.includes(t) ? t : `${t} (global table ${globalStore(plan, t)})`,
+    );
     throw new TributaryError(
       'TOPIC_MISMATCH',
-      `source topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of application ${plan.appId} do${missing.length > 1 ? '' : 'es'} not exist; create ${missing.length > 1 ? 'them' : 'it'} first`,
+      `source topic${missing.length > 1 ? 's' : ''} ${named.join(', ')} of application ${plan.appId} do${missing.length > 1 ? '' : 'es'} not exist; create ${missing.length > 1 ? 'them' : 'it'} first`,
     );
   }
   const toCreate: TopicSpec[] = [];
@@ -142,4 +145,9 @@ export async function prepareTopics(
     }
   }
   return counts;
+}
+
+/** The store of the global table that reads a topic (for messages). */
+function globalStore(plan: Plan, topic: string): string {
+  return plan.globalTables.find((g) => g.topic === topic)?.store ?? '?';
 }

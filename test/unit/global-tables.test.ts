@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { silentLogger } from '../../src/core/index.ts';
+import { silentLogger, TributaryError } from '../../src/core/index.ts';
 import type { Logger } from '../../src/core/index.ts';
+import type { TopicAdmin } from '../../src/kafka/index.ts';
 import { GlobalTables } from '../../src/runtime/global-tables.ts';
+import { prepareTopics } from '../../src/runtime/internal-topics.ts';
 import { bytes, json, nullable, string } from '../../src/serde/index.ts';
 import { createTestDriver } from '../../src/testing/index.ts';
 import { topology } from '../../src/topology/index.ts';
@@ -200,5 +202,54 @@ describe('global tables in the test driver (piping into the topic)', () => {
       .pipe('a', { seq: 1 });
     assert.deepEqual(out.readValues(), ['1@A']);
     await driver.close();
+  });
+});
+
+describe('start-up topic checks of a global table', () => {
+  const plan = () => {
+    const t = topology('gt-topics');
+    const stations = t.globalTable(
+      'stations',
+      { key: string(), value: json<Station>() },
+      { store: 'stations' },
+    );
+    t.stream('readings', { key: string(), value: json<{ seq: number }>() })
+      .leftJoinGlobal(
+        stations,
+        (key) => key,
+        (r) => r.seq,
+      )
+      .to('out', { key: string(), value: json<number>() });
+    return t.build().plan;
+  };
+  const admin = (counts: Record<string, number>): TopicAdmin =>
+    ({
+      connect: async () => undefined,
+      partitionCounts: async (topics: string[]) =>
+        new Map(topics.flatMap((t) => (counts[t] === undefined ? [] : [[t, counts[t]] as const]))),
+      createTopics: async () => undefined,
+      brokerCount: async () => 1,
+    }) as unknown as TopicAdmin;
+
+  it('stops the start when the table topic does not exist, naming the table', async () => {
+    await assert.rejects(
+      prepareTopics(plan(), admin({ readings: 2, out: 2 }), silentLogger, 1),
+      (e: unknown) =>
+        e instanceof TributaryError &&
+        e.code === 'TOPIC_MISMATCH' &&
+        e.message.includes('stations (global table stations)'),
+    );
+  });
+
+  it('reads the table topic outside the group: not a source topic, any partition count', async () => {
+    const p = plan();
+    assert.deepEqual(p.sourceTopics, ['readings']);
+    const counts = await prepareTopics(
+      p,
+      admin({ readings: 2, out: 2, stations: 3 }),
+      silentLogger,
+      1,
+    );
+    assert.equal(counts.get('readings'), 2);
   });
 });
