@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { exitCodeOf, systemClock, TributaryError } from '../core/index.ts';
 import type { Clock, Logger } from '../core/index.ts';
-import { createKafkaClient } from '../kafka/index.ts';
+import { abortedFilterReplaced, createKafkaClient } from '../kafka/index.ts';
 import type { KafkaSasl, KafkaTls } from '../kafka/index.ts';
 import { createMetrics, startMetricsServer } from '../metrics/index.ts';
 import type { WorkerMetrics } from '../metrics/index.ts';
@@ -88,6 +88,13 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
   });
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
   const guarantee = options.guarantee ?? 'at_least_once';
+  // kafkajs loaded before Tributary keeps its own filter of aborted transactions, which lets
+  // aborted records through (src/kafka/kafkajs.ts): exactly-once cannot hold on it.
+  if (guarantee === 'exactly_once' && !abortedFilterReplaced)
+    throw new TributaryError(
+      'CONFIG_INVALID',
+      'exactly_once needs kafkajs loaded through Tributary: import tributary before kafkajs (kafkajs alone lets records of aborted transactions through)',
+    );
   const metrics = createMetrics({ app: plan.appId, guarantee });
   const commitIntervalMs = options.commitIntervalMs ?? 100;
   const runtime = createRuntime({

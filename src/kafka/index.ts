@@ -8,6 +8,7 @@
  *   const producer = client.recordProducer();
  */
 export { createKafkaClient } from './client.ts';
+export { abortedFilterReplaced } from './kafkajs.ts';
 export type { KafkaClient, KafkaClientOptions, KafkaSasl, KafkaTls } from './client.ts';
 export {
   backoffMs,

@@ -56,6 +56,75 @@ export const groupingReplaced: boolean = (() => {
   return true;
 })();
 
+interface FetchedMessage {
+  offset: string;
+  key?: Buffer | null;
+  batchContext: { producerId: string | number; inTransaction: boolean };
+}
+
+const abortMarkerKey = Buffer.from([0, 0, 0, 0]);
+
+/**
+ * kafkajs's filter of aborted transactions for read_committed, corrected. The broker lists the
+ * aborted transactions of a fetch in the order their abort markers were written, not by their
+ * first offset; kafkajs assumed the latter and stepped into at most one transaction per record,
+ * so the records of an aborted transaction whose marker came after another's were delivered as
+ * if committed. A task killed with an open transaction, aborted later by its transaction
+ * timeout, then had its output counted (found by test/integration/joins-crash.test.ts, decision
+ * 0019). As the Java consumer does: the aborted transactions in order of their first offset,
+ * every one that starts at or before a record entered before it is judged, and a producer's
+ * records skipped until its abort marker.
+ */
+export function filterAbortedMessages<M extends FetchedMessage>({
+  messages,
+  abortedTransactions,
+}: {
+  messages: M[];
+  abortedTransactions?: { firstOffset: string; producerId: string | number }[] | null;
+}): M[] {
+  if (abortedTransactions === undefined || abortedTransactions === null) return messages;
+  if (abortedTransactions.length === 0) return messages;
+  const pending = [...abortedTransactions].sort((a, b) => {
+    const [x, y] = [BigInt(a.firstOffset), BigInt(b.firstOffset)];
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+  const aborted = new Set<string>();
+  let next = 0;
+  return messages.filter((message) => {
+    const offset = BigInt(message.offset);
+    while (
+      next < pending.length &&
+      BigInt((pending[next] as { firstOffset: string }).firstOffset) <= offset
+    ) {
+      aborted.add(String((pending[next] as { producerId: string | number }).producerId));
+      next++;
+    }
+    const producerId = String(message.batchContext.producerId);
+    const key = message.key;
+    if (key !== undefined && key !== null && Buffer.from(key).equals(abortMarkerKey)) {
+      aborted.delete(producerId);
+      return true;
+    }
+    return !(message.batchContext.inTransaction && aborted.has(producerId));
+  });
+}
+
+const abortedFilterPath = require.resolve('kafkajs/src/consumer/filterAbortedMessages.js');
+const batchPath = require.resolve('kafkajs/src/consumer/batch.js');
+
+/**
+ * Whether consumers use the corrected filter: false only when kafkajs was loaded before this
+ * module. That is a correctness fault under exactly-once, so the runtime refuses to start then.
+ */
+export const abortedFilterReplaced: boolean = (() => {
+  if (require.cache[batchPath] !== undefined) return false;
+  require(abortedFilterPath);
+  const cached = require.cache[abortedFilterPath];
+  if (cached === undefined) return false;
+  cached.exports = filterAbortedMessages;
+  return true;
+})();
+
 const kafkajs = require('kafkajs') as typeof KafkaJS;
 
 export const { Kafka, logLevel, AssignerProtocol, ConfigResourceTypes } = kafkajs;

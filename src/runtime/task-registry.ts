@@ -193,9 +193,18 @@ export class TaskRegistry {
     // (4)
     await task.init();
     // (5)
-    await this.catchUpTables(handle, tableTopics);
+    const floors = Object.fromEntries(
+      [...task.committedFloor].map(([tp, offset]) => [tp, offset.toString()]),
+    );
+    const caughtUp = await this.catchUpTables(handle, tableTopics);
     logger.info(
-      { task: id, restored: task.stats.restored, ms: Date.now() - began },
+      {
+        task: id,
+        restored: task.stats.restored,
+        ms: Date.now() - began,
+        committed: floors,
+        ...(tableTopics.length === 0 ? {} : { caughtUp }),
+      },
       'task created',
     );
     return handle;
@@ -210,9 +219,10 @@ export class TaskRegistry {
    * arrives later is read in fetch order: lookups are by processing time (decision 0017).
    * Delivered again by the consumer, these records are below the task's floor and skipped.
    */
-  private async catchUpTables(handle: TaskHandle, topics: string[]): Promise<void> {
+  private async catchUpTables(handle: TaskHandle, topics: string[]): Promise<number> {
     const { task } = handle;
-    if (topics.length === 0) return;
+    if (topics.length === 0) return 0;
+    let caughtUp = 0;
     const requests = topics.map((topic) => ({
       topic,
       partition: task.partition,
@@ -229,8 +239,10 @@ export class TaskRegistry {
         if (!handle.restartFrom.has(key)) handle.restartFrom.set(key, BigInt(first.offset));
         const offset = (BigInt(last.offset) + 1n).toString();
         await this.deps.committer.afterBatch(handle, produced, { ...tp, offset });
+        caughtUp += records.length;
       });
     });
+    return caughtUp;
   }
 
   /** Commits what the task has open, then closes its processors, stores and producer. */

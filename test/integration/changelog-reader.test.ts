@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 
 import { createChangelogReader } from '../../src/kafka/changelog-reader.ts';
 import { endpoints, uniqueName } from './helpers.ts';

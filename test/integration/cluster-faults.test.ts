@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
+import type { Kafka as KafkaClass } from 'kafkajs';
 
 import { startKafkaCluster } from '../../infra/stack/kafka-cluster.ts';
 import type { KafkaCluster } from '../../infra/stack/kafka-cluster.ts';
@@ -53,7 +54,7 @@ function collect(read: ReadRecord[]): {
 describe('broker faults on a private 3-broker cluster, under load, two workers', () => {
   let cluster: KafkaCluster;
   let topics: ReturnType<typeof topicsOn>;
-  let admin: ReturnType<Kafka['admin']>;
+  let admin: ReturnType<KafkaClass['admin']>;
   const live: WorkerProcess[] = [];
   const dirs: string[] = [];
   const tempDir = (prefix: string): string => {

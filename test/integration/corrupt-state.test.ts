@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 
 import { createChangelogReader } from '../../src/kafka/changelog-reader.ts';
 import type { Windowed } from '../../src/topology/index.ts';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 
 import { TributaryError } from '../../src/core/index.ts';
 import type { Logger } from '../../src/core/index.ts';

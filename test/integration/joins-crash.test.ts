@@ -206,14 +206,18 @@ async function eventuallyLast(topic: string, occupancy: Map<string, number>): Pr
       last.set(r.key ?? '', JSON.parse(r.value?.toString() ?? 'null') as number);
     return last;
   };
+  // What was read when the wait ended: a timeout then shows the counts as they stood.
+  let seen: ReadRecord[] = [];
   const matches = (records: ReadRecord[]): boolean => {
+    seen = records;
     const last = lastOf(records);
     return [...occupancy].every(([room, n]) => (last.get(room) ?? 0) === n);
   };
-  const records = await readTopic(topic, matches, 120_000).catch(() => undefined);
-  const final = records === undefined ? new Map() : lastOf(records);
+  await readTopic(topic, matches, 120_000).catch(() => undefined);
+  const final = lastOf(seen);
   assert.deepEqual(
-    new Map([...occupancy].filter(([, n]) => n > 0)),
     new Map([...final].filter(([, n]) => n > 0)),
+    new Map([...occupancy].filter(([, n]) => n > 0)),
+    'the last count of each room (actual) against its final occupancy (expected)',
   );
 }
