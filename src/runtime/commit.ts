@@ -192,7 +192,10 @@ export function exactlyOnceCommitter(options: {
     if (offsets.length > 0) await producer.sendOffsets(groupId, offsets);
     await producer.commit();
     options.logger.debug(
-      { task: handle.task.id, offsets: offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`) },
+      {
+        task: handle.task.id,
+        offsets: offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`),
+      },
       'transaction committed',
     );
     for (const o of offsets) handle.restartFrom.set(`${o.topic}/${o.partition}`, BigInt(o.offset));
