@@ -1,10 +1,12 @@
-// kafkajs, loaded once with one correction: its producer groups the records of a send by
-// partition with `[...current, message]` for every record, which copies the partition's list each
-// time (quadratic in the records per partition). With thousands of records per send it was 7.5%
-// of a worker's CPU in the W2 profile of `npm run bench`. kafkajs 2.2.4 is the last release
-// (docs/decisions/0001), so the fix is applied here: the same grouping, in one pass. Everything of
-// kafkajs the runtime uses at run time is taken from this module, so the correction is in place
-// before kafkajs's producer module reads it.
+// kafkajs, loaded once with two corrections. kafkajs 2.2.4 is the last release (decision 0001),
+// so they are applied here, in place of kafkajs's own modules, before the kafkajs modules that
+// read them load; everything of kafkajs the runtime uses at run time is taken from this module.
+// (1) Its producer groups the records of a send by partition with `[...current, message]` for
+//     every record, which copies the partition's list each time (quadratic in the records per
+//     partition): 7.5% of a worker's CPU in the W2 profile of `npm run bench`. Replaced by the
+//     same grouping in one pass.
+// (2) Its read_committed filter let records of some aborted transactions through (decision
+//     0019). Replaced by the Java consumer's rule.
 import { createRequire } from 'node:module';
 
 import type * as KafkaJS from 'kafkajs';
@@ -40,21 +42,30 @@ export function groupMessagesPerPartition({
   return result;
 }
 
-const groupingPath = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
-const sendMessagesPath = require.resolve('kafkajs/src/producer/sendMessages.js');
+/**
+ * Puts `replacement` in place of kafkajs's module `module` (a path inside the package), unless
+ * `user`, the kafkajs module that reads it when it loads, was loaded already (by code that
+ * imported kafkajs before this module): then kafkajs keeps its own, and this returns false.
+ */
+function replaceModule(module: string, user: string, replacement: unknown): boolean {
+  if (require.cache[require.resolve(`kafkajs/src/${user}`)] !== undefined) return false;
+  const path = require.resolve(`kafkajs/src/${module}`);
+  require(path);
+  const cached = require.cache[path];
+  if (cached === undefined) return false;
+  cached.exports = replacement;
+  return true;
+}
 
 /**
  * Whether the producer uses the one-pass grouping: false only when kafkajs was loaded before
- * this module (by code that imports kafkajs itself), which costs speed, not correctness.
+ * this module, which costs speed, not correctness.
  */
-export const groupingReplaced: boolean = (() => {
-  if (require.cache[sendMessagesPath] !== undefined) return false;
-  require(groupingPath);
-  const cached = require.cache[groupingPath];
-  if (cached === undefined) return false;
-  cached.exports = groupMessagesPerPartition;
-  return true;
-})();
+export const groupingReplaced: boolean = replaceModule(
+  'producer/groupMessagesPerPartition.js',
+  'producer/sendMessages.js',
+  groupMessagesPerPartition,
+);
 
 interface FetchedMessage {
   offset: string;
@@ -109,21 +120,15 @@ export function filterAbortedMessages<M extends FetchedMessage>({
   });
 }
 
-const abortedFilterPath = require.resolve('kafkajs/src/consumer/filterAbortedMessages.js');
-const batchPath = require.resolve('kafkajs/src/consumer/batch.js');
-
 /**
  * Whether consumers use the corrected filter: false only when kafkajs was loaded before this
- * module. That is a correctness fault under exactly-once, so the runtime refuses to start then.
+ * module. That is a correctness fault under exactly-once, so the worker refuses to start then.
  */
-export const abortedFilterReplaced: boolean = (() => {
-  if (require.cache[batchPath] !== undefined) return false;
-  require(abortedFilterPath);
-  const cached = require.cache[abortedFilterPath];
-  if (cached === undefined) return false;
-  cached.exports = filterAbortedMessages;
-  return true;
-})();
+export const abortedFilterReplaced: boolean = replaceModule(
+  'consumer/filterAbortedMessages.js',
+  'consumer/batch.js',
+  filterAbortedMessages,
+);
 
 const kafkajs = require('kafkajs') as typeof KafkaJS;
 
