@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Kafka } from 'kafkajs';
 
-import { headersOf } from './consumer.ts';
+import { fetchedRecord } from './consumer.ts';
 import type {
   ChangelogReader,
   FetchedRecord,
@@ -160,13 +160,7 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
             const end = ends.get(k) ?? 0n;
             const records: FetchedRecord[] = batch.messages
               .filter((m) => BigInt(m.offset) >= state.position && BigInt(m.offset) < end)
-              .map((m) => ({
-                key: m.key,
-                value: m.value,
-                timestamp: Number(m.timestamp),
-                headers: headersOf(m.headers),
-                offset: m.offset,
-              }));
+              .map(fetchedRecord);
             if (records.length > 0)
               await onRecords({ topic: batch.topic, partition: batch.partition }, records);
             const next = min(BigInt(batch.lastOffset()) + 1n, end);

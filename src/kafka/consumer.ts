@@ -1,4 +1,4 @@
-import type { Consumer, ConsumerRunConfig, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 
 import type { Headers } from '../core/index.ts';
 import { backoffMs, batchFaultAction, crashAction } from './faults.ts';
@@ -32,6 +32,17 @@ export function headersOf(
     headers[name] = Array.isArray(value) ? value[value.length - 1] : value;
   }
   return headers;
+}
+
+/** A kafkajs message as the runtime takes it. */
+export function fetchedRecord(m: KafkaMessage): FetchedRecord {
+  return {
+    key: m.key,
+    value: m.value,
+    timestamp: Number(m.timestamp),
+    headers: headersOf(m.headers),
+    offset: m.offset,
+  };
 }
 
 /** A wait that ends early when the consumer stops. */
@@ -86,13 +97,7 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
     partitionsConsumedConcurrently: options.concurrency,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      const records: FetchedRecord[] = batch.messages.map((m) => ({
-        key: m.key,
-        value: m.value,
-        timestamp: Number(m.timestamp),
-        headers: headersOf(m.headers),
-        offset: m.offset,
-      }));
+      const records: FetchedRecord[] = batch.messages.map(fetchedRecord);
       const key = `${batch.topic}/${batch.partition}`;
       // A batch can take long (an external sink retrying through an outage): heartbeats go
       // on meanwhile so the group keeps this member. A heartbeat that finds a rebalance

@@ -112,7 +112,7 @@ export function filterAbortedMessages<M extends FetchedMessage>({
     }
     const producerId = String(message.batchContext.producerId);
     const key = message.key;
-    if (key !== undefined && key !== null && Buffer.from(key).equals(abortMarkerKey)) {
+    if (key !== undefined && key !== null && key.length === 4 && key.equals(abortMarkerKey)) {
       aborted.delete(producerId);
       return true;
     }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 
 import { TributaryError } from '../core/index.ts';
-import { headersOf } from './consumer.ts';
+import { fetchedRecord } from './consumer.ts';
 import { backoffMs, crashAction } from './faults.ts';
 import type { FetchedRecord, TopicPartition } from './types.ts';
 
@@ -116,13 +116,7 @@ export function createTopicFollower(kafka: Kafka, groupPrefix: string): TopicFol
             // A batch fetched before the seek of a restart holds records applied already.
             const records: FetchedRecord[] = batch.messages
               .filter((m) => BigInt(m.offset) >= from)
-              .map((m) => ({
-                key: m.key,
-                value: m.value,
-                timestamp: Number(m.timestamp),
-                headers: headersOf(m.headers),
-                offset: m.offset,
-              }));
+              .map(fetchedRecord);
             if (records.length > 0)
               await onRecords({ topic: batch.topic, partition: batch.partition }, records);
             if (batch.messages.length > 0) moved(tp, BigInt(batch.lastOffset()) + 1n);
