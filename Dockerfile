@@ -11,9 +11,9 @@
 # binary shipped in its npm package, linked against glibc >= 2.34 and libatomic.so.1.
 # TypeScript runs directly through tsx (no build step), so tsx is a production dependency.
 
-# Override with --build-arg NODE_IMAGE=..., e.g. node:20.20.2-bookworm-slim (the tests' Node).
+# Override with --build-arg NODE_IMAGE=...; the default is the Node the tests run on (.nvmrc).
 # NODE_IMAGE is the base of every stage: an LTS Node on Debian 12, pinned.
-ARG NODE_IMAGE=node:22.23.3-bookworm-slim
+ARG NODE_IMAGE=node:26.12.1-bookworm-slim
 
 # base adds what the prebuilt rocksdb-native binary needs to the slim Node image.
 FROM ${NODE_IMAGE} AS base

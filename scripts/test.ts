@@ -66,6 +66,10 @@ async function step(name: string, command: string, args: string[]): Promise<void
 }
 
 async function main(mode: Mode): Promise<number> {
+  await step(`node ${process.version} (.nvmrc pins the tested Node)`, process.execPath, [
+    join(root, 'scripts/ensure-node.mjs'),
+    '--check',
+  ]);
   if (mode !== 'integration') {
     await step('lint: eslint', bin('eslint'), ['.']);
     await step('format: prettier --check', bin('prettier'), ['--check', '.']);
