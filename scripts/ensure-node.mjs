@@ -87,6 +87,7 @@ function main() {
         throw new Error(
           `could not fetch ${pkg}@${pin} from the npm registry (${error.message.split('\n')[0]}); ` +
             `install Node ${pin} yourself (it is then used as it is) or check the registry setting`,
+          { cause: error },
         );
       }
       mkdirSync(home, { recursive: true });
