@@ -7,6 +7,10 @@
 //     same grouping in one pass.
 // (2) Its read_committed filter let records of some aborted transactions through (decision
 //     0019). Replaced by the Java consumer's rule.
+// (3) Its request queue schedules its throttle check `throttledUntil - Date.now()` ms ahead, and
+//     throttledUntil is -1 until a broker throttles: a negative delay, which Node runs as 1 ms
+//     and Node 24 and later also warn about (TimeoutNegativeWarning, once per process, in every
+//     worker's output). The delay is clamped to 1 ms: the same schedule, without the warning.
 import { createRequire } from 'node:module';
 
 import type * as KafkaJS from 'kafkajs';
@@ -129,6 +133,33 @@ export const abortedFilterReplaced: boolean = replaceModule(
   'consumer/batch.js',
   filterAbortedMessages,
 );
+
+interface RequestQueue {
+  throttledUntil: number;
+  throttleCheckTimeoutId: NodeJS.Timeout | null;
+  pending: unknown[];
+  checkPendingRequests(): void;
+  scheduleCheckPendingRequests(): void;
+}
+
+/** kafkajs's scheduleCheckPendingRequests, with a delay of at least 1 ms (correction 3). */
+function scheduleCheckPendingRequests(this: RequestQueue): void {
+  if (this.throttleCheckTimeoutId) return;
+  let scheduleAt = this.throttledUntil - Date.now();
+  // kafkajs's CHECK_PENDING_REQUESTS_INTERVAL.
+  if (this.pending.length > 0 && scheduleAt <= 0) scheduleAt = 10;
+  this.throttleCheckTimeoutId = setTimeout(
+    () => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    },
+    Math.max(1, scheduleAt),
+  );
+}
+
+(
+  require('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueue }
+).prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
 
 const kafkajs = require('kafkajs') as typeof KafkaJS;
 
