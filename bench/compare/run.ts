@@ -2,7 +2,7 @@
 // same pre-loaded input and the same machine, in one run, next to Kafka's own performance tools
 // and a raw client comparison (kafkajs, @platformatic/kafka).
 //
-//   npm run bench                                  everything (about 15 minutes on 2 cores)
+//   npm run bench                                  everything, 3 rounds (about 45 minutes on 2 cores)
 //   npm run bench -- --impl tributary --workload w2-eos     one implementation, one workload
 //   npm run bench -- --records 100000 --no-raw --no-clients   a quick run
 //   npm run bench -- --impl tributary --workload w2-alos,w2-alos-key --rounds 5 --no-raw --no-clients
@@ -13,8 +13,9 @@
 // Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix,
 // --workload w1,w2-eos,w2-alos,w3-eos (also w2-eos-key and w2-alos-key: W2 with event time per
 // key, Tributary only; w3-alos: W3 at-least-once; W3 runs Tributary and Kafka Streams only),
-// --rounds N (default 1: every workload and implementation N times, interleaved round by round;
-// the table shows medians), --no-raw (skip Kafka's perf tools), --no-clients (skip
+// --rounds N (default 3: every workload, implementation, perf tool and client N times,
+// interleaved round by round; every figure is the median of its rounds with their min-max
+// spread, and a ratio is the median of the per-round ratios: stats.ts), --no-raw (skip Kafka's perf tools), --no-clients (skip
 // the client comparison), --no-stack (use the servers as they run, e.g. a stack started from
 // another checkout), --limit-s S (per run, default 600), --keep-topics, --no-build (use the
 // jar as built), --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in
@@ -39,6 +40,8 @@ import type { W2Output } from './data.ts';
 import { compareW3, metaLine, w3Line } from './w3-data.ts';
 import type { W3Output } from './w3-data.ts';
 import { startMeasured } from './measure.ts';
+import { formatSpread, median, roundRatios, spread } from './stats.ts';
+import type { Spread } from './stats.ts';
 import type { Measured } from './measure.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
@@ -51,7 +54,7 @@ const option = (name: string, fallback: string): string => {
 const total = Number(option('records', '1000000'));
 const impls = option('impl', 'tributary,kafka-streams,quix').split(',');
 const workloads = option('workload', 'w1,w2-eos,w2-alos,w3-eos').split(',');
-const rounds = Number(option('rounds', '1'));
+const rounds = Number(option('rounds', '3'));
 const limitMs = Number(option('limit-s', '600')) * 1000;
 /** --profile DIR: Tributary runs with --cpu-prof, its profiles written to DIR. */
 const profileDir = argv.includes('--profile')
@@ -279,7 +282,7 @@ async function measureRun(
   const output = `${appId}-out`;
   const stateDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   const result: RunResult = { impl, workload: name, ok: false };
-  if (rounds > 1) result.round = round;
+  result.round = round;
   let measured: Measured | undefined;
   try {
     await createTopic(output);
@@ -354,7 +357,7 @@ async function measureRun(
 }
 
 /** Kafka's own consumer and producer performance tools on the same topic and record size. */
-async function rawTools(input: string): Promise<RunResult[]> {
+async function rawTools(input: string, round: number): Promise<RunResult[]> {
   const results: RunResult[] = [];
   const consumer = startMeasured('java', [
     ...jvm,
@@ -393,7 +396,7 @@ async function rawTools(input: string): Promise<RunResult[]> {
           error: consumer.output().slice(-2000),
         },
   );
-  const target = `${runId}-perf-producer`;
+  const target = `${runId}-perf-producer-r${round}`;
   await createTopic(target);
   const producer = startMeasured('java', [
     ...jvm,
@@ -428,11 +431,11 @@ async function rawTools(input: string): Promise<RunResult[]> {
 }
 
 /** bench/clients: consume the input and produce as many records with each Node client. */
-async function clients(input: string): Promise<RunResult[]> {
+async function clients(input: string, round: number): Promise<RunResult[]> {
   const results: RunResult[] = [];
   for (const name of ['kafkajs', 'platformatic', 'confluent']) {
     for (const mode of ['consume', 'produce']) {
-      const topic = mode === 'consume' ? input : `${runId}-client-${name}-${mode}`;
+      const topic = mode === 'consume' ? input : `${runId}-client-${name}-${mode}-r${round}`;
       if (mode === 'produce') await createTopic(topic);
       const child = startMeasured(process.execPath, [
         ...['--import', 'tsx', join(repo, 'bench/clients/run.ts')],
@@ -489,18 +492,23 @@ const fmt = (n: number | undefined): string =>
       ? Math.round(n).toLocaleString('en-US')
       : String(Math.round(n * 100) / 100);
 
-function median(xs: number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+/** One implementation's rounds of one workload: each figure's median and spread. */
+interface Summary {
+  impl: string;
+  workload: string;
+  ok: boolean;
+  error?: string | undefined;
+  correct?: boolean | undefined;
+  output?: string | undefined;
+  rounds: RunResult[];
+  recordsPerSecond?: Spread | undefined;
+  cpuSeconds?: Spread | undefined;
+  cpuSecondsTotal?: Spread | undefined;
+  peakRssMiB?: Spread | undefined;
 }
 
-const defined = (xs: (number | undefined)[]): number[] =>
-  xs.filter((x): x is number => x !== undefined);
-
-/** One row per implementation and workload: the medians of its rounds (a single run as it is). */
-function medianRuns(runs: RunResult[]): RunResult[] {
+/** One summary per implementation and workload, over the rounds that ran without failing. */
+function summarize(runs: RunResult[]): Summary[] {
   const groups = new Map<string, RunResult[]>();
   for (const r of runs) {
     const id = `${r.workload}\t${r.impl}`;
@@ -508,21 +516,27 @@ function medianRuns(runs: RunResult[]): RunResult[] {
   }
   return [...groups.values()].map((group) => {
     const [first] = group as [RunResult, ...RunResult[]];
-    if (group.length === 1) return first;
     const ok = group.filter((r) => r.ok);
     const correct = ok.filter((r) => r.correct === true).length;
-    const wrong = ok.find((r) => r.correct !== true);
+    const wrong = ok.find((r) => r.correct === false);
+    const checked = ok.some((r) => r.correct !== undefined);
     return {
       impl: first.impl,
       workload: first.workload,
       ok: ok.length > 0,
       error: group.find((r) => !r.ok)?.error,
-      recordsPerSecond: median(defined(ok.map((r) => r.recordsPerSecond))),
-      seconds: median(defined(ok.map((r) => r.seconds))),
-      cpuSeconds: median(defined(ok.map((r) => r.cpuSeconds))),
-      peakRssMiB: median(defined(ok.map((r) => r.peakRssMiB))),
-      correct: ok.length === group.length && correct === group.length,
-      output: `median of ${ok.length} rounds; ${correct} of ${group.length} equal to the oracle${wrong === undefined ? '' : ` (${wrong.output})`}`,
+      correct: checked ? ok.length === group.length && correct === group.length : undefined,
+      output:
+        group.length === 1
+          ? first.output
+          : `${ok.length} of ${group.length} rounds ran` +
+            (checked ? `, ${correct} equal to the oracle` : '') +
+            (wrong === undefined ? '' : ` (${wrong.output})`),
+      rounds: ok,
+      recordsPerSecond: spread(ok.map((r) => r.recordsPerSecond)),
+      cpuSeconds: spread(ok.map((r) => r.cpuSeconds)),
+      cpuSecondsTotal: spread(ok.map((r) => r.cpuSecondsTotal)),
+      peakRssMiB: spread(ok.map((r) => r.peakRssMiB)),
     };
   });
 }
@@ -576,37 +590,61 @@ function keyVsPartition(runs: RunResult[]): KeyVsPartition[] {
   return out;
 }
 
+/** Tributary / each other implementation, per workload: records/s and CPU s, per-round ratios. */
+function ratiosToPeers(runs: RunResult[]): {
+  workload: string;
+  peer: string;
+  recordsPerSecond?: Spread | undefined;
+  cpuSeconds?: Spread | undefined;
+}[] {
+  const all = summarize(runs);
+  return all.flatMap((peer) => {
+    const ours = all.find((x) => x.impl === 'tributary' && x.workload === peer.workload);
+    if (peer.impl === 'tributary' || ours === undefined) return [];
+    return [
+      {
+        workload: peer.workload,
+        peer: peer.impl,
+        recordsPerSecond: roundRatios(ours.rounds, peer.rounds, (x) => x.recordsPerSecond),
+        cpuSeconds: roundRatios(ours.rounds, peer.rounds, (x) => x.cpuSeconds),
+      },
+    ];
+  });
+}
+
 function table(allRuns: RunResult[], raw: RunResult[], clientRuns: RunResult[]): string {
-  const runs = medianRuns(allRuns);
+  const runs = summarize(allRuns);
+  const n = (s: Spread | undefined): string => formatSpread(s, (x) => fmt(x));
+  const times = (s: Spread | undefined): string => formatSpread(s, (x) => `${x.toFixed(2)}x`);
   const rows = [
-    '| workload | implementation | records/s | CPU s | peak RSS MiB | output | Tributary / this |',
+    'Each figure: the median of its rounds, with the min-max spread in brackets; a ratio is the median of the per-round ratios.',
+    '',
+    '| workload | implementation | records/s | CPU s | peak RSS MiB | output | Tributary / this (records/s) |',
     '|---|---|--:|--:|--:|---|--:|',
   ];
-  const ratio = (r: RunResult): string => {
+  const ratio = (r: Summary): string => {
     const ours = runs.find((x) => x.impl === 'tributary' && x.workload === r.workload);
-    if (ours?.recordsPerSecond === undefined || r.recordsPerSecond === undefined) return '-';
+    if (ours === undefined) return '-';
     // A speed of a wrong answer is no speed (e.g. a join that dropped every record).
     if (ours.correct === false) return '- (Tributary WRONG)';
-    return `${(ours.recordsPerSecond / r.recordsPerSecond).toFixed(2)}x`;
+    return times(roundRatios(ours.rounds, r.rounds, (x) => x.recordsPerSecond));
   };
   const w1Ours = runs.find((x) => x.impl === 'tributary' && x.workload === 'w1');
   for (const r of runs) {
     const output = r.ok
-      ? `${r.correct ? 'correct' : 'WRONG'}: ${r.output}`
+      ? `${r.correct === true ? 'correct' : r.correct === false ? 'WRONG' : 'unchecked'}: ${r.output}`
       : `failed: ${r.error?.split('\n')[0]}`;
     rows.push(
-      `| ${r.workload} | ${r.impl} | ${fmt(r.recordsPerSecond)} | ${fmt(r.cpuSeconds)} | ${fmt(r.peakRssMiB)} | ${output} | ${r.impl === 'tributary' ? '1.00x' : ratio(r)} |`,
+      `| ${r.workload} | ${r.impl} | ${n(r.recordsPerSecond)} | ${n(r.cpuSeconds)} | ${n(r.peakRssMiB)} | ${output} | ${r.impl === 'tributary' ? '1.00x' : ratio(r)} |`,
     );
   }
-  for (const r of raw) {
+  for (const r of summarize(raw)) {
     const versus =
-      r.workload === 'consume' &&
-      w1Ours?.recordsPerSecond !== undefined &&
-      r.recordsPerSecond !== undefined
-        ? `${(w1Ours.recordsPerSecond / r.recordsPerSecond).toFixed(2)}x (W1)`
+      r.workload === 'consume' && w1Ours !== undefined
+        ? `${times(roundRatios(w1Ours.rounds, r.rounds, (x) => x.recordsPerSecond))} (W1)`
         : '-';
     rows.push(
-      `| raw ${r.workload} | ${r.impl} | ${fmt(r.recordsPerSecond)} | ${fmt(r.cpuSecondsTotal)} (whole process) | ${fmt(r.peakRssMiB)} | ${r.ok ? r.output : `failed: ${r.error?.split('\n').at(-1)}`} | ${versus} |`,
+      `| raw ${r.workload} | ${r.impl} | ${n(r.recordsPerSecond)} | ${n(r.cpuSecondsTotal)} (whole process) | ${n(r.peakRssMiB)} | ${r.ok ? r.output : `failed: ${r.error?.split('\n').at(-1)}`} | ${versus} |`,
     );
   }
   const comparisons = keyVsPartition(allRuns);
@@ -629,10 +667,10 @@ function table(allRuns: RunResult[], raw: RunResult[], clientRuns: RunResult[]):
       '| client | mode | records/s | CPU s (whole process) | peak RSS MiB |',
       '|---|---|--:|--:|--:|',
     );
-    for (const r of clientRuns) {
+    for (const r of summarize(clientRuns)) {
       rows.push(
         r.ok
-          ? `| ${r.impl} | ${r.workload} | ${fmt(r.recordsPerSecond)} | ${fmt(r.cpuSecondsTotal)} | ${fmt(r.peakRssMiB)} |`
+          ? `| ${r.impl} | ${r.workload} | ${n(r.recordsPerSecond)} | ${n(r.cpuSecondsTotal)} | ${n(r.peakRssMiB)} |`
           : `| ${r.impl} | ${r.workload} | not run: ${r.error?.trim().split('\n').at(-1)} | | |`,
       );
     }
@@ -703,9 +741,11 @@ async function main(): Promise<void> {
           );
         }
       }
+      // The perf tools and the clients in the same round, so they share its minutes too.
+      const inRound = (r: RunResult): RunResult => ({ ...r, round });
+      if (!flag('no-raw')) results.raw.push(...(await rawTools(input, round)).map(inRound));
+      if (!flag('no-clients')) results.clients.push(...(await clients(input, round)).map(inRound));
     }
-    if (!flag('no-raw')) results.raw = await rawTools(input);
-    if (!flag('no-clients')) results.clients = await clients(input);
   } finally {
     if (!flag('keep-topics')) {
       const mine = (await admin.listTopics()).filter((t) => t.startsWith(runId));
@@ -739,6 +779,11 @@ async function main(): Promise<void> {
     },
     ...results,
     keyVsPartition: keyVsPartition(results.runs),
+    // Every figure's median and min-max spread over the rounds, and Tributary / each peer.
+    summary: [results.runs, results.raw, results.clients].flatMap((runs) =>
+      summarize(runs).map(({ rounds: _rounds, ...rest }) => rest),
+    ),
+    ratios: ratiosToPeers(results.runs),
     minutes: Math.round((Date.now() - began) / 600) / 100,
   };
   const dir = join(repo, 'bench/results');
