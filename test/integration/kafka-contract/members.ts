@@ -1,0 +1,123 @@
+import type {
+  BatchConsumer,
+  ConsumerFault,
+  FetchedBatch,
+  FetchedRecord,
+  TopicPartition,
+} from '../../../src/kafka/index.ts';
+import { eventually } from '../helpers.ts';
+import type { ContractScope } from './scope.ts';
+
+export type BatchResult = 'done' | 'halt' | 'skip' | 'rejoin';
+
+export interface MemberOptions {
+  groupId: string;
+  topics: string[];
+  /** What handleBatch answers (after the batch is recorded); 'done' when absent. */
+  onBatch?: (batch: FetchedBatch) => Promise<BatchResult>;
+}
+
+/** A BatchConsumer group member that records what the consumer tells it. */
+export interface Member {
+  consumer: BatchConsumer;
+  /** Every batch handed to handleBatch, in call order, with what it answered (once it did). */
+  batches: { batch: FetchedBatch; result?: BatchResult }[];
+  /** The partitions of the latest onAssignment, as `topic/partition`; undefined before the first. */
+  owned: Set<string> | undefined;
+  assignments: number;
+  /** Errors of onCrash and onLost, and the faults retried: for failure messages. */
+  errors: Error[];
+  faults: ConsumerFault[];
+  /** Stops the consumer (once; later calls return the same promise). */
+  stop(): Promise<void>;
+}
+
+export const tpKey = (tp: TopicPartition): string => `${tp.topic}/${tp.partition}`;
+
+/** The session and heartbeat of test members: short, so a rebalance takes seconds, not tens. */
+const sessionTimeoutMs = 10_000;
+const heartbeatIntervalMs = 500;
+
+/** Starts a member of `groupId` on `topics` (stopped at the end of the test). */
+export async function startMember(scope: ContractScope, options: MemberOptions): Promise<Member> {
+  const consumer = scope.client.batchConsumer({
+    groupId: options.groupId,
+    groupOf: () => 0,
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    concurrency: 2,
+    maxBytesPerPartition: 1024 * 1024,
+  });
+  let stopping: Promise<void> | undefined;
+  const member: Member = {
+    consumer,
+    batches: [],
+    owned: undefined,
+    assignments: 0,
+    errors: [],
+    faults: [],
+    stop: () => (stopping ??= consumer.stop()),
+  };
+  scope.defer(() => member.stop());
+  await consumer.start(options.topics, {
+    async handleBatch(batch) {
+      const entry: { batch: FetchedBatch; result?: BatchResult } = { batch };
+      member.batches.push(entry);
+      entry.result = options.onBatch === undefined ? 'done' : await options.onBatch(batch);
+      return entry.result;
+    },
+    async onAssignment(assigned) {
+      member.owned = new Set(assigned.map(tpKey));
+      member.assignments++;
+    },
+    onCrash: (error) => void member.errors.push(error),
+    onFault: (fault) => void member.faults.push(fault),
+    async onLost(error) {
+      member.errors.push(error);
+    },
+  });
+  return member;
+}
+
+/** The records of `tp` handed to the member, batch after batch, as handed over. */
+export function deliveredOf(member: Member, tp: TopicPartition): FetchedRecord[] {
+  return member.batches
+    .filter(({ batch }) => batch.topic === tp.topic && batch.partition === tp.partition)
+    .flatMap(({ batch }) => batch.records);
+}
+
+/** What a member did, for a failure message. */
+export function describeMember(name: string, member: Member): string {
+  const owned = member.owned === undefined ? 'none yet' : [...member.owned].sort().join(' ');
+  const errors = [...member.errors, ...member.faults.map((f) => f.error)]
+    .map((e) => (e instanceof Error ? e.message : String(e)))
+    .join('; ');
+  return `${name}: ${member.assignments} assignment(s), owns ${owned}, ${member.batches.length} batch(es)${errors === '' ? '' : `, errors: ${errors}`}`;
+}
+
+/**
+ * Waits until the latest assignments of the members own each of `tps` exactly once between
+ * them (every member has been assigned, none shares a partition): the group settled.
+ */
+export async function settledOwnership(
+  members: Record<string, Member>,
+  tps: TopicPartition[],
+  timeoutMs = 45_000,
+): Promise<void> {
+  const wanted = tps.map(tpKey);
+  await eventually(
+    () =>
+      `each of ${wanted.join(' ')} owned by exactly one member (${Object.entries(members)
+        .map(([name, m]) => describeMember(name, m))
+        .join(' | ')})`,
+    async () => {
+      const all = Object.values(members);
+      if (all.some((m) => m.owned === undefined)) return undefined;
+      const owners = wanted.map((tp) => all.filter((m) => m.owned?.has(tp)).length);
+      const extra = all.some((m) => [...(m.owned ?? [])].some((tp) => !wanted.includes(tp)));
+      return owners.every((n) => n === 1) && !extra ? true : undefined;
+    },
+    timeoutMs,
+    100,
+  );
+}

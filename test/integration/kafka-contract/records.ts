@@ -1,0 +1,58 @@
+import type { Headers } from '../../../src/core/index.ts';
+import type { FetchedRecord, OutgoingRecord } from '../../../src/kafka/index.ts';
+import type { ContractClient } from './adapters.ts';
+
+/** A record to produce: key and value as text (null stays null), stamped now unless told. */
+export function outgoing(
+  topic: string,
+  key: string | null,
+  value: string | null,
+  extra: { partition?: number; timestamp?: number; headers?: Headers } = {},
+): OutgoingRecord {
+  return {
+    topic,
+    key: key === null ? null : Buffer.from(key),
+    value: value === null ? null : Buffer.from(value),
+    timestamp: extra.timestamp ?? Date.now(),
+    headers: extra.headers ?? {},
+    ...(extra.partition === undefined ? {} : { partition: extra.partition }),
+  };
+}
+
+/** `count` records `<prefix>-0`... with key `prefix`, to one partition. */
+export function numbered(
+  topic: string,
+  partition: number,
+  prefix: string,
+  count: number,
+): OutgoingRecord[] {
+  return Array.from({ length: count }, (_, i) =>
+    outgoing(topic, prefix, `${prefix}-${i}`, { partition }),
+  );
+}
+
+export const text = (bytes: Buffer | null | undefined): string | null =>
+  bytes === null || bytes === undefined ? null : bytes.toString('utf8');
+
+export const valuesOf = (records: readonly FetchedRecord[]): (string | null)[] =>
+  records.map((r) => text(r.value));
+
+/**
+ * Reads a whole topic through the adapter's TopicReader (read_committed, to the end offsets
+ * taken at the start): the records of each partition in the order handed over.
+ */
+export async function readWholeTopic(
+  client: ContractClient,
+  topic: string,
+  groupPrefix: string,
+): Promise<Map<number, FetchedRecord[]>> {
+  const byPartition = new Map<number, FetchedRecord[]>();
+  await client.topicReader(groupPrefix).read(topic, async (partition, records) => {
+    byPartition.set(partition, [...(byPartition.get(partition) ?? []), ...records]);
+  });
+  return byPartition;
+}
+
+/** The offsets of the records, as numbers (tests write few records). */
+export const offsetsOf = (records: readonly FetchedRecord[]): number[] =>
+  records.map((r) => Number(r.offset));
