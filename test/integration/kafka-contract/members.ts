@@ -14,7 +14,7 @@ export interface MemberOptions {
   groupId: string;
   topics: string[];
   /** What handleBatch answers (after the batch is recorded); 'done' when absent. */
-  onBatch?: (batch: FetchedBatch) => Promise<BatchResult>;
+  onBatch?: (batch: FetchedBatch, consumer: BatchConsumer) => Promise<BatchResult>;
 }
 
 /** A BatchConsumer group member that records what the consumer tells it. */
@@ -25,6 +25,8 @@ export interface Member {
   /** The partitions of the latest onAssignment, as `topic/partition`; undefined before the first. */
   owned: Set<string> | undefined;
   assignments: number;
+  /** `assigned` and `batch <topic>/<partition>@<first offset>` in the order they happened. */
+  events: string[];
   /** Errors of onCrash and onLost, and the faults retried: for failure messages. */
   errors: Error[];
   faults: ConsumerFault[];
@@ -54,6 +56,7 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
     batches: [],
     owned: undefined,
     assignments: 0,
+    events: [],
     errors: [],
     faults: [],
     stop: () => (stopping ??= consumer.stop()),
@@ -63,12 +66,15 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
     async handleBatch(batch) {
       const entry: { batch: FetchedBatch; result?: BatchResult } = { batch };
       member.batches.push(entry);
-      entry.result = options.onBatch === undefined ? 'done' : await options.onBatch(batch);
+      member.events.push(`batch ${tpKey(batch)}@${batch.records[0]?.offset ?? 'empty'}`);
+      entry.result =
+        options.onBatch === undefined ? 'done' : await options.onBatch(batch, consumer);
       return entry.result;
     },
     async onAssignment(assigned) {
       member.owned = new Set(assigned.map(tpKey));
       member.assignments++;
+      member.events.push('assigned');
     },
     onCrash: (error) => void member.errors.push(error),
     onFault: (fault) => void member.faults.push(fault),
@@ -79,11 +85,16 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
   return member;
 }
 
-/** The records of `tp` handed to the member, batch after batch, as handed over. */
-export function deliveredOf(member: Member, tp: TopicPartition): FetchedRecord[] {
+/** The member's batches of `tp`, in call order. */
+export function batchesOf(member: Member, tp: TopicPartition): FetchedBatch[] {
   return member.batches
     .filter(({ batch }) => batch.topic === tp.topic && batch.partition === tp.partition)
-    .flatMap(({ batch }) => batch.records);
+    .map(({ batch }) => batch);
+}
+
+/** The records of `tp` handed to the member, batch after batch, as handed over. */
+export function deliveredOf(member: Member, tp: TopicPartition): FetchedRecord[] {
+  return batchesOf(member, tp).flatMap((batch) => batch.records);
 }
 
 /** What a member did, for a failure message. */
