@@ -9,7 +9,13 @@ import { eventually } from './helpers.ts';
 import { adapters } from './kafka-contract/adapters.ts';
 import { readCommittedByEveryReader } from './kafka-contract/readers.ts';
 import type { ValuesByPartition } from './kafka-contract/readers.ts';
-import { numbered, outgoing, readWholeTopic, valuesOf } from './kafka-contract/records.ts';
+import {
+  endsReached,
+  numbered,
+  outgoing,
+  readWholeTopic,
+  valuesOf,
+} from './kafka-contract/records.ts';
 import { contractScope } from './kafka-contract/scope.ts';
 
 /** Asserts that every reader handed over exactly `expected`. */
@@ -53,6 +59,7 @@ for (const adapter of adapters) {
           new Map([[`${topic}/0`, 11n]]),
         );
         await producer.commit();
+        await endsReached(scope.admin, topic, [12, 8]);
         const expected: ValuesByPartition = new Map([
           [0, ['c1p0-0', 'c1p0-1', 'c1p0-2', 'c2p0-0', 'c2p0-1']],
           [1, ['c1p1-0', 'c1p1-1']],
@@ -106,6 +113,7 @@ for (const adapter of adapters) {
         await successor.begin();
         await successor.send([outgoing(topic, 'k', 'new owner', { partition: 0 })]);
         await successor.commit();
+        await endsReached(scope.admin, topic, [4]);
         const read = await readWholeTopic(scope.client, topic, scope.name('tx-fence-read'));
         assert.deepEqual(valuesOf(read.get(0) ?? []), ['new owner']);
       });
@@ -140,6 +148,8 @@ for (const adapter of adapters) {
         await second.begin();
         await second.send([...numbered(topic, 0, 'last', 1), ...numbered(topic, 1, 'last', 1)]);
         await second.commit();
+        // Every record and marker: 9 + 3 + 2 on partition 0, 6 + 3 + 2 on partition 1.
+        await endsReached(scope.admin, topic, [14, 11]);
         const expected: ValuesByPartition = new Map([
           [0, ['third-0', 'third-1', 'last-0']],
           [1, ['third-0', 'third-1', 'last-0']],

@@ -1,5 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
+
 import type { Headers } from '../../../src/core/index.ts';
-import type { FetchedRecord, OutgoingRecord } from '../../../src/kafka/index.ts';
+import type { FetchedRecord, OutgoingRecord, TopicAdmin } from '../../../src/kafka/index.ts';
+import { eventually } from '../helpers.ts';
 import type { ContractClient } from './adapters.ts';
 
 /** A record to produce: key and value as text (null stays null), stamped now unless told. */
@@ -56,3 +59,23 @@ export async function readWholeTopic(
 /** The offsets of the records, as numbers (tests write few records). */
 export const offsetsOf = (records: readonly FetchedRecord[]): number[] =>
   records.map((r) => Number(r.offset));
+
+/**
+ * Waits until the partitions of `topic` end at `ends` (TopicAdmin.endOffsets), transaction
+ * markers included. A transaction's commit resolves once the coordinator decided, and its
+ * markers are written just after: a read_committed read that starts before them ends before
+ * the transaction's records.
+ */
+export async function endsReached(admin: TopicAdmin, topic: string, ends: number[]): Promise<void> {
+  const expected = new Map(ends.map((end, partition) => [partition, BigInt(end)]));
+  let last = new Map<number, bigint>();
+  await eventually(
+    () => `${topic} to end at ${ends.join(',')} (it ends at ${[...last.values()].join(',')})`,
+    async () => {
+      last = await admin.endOffsets(topic);
+      return isDeepStrictEqual(last, expected) ? true : undefined;
+    },
+    10_000,
+    50,
+  );
+}
