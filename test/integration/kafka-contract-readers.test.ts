@@ -51,23 +51,32 @@ for (const adapter of adapters) {
         await writeRounds(scope, topic, 5);
         const reader = scope.client.changelogReader(scope.name('readers-changelog'));
         const handed = new Map<number, FetchedRecord[]>();
-        const progress = await reader.read(
-          [
-            { topic, partition: 0, from: '0' },
-            // On the marker of round 0.
-            { topic, partition: 1, from: '10' },
-            // Bounded in the middle of round 1.
-            { topic, partition: 2, from: '0', to: '15' },
-            // Already at the end: nothing to read.
-            { topic, partition: 3, from: '44' },
-            // Only the aborted round and its marker.
-            { topic, partition: 4, from: '22', to: '33' },
-          ],
-          async (tp, records) => {
-            assert.equal(tp.topic, topic);
-            handed.set(tp.partition, [...(handed.get(tp.partition) ?? []), ...records]);
-          },
-        );
+        // A second read of a partition at the same time, as concurrent restores do.
+        const alongside: FetchedRecord[] = [];
+        const [progress, alone] = await Promise.all([
+          reader.read(
+            [
+              { topic, partition: 0, from: '0' },
+              // On the marker of round 0.
+              { topic, partition: 1, from: '10' },
+              // Bounded in the middle of round 1.
+              { topic, partition: 2, from: '0', to: '15' },
+              // Already at the end: nothing to read.
+              { topic, partition: 3, from: '44' },
+              // Only the aborted round and its marker.
+              { topic, partition: 4, from: '22', to: '33' },
+            ],
+            async (tp, records) => {
+              assert.equal(tp.topic, topic);
+              handed.set(tp.partition, [...(handed.get(tp.partition) ?? []), ...records]);
+            },
+          ),
+          reader.read([{ topic, partition: 0, from: '20', to: '40' }], async (_, records) => {
+            alongside.push(...records);
+          }),
+        ]);
+        assert.deepEqual(offsetsOf(alongside), [20, ...range(33, 40)], 'the read alongside');
+        assert.deepEqual(alone, new Map([[`${topic}/0`, { records: 8, position: 40n }]]));
         assert.deepEqual(valuesOf(handed.get(0) ?? []), [
           ...roundValues(0, 0),
           ...roundValues(1, 0),
