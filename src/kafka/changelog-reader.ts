@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 
 import { fetchedRecord } from './consumer.ts';
+import { uncommittedAdmin } from './kafkajs.ts';
 import type {
   ChangelogReader,
   FetchedRecord,
@@ -33,10 +34,11 @@ export function createChangelogReader(kafka: Kafka, groupPrefix: string): Change
     async offsetRanges(tps) {
       const ranges = new Map<string, { start: bigint; end: bigint }>();
       if (tps.length === 0) return ranges;
-      const admin = kafka.admin();
+      // read_uncommitted, so `high` is the high watermark (kafkajs's own admin gives the last
+      // stable offset, below a transaction whose markers are not written yet).
+      const admin = uncommittedAdmin(kafka);
       await admin.connect();
       try {
-        // kafkajs's admin lists offsets read_uncommitted: `high` is the high watermark.
         for (const topic of new Set(tps.map((tp) => tp.topic))) {
           for (const p of await admin.fetchTopicOffsets(topic))
             ranges.set(`${topic}/${p.partition}`, { start: BigInt(p.low), end: BigInt(p.high) });

@@ -163,4 +163,30 @@ function scheduleCheckPendingRequests(this: RequestQueue): void {
 
 const kafkajs = require('kafkajs') as typeof KafkaJS;
 
+/**
+ * An admin whose ListOffsets are read_uncommitted, so `fetchTopicOffsets(topic)[].high` is the
+ * high watermark. kafkajs's own admin asks read_committed (its cluster has no isolation level,
+ * and ListOffsets then defaults to read_committed), which gives the last stable offset: below
+ * the records of an open transaction and of one whose markers are not written yet. Built the way
+ * `Kafka.admin()` builds its admin, with a cluster of isolation level READ_UNCOMMITTED (0).
+ */
+export function uncommittedAdmin(kafka: KafkaJS.Kafka): KafkaJS.Admin {
+  const symbol = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  const createCluster = symbol === undefined ? undefined : (Reflect.get(kafka, symbol) as unknown);
+  if (typeof createCluster !== 'function') {
+    throw new Error('kafkajs changed: Kafka has no private createCluster to build an admin with');
+  }
+  const Emitter = require('kafkajs/src/instrumentation/emitter.js') as new () => unknown;
+  const createAdmin = require('kafkajs/src/admin/index.js') as (options: unknown) => KafkaJS.Admin;
+  const instrumentationEmitter = new Emitter();
+  const cluster = (createCluster as (options: unknown) => unknown)({
+    allowAutoTopicCreation: false,
+    instrumentationEmitter,
+    isolationLevel: 0,
+  });
+  return createAdmin({ logger: kafka.logger(), instrumentationEmitter, cluster });
+}
+
 export const { Kafka, logLevel, AssignerProtocol, ConfigResourceTypes } = kafkajs;

@@ -19,6 +19,12 @@ export function partitionForKey(key: Uint8Array | string, numPartitions: number)
 }
 
 /**
+ * The partition the partitioner chose for each message it was asked about, so a send can count
+ * what it wrote to each partition (written-offsets.ts) also for records without an explicit one.
+ */
+export const chosenPartitions = new WeakMap<object, number>();
+
+/**
  * kafkajs partitioner: keyed records go where the Java client would put them; records without
  * a key (or with an explicit partition) keep kafkajs's behaviour.
  */
@@ -27,11 +33,15 @@ export const javaCompatiblePartitioner: ICustomPartitioner = () => {
   return ({ partitionMetadata, message }) => {
     if (message.partition !== undefined && message.partition !== null) return message.partition;
     const count = partitionMetadata.length;
+    let partition: number;
     if (message.key === undefined || message.key === null) {
       // Round-robin over the partitions, as the Java client did before sticky batching.
       next = (next + 1) % count;
-      return partitionMetadata[next]?.partitionId ?? 0;
+      partition = partitionMetadata[next]?.partitionId ?? 0;
+    } else {
+      partition = partitionForKey(message.key, count);
     }
-    return partitionForKey(message.key, count);
+    chosenPartitions.set(message, partition);
+    return partition;
   };
 };

@@ -42,7 +42,8 @@ export async function sendInChunks(
 ): Promise<WrittenOffsets> {
   const written: WrittenOffsets = new Map();
   for (const chunk of chunkBySize(records)) {
-    for (const [tp, next] of writtenOffsets(await sendBatch(topicMessages(chunk)), chunk))
+    const messages = topicMessages(chunk);
+    for (const [tp, next] of writtenOffsets(await sendBatch(messages), messages))
       written.set(tp, next);
   }
   return written;

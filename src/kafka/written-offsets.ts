@@ -1,21 +1,26 @@
-import type { RecordMetadata } from 'kafkajs';
+import type { Message, RecordMetadata } from 'kafkajs';
 
-import type { OutgoingRecord, WrittenOffsets } from './types.ts';
+import { chosenPartitions } from './partitioner.ts';
+import type { WrittenOffsets } from './types.ts';
 
 /**
- * `topic/partition` -> the offset after our last record there, for the records sent to an
- * explicit partition (changelogs): kafkajs reports the base offset of what one request wrote to
- * each partition, and we know how many records we addressed to it.
+ * `topic/partition` -> the offset after our last record there, for every partition one
+ * sendBatch wrote: kafkajs reports the base offset of what the request wrote to each partition,
+ * and we count the records that went there: their explicit partition, or the one our
+ * partitioner chose for them (a send may write a partition both ways).
  */
 export function writtenOffsets(
   metadata: RecordMetadata[],
-  records: OutgoingRecord[],
+  topicMessages: { topic: string; messages: Message[] }[],
 ): WrittenOffsets {
   const counts = new Map<string, number>();
-  for (const record of records) {
-    if (record.partition === undefined) continue;
-    const key = `${record.topic}/${record.partition}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const { topic, messages } of topicMessages) {
+    for (const message of messages) {
+      const partition = message.partition ?? chosenPartitions.get(message);
+      if (partition === undefined) continue;
+      const key = `${topic}/${partition}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
   }
   const offsets: WrittenOffsets = new Map();
   for (const m of metadata) {
