@@ -127,48 +127,5 @@ describe('Kafka (real broker)', () => {
     const readUncommitted = await consumeAll(topic, { readUncommitted: true, expect: 60 });
     assert.equal(readUncommitted.filter((r) => r.value.startsWith('aborted-')).length, 30);
   });
-
-  // A task's new owner reads the committed offsets and restores its stores right after
-  // connecting its producer, so connect() itself must fence the old owner: kafkajs's does not.
-  it("fences the old owner's producer on connect: its open transaction is aborted and its commit fails", async () => {
-    const topic = uniqueName('it-fence');
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    const transactionalId = uniqueName('it-fence-task');
-    const old = client.transactionalProducer(transactionalId, 60_000);
-    await old.connect();
-    await old.begin();
-    await old.send([
-      {
-        topic,
-        key: Buffer.from('k'),
-        value: Buffer.from('old owner'),
-        timestamp: Date.now(),
-        headers: {},
-      },
-    ]);
-
-    const successor = client.transactionalProducer(transactionalId, 60_000);
-    await successor.connect();
-    await assert.rejects(old.commit(), 'the fenced producer cannot commit');
-
-    await successor.begin();
-    await successor.send([
-      {
-        topic,
-        key: Buffer.from('k'),
-        value: Buffer.from('new owner'),
-        timestamp: Date.now(),
-        headers: {},
-      },
-    ]);
-    await successor.commit();
-    await old.disconnect().catch(() => undefined);
-    await successor.disconnect();
-
-    const seen = await consumeAll(topic, { readUncommitted: false, expect: 1, settleMs: 2000 });
-    assert.deepEqual(
-      seen.map((r) => r.value),
-      ['new owner'],
-    );
-  });
+  // Fencing on connect is checked for every adapter by kafka-contract-transactions.test.ts.
 });
