@@ -79,4 +79,42 @@ async function produce(options: BenchOptions): Promise<Measured> {
   return { firstAt, lastAt, records: options.records, bytes };
 }
 
-export const bench: ClientBench = { packageName: 'kafkajs', consume, produce };
+async function produceTransactional(options: BenchOptions): Promise<Measured> {
+  const producer = kafka(options).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionalId: options.transactionalId,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  const keyAt = keyBuffers();
+  let bytes = 0;
+  const firstAt = performance.now();
+  for (let from = 0; from < options.records; from += options.transactionRecords) {
+    const messages = [];
+    for (
+      let seq = from;
+      seq < Math.min(options.records, from + options.transactionRecords);
+      seq++
+    ) {
+      const key = keyAt(seq);
+      const value = Buffer.from(valueOf(seq));
+      bytes += key.length + value.length;
+      messages.push({ key, value });
+    }
+    const transaction = await producer.transaction();
+    await transaction.send({ topic: options.topic, acks: -1, messages });
+    await transaction.commit();
+  }
+  const lastAt = performance.now();
+  await producer.disconnect();
+  return { firstAt, lastAt, records: options.records, bytes };
+}
+
+export const bench: ClientBench = {
+  packageName: 'kafkajs',
+  consume,
+  produce,
+  produceTransactional,
+};

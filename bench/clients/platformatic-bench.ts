@@ -81,4 +81,44 @@ async function produce(options: BenchOptions): Promise<Measured> {
   return { firstAt, lastAt, records: options.records, bytes };
 }
 
-export const bench: ClientBench = { packageName: '@platformatic/kafka', consume, produce };
+async function produceTransactional(options: BenchOptions): Promise<Measured> {
+  const producer = new Producer({
+    clientId,
+    bootstrapBrokers: options.brokers,
+    idempotent: true,
+    transactionalId: options.transactionalId,
+    acks: ProduceAcks.ALL,
+    compression: CompressionAlgorithms.NONE,
+    partitioner: compatibilityPartitioner,
+    autocreateTopics: false,
+  });
+  const keyAt = keyBuffers();
+  let bytes = 0;
+  const firstAt = performance.now();
+  for (let from = 0; from < options.records; from += options.transactionRecords) {
+    const messages = [];
+    for (
+      let seq = from;
+      seq < Math.min(options.records, from + options.transactionRecords);
+      seq++
+    ) {
+      const key = keyAt(seq);
+      const value = Buffer.from(valueOf(seq));
+      bytes += key.length + value.length;
+      messages.push({ topic: options.topic, key, value });
+    }
+    const transaction = await producer.beginTransaction();
+    await transaction.send({ messages });
+    await transaction.commit();
+  }
+  const lastAt = performance.now();
+  await producer.close();
+  return { firstAt, lastAt, records: options.records, bytes };
+}
+
+export const bench: ClientBench = {
+  packageName: '@platformatic/kafka',
+  consume,
+  produce,
+  produceTransactional,
+};

@@ -1,6 +1,6 @@
 // Raw Kafka client comparison: one client, one mode, one process, one JSON line on stdout.
 //
-//   npx tsx bench/clients/run.ts --client kafkajs|platformatic|confluent --mode consume|produce \
+//   npx tsx bench/clients/run.ts --client kafkajs|platformatic|confluent --mode consume|produce|produce-txn \
 //     --topic T --records 1000000 [--brokers 127.0.0.1:9092] \
 //     [--batch 5000 --inflight 4] [--max-bytes 52428800 --max-bytes-per-partition 1048576]
 //     [--group G] [--timeout 600]
@@ -13,12 +13,16 @@
 // produce: --records records (keys s-00000..s-09999, ~200-byte JSON values) to T, which must
 //   exist: idempotent, acks=-1, no compression, --batch records per send call, at most
 //   --inflight calls unacknowledged; waits for every acknowledgement.
+// produce-txn: the same records with a transactional producer (--transactional-id, fresh by
+//   default), --transaction-records (default 1000) per transaction, each committed before the
+//   next begins (one transaction at a time, as one task's producer does).
 // Timing runs from the first record received (consume) or the first send (produce) to the last
 // record received or acknowledged. Consume also reports secondsFromJoin and
 // recordsPerSecondFromJoin, timed from the consumer's group assignment instead: a client that
 // decodes a whole (up to 50 MiB) fetch response before handing over its first record would
 // otherwise leave that first response out of its time. cpuSeconds is user+system CPU over the
-// whole process and peakRssMiB its maximum resident set. Exits 1 with the error on stderr.
+// whole process (all its threads: librdkafka's too) and peakRssMiB its maximum resident set;
+// cpuSecondsClient leaves out the start-up before the client connects (tsx, module loading). Exits 1 with the error on stderr.
 //
 // npm run bench (bench/compare/run.ts) runs every client and mode against the same input.
 import { randomBytes } from 'node:crypto';
@@ -29,15 +33,8 @@ import type { BenchOptions, ClientBench } from './types.ts';
 
 export const clients = ['kafkajs', 'platformatic', 'confluent'] as const;
 type ClientName = (typeof clients)[number];
-const modes = ['consume', 'produce'] as const;
+const modes = ['consume', 'produce', 'produce-txn'] as const;
 type Mode = (typeof modes)[number];
-
-/** Why @confluentinc/kafka-javascript is not measured here (found when installing 1.10.1). */
-export const confluentUnavailable =
-  '@confluentinc/kafka-javascript is not installed: its npm tarball ships no compiled addon ' +
-  '(node-pre-gyp downloads build/Release/confluent-kafka-javascript.node from GitHub releases), ' +
-  'and its --fallback-to-build source build of librdkafka downloads zlib, OpenSSL, zstd and ' +
-  'curl from their own sites, so it cannot be installed from the npm registry alone';
 
 /**
  * @platformatic/kafka 2.x declares Node >= 22.22 and calls Promise.withResolvers (ES2024), which
@@ -68,7 +65,8 @@ async function load(client: ClientName): Promise<ClientBench> {
       shimPromiseWithResolvers();
       return (await import('./platformatic-bench.ts')).bench;
     case 'confluent':
-      throw new Error(confluentUnavailable);
+      // Built from source into bench/clients/confluent by its install.sh (not a dependency).
+      return (await import('./confluent-bench.ts')).bench;
   }
 }
 
@@ -102,6 +100,8 @@ async function main(): Promise<void> {
       'max-bytes-per-partition': { type: 'string', default: String(2 ** 20) },
       timeout: { type: 'string', default: '600' },
       group: { type: 'string' },
+      'transaction-records': { type: 'string', default: '1000' },
+      'transactional-id': { type: 'string' },
     },
     strict: true,
   });
@@ -122,6 +122,10 @@ async function main(): Promise<void> {
     groupId:
       values.group ??
       `clientsdev-${client}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+    transactionRecords: positiveInteger('transaction-records', values['transaction-records']),
+    transactionalId:
+      values['transactional-id'] ??
+      `clientsdev-${client}-txn-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
   };
   const timeoutSeconds = positiveInteger('timeout', values.timeout);
   const watchdog = setTimeout(() => {
@@ -131,7 +135,10 @@ async function main(): Promise<void> {
   watchdog.unref();
 
   const bench = await load(client);
-  const measured = await bench[mode](options);
+  const cpuBefore = process.cpuUsage(); // after start-up and loading the client
+  const measured = await (mode === 'produce-txn'
+    ? bench.produceTransactional(options)
+    : bench[mode](options));
   if (measured.records < options.records)
     throw new Error(`only ${measured.records} of ${options.records} records`);
   const seconds = (measured.lastAt - measured.firstAt) / 1000;
@@ -147,8 +154,12 @@ async function main(): Promise<void> {
       seconds: Number(seconds.toFixed(3)),
       recordsPerSecond: Math.round(measured.records / seconds),
       cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+      // From connecting the client to the end: start-up, tsx and module loading left out.
+      cpuSecondsClient: Number(
+        ((cpu.user + cpu.system - cpuBefore.user - cpuBefore.system) / 1e6).toFixed(2),
+      ),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-      version: packageVersion(bench.packageName),
+      version: bench.version ?? packageVersion(bench.packageName),
       // consume only: from the group assignment, so the first fetch counts too (see Measured).
       ...(measured.joinedAt === undefined
         ? {}

@@ -13,6 +13,10 @@ export interface BenchOptions {
   maxBytesPerPartition: number;
   /** A fresh consumer group id (consume). */
   groupId: string;
+  /** Records per transaction (produce-txn). */
+  transactionRecords: number;
+  /** A fresh transactional id (produce-txn). */
+  transactionalId: string;
 }
 
 /** performance.now() at the first record received or sent, and at the last received or acknowledged. */
@@ -34,8 +38,12 @@ export interface Measured {
 export interface ClientBench {
   /** The npm package that is measured. */
   packageName: string;
+  /** Its version, when it is not installed where records.ts's packageVersion looks. */
+  version?: string;
   consume(options: BenchOptions): Promise<Measured>;
   produce(options: BenchOptions): Promise<Measured>;
+  /** produce-txn: the records in transactions of transactionRecords each, one after another. */
+  produceTransactional(options: BenchOptions): Promise<Measured>;
 }
 
 /**
