@@ -5,7 +5,8 @@
 //   node --import tsx bench/clients/rounds.ts [--records 1000000] [--rounds 3] \
 //     [--clients kafkajs,platformatic,confluent] [--modes consume,produce,produce-txn] \
 //     [--txn-records 1000000] [--brokers 127.0.0.1:9092] [--out FILE] [--prefix i16cmp] \
-//     [--loader-jar bench/kafka-streams/target/tributary-bench-kafka-streams.jar]
+//     [--loader-jar bench/kafka-streams/target/tributary-bench-kafka-streams.jar] \
+//     [--input TOPIC (already pre-loaded: not loaded, not deleted)] [--keep-input]
 //
 // consume reads one input topic of --records records on 12 partitions, pre-loaded once by Kafka's
 // Java producer (the loader of `npm run bench`: idempotent, 256 KiB batches, linger 20 ms) with
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     brokers: { type: 'string', default: '127.0.0.1:9092' },
     out: { type: 'string' },
     prefix: { type: 'string', default: 'i16cmp' },
+    input: { type: 'string' },
+    'keep-input': { type: 'boolean', default: false },
     'loader-jar': {
       type: 'string',
       default: join(repo, 'bench/kafka-streams/target/tributary-bench-kafka-streams.jar'),
@@ -213,11 +216,12 @@ function table(summary: ReturnType<typeof summarise>): string {
 
 async function main(): Promise<void> {
   await admin.connect();
-  const input = `${runId}-input`;
+  const input = values.input ?? `${runId}-input`;
+  const ownInput = values.input === undefined && modes.includes('consume');
   const runs: Run[] = [];
   const startedAt = new Date().toISOString();
   try {
-    if (modes.includes('consume')) {
+    if (ownInput) {
       await createTopic(input);
       say(`pre-loading ${records} records into ${input}`);
       await preload(input);
@@ -230,7 +234,9 @@ async function main(): Promise<void> {
           runs.push(run);
         }
   } finally {
-    if (modes.includes('consume')) await admin.deleteTopics({ topics: [input] }).catch(() => {});
+    if (ownInput && !values['keep-input'])
+      await admin.deleteTopics({ topics: [input] }).catch(() => {});
+    else if (ownInput) say(`kept ${input}`);
     await admin.disconnect();
   }
   const summary = summarise(runs);

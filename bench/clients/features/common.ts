@@ -53,9 +53,9 @@ export async function load(
 ): Promise<void> {
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
-  for (let from = 0; from < count; from += 10_000) {
+  for (let from = 0; from < count; from += 2_000) {
     const messages = [];
-    for (let i = from; i < Math.min(count, from + 10_000); i++)
+    for (let i = from; i < Math.min(count, from + 2_000); i++)
       messages.push({
         key: `k-${i}`,
         value: `v-${i}-${'x'.repeat(180)}`,
@@ -80,7 +80,7 @@ export async function until(
   }
 }
 
-export type Verdict = 'PASS' | 'FAIL' | 'UNSUPPORTED' | 'PARTIAL' | 'ERROR';
+export type Verdict = 'PASS' | 'FAIL' | 'UNSUPPORTED' | 'PARTIAL' | 'INFO' | 'ERROR';
 
 /** The one line a probe prints per client: `<feature> <client> <VERDICT>: <what it observed>`. */
 export function report(feature: string, client: string, verdict: Verdict, observed: string): void {
