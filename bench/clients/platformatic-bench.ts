@@ -87,6 +87,11 @@ async function produceTransactional(options: BenchOptions): Promise<Measured> {
     bootstrapBrokers: options.brokers,
     idempotent: true,
     transactionalId: options.transactionalId,
+    // Its default retryDelay is 1,000 ms, also before retrying a CONCURRENT_TRANSACTIONS answer
+    // (the broker still completing the previous transaction). PLT_RETRY_DELAY_MS to try others.
+    ...(process.env['PLT_RETRY_DELAY_MS'] === undefined
+      ? {}
+      : { retryDelay: Number(process.env['PLT_RETRY_DELAY_MS']) }),
     acks: ProduceAcks.ALL,
     compression: CompressionAlgorithms.NONE,
     partitioner: compatibilityPartitioner,

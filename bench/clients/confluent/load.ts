@@ -35,7 +35,7 @@ export interface CkjsConsumer {
   disconnect(): Promise<void>;
   subscribe(subscription: { topics: (string | RegExp)[]; replace?: boolean }): Promise<void>;
   assign(assignment: { topic: string; partition: number; offset?: string }[]): void;
-  assignment(): { topic: string; partitions: number[] }[];
+  assignment(): { topic: string; partition: number }[];
   run(config: {
     eachBatch?: (payload: { batch: CkjsBatch }) => Promise<void>;
     eachMessage?: (payload: {

@@ -179,7 +179,7 @@ function confluent(kind: 'eager' | 'cooperative' | 'kip848'): Starter {
     const poll = setInterval(() => {
       try {
         member.setOwned(
-          c.assignment().flatMap((a) => a.partitions),
+          c.assignment().map((a) => a.partition),
           'assignment()',
         );
       } catch {
