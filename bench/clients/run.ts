@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { packageVersion } from './records.ts';
 import type { BenchOptions, ClientBench } from './types.ts';
 
-export const clients = ['kafkajs', 'platformatic', 'confluent'] as const;
+export const clients = ['kafkajs', 'platformatic', 'confluent', 'confluent-rdkafka'] as const;
 type ClientName = (typeof clients)[number];
 const modes = ['consume', 'produce', 'produce-txn'] as const;
 type Mode = (typeof modes)[number];
@@ -67,6 +67,9 @@ async function load(client: ClientName): Promise<ClientBench> {
     case 'confluent':
       // Built from source into bench/clients/confluent by its install.sh (not a dependency).
       return (await import('./confluent-bench.ts')).bench;
+    case 'confluent-rdkafka':
+      // The same package through its node-rdkafka layer instead of the KafkaJS-compatible one.
+      return (await import('./confluent-rdkafka-bench.ts')).bench;
   }
 }
 

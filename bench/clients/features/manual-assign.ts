@@ -136,6 +136,7 @@ interface RdConsumer {
     cb: (error: unknown, messages: { offset: number; value: Buffer | null }[]) => void,
   ): void;
   setDefaultConsumeTimeout(ms: number): void;
+  setDefaultIsTimeoutOnlyForFirstMessage(only: boolean): void;
 }
 
 async function readConfluent(
@@ -157,6 +158,7 @@ async function readConfluent(
       'isolation.level': 'read_committed',
       'max.partition.fetch.bytes': partitionMaxBytes,
       'fetch.max.bytes': 50 * 2 ** 20,
+      ...(JSON.parse(process.env['CKJS_CONSUMER_CONFIG'] ?? '{}') as object),
     },
     {},
   );
@@ -164,6 +166,9 @@ async function readConfluent(
     consumer.connect({}, (error) => (error ? reject(error) : resolve())),
   );
   consumer.setDefaultConsumeTimeout(500);
+  // Return what has arrived once the first message is there, rather than wait for n or the
+  // timeout (3 rounds: 9.4 s for 1M records without it).
+  consumer.setDefaultIsTimeoutOnlyForFirstMessage(true);
   consumer.assign([{ topic, partition: 0, offset: 0 }]);
   let records = 0;
   while (records < total) {
