@@ -12,8 +12,11 @@
 // Java producer (the loader of `npm run bench`: idempotent, 256 KiB batches, linger 20 ms) with
 // bench/clients/records.ts's keys and values, each run in a fresh group. produce and produce-txn
 // write to a fresh 12-partition topic per run, deleted after it. produce-txn writes
-// --txn-records records (transactions of 1,000). The confluent client needs
-// bench/clients/confluent/install.sh first. Topics and groups are named `<prefix>-<run id>-...`.
+// --txn-records records (transactions of 1,000). The confluent clients need
+// `npm run bench:clients:install-confluent` first; the loader jar is built by `npm run bench`
+// (mvn -q -f bench/kafka-streams/pom.xml package), or pass another checkout's with --loader-jar.
+// Environment for trials: CKJS_MAX_BATCH, CKJS_CONSUMER_CONFIG (confluent-bench.ts),
+// PLT_RETRY_DELAY_MS (platformatic-bench.ts, produce-txn). Topics and groups are named `<prefix>-<run id>-...`.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
