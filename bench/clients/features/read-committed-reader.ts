@@ -8,6 +8,7 @@ const [readerName, topic] = process.argv.slice(2);
 if (readerName === undefined || topic === undefined) throw new Error('usage: <reader> <topic>');
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const group = `${topic}-${readerName}`;
+const partitionMaxBytes = 2 ** 20;
 
 interface KafkajsLike {
   new (config: object): {
@@ -25,7 +26,10 @@ interface KafkajsLike {
 }
 
 async function kafkajsRead(K: KafkajsLike): Promise<string[]> {
-  const consumer = new K({ brokers, logLevel: 0 }).consumer({ groupId: group });
+  const consumer = new K({ brokers, logLevel: 0 }).consumer({
+    groupId: group,
+    maxBytesPerPartition: partitionMaxBytes,
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const seen: string[] = [];
@@ -57,6 +61,7 @@ const readers: Record<string, () => Promise<string[]>> = {
       bootstrapBrokers: brokers,
       groupId: group,
       autocommit: false,
+      maxBytesPerPartition: partitionMaxBytes,
     });
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
     const seen: string[] = [];
@@ -76,7 +81,12 @@ const readers: Record<string, () => Promise<string[]>> = {
     const { KafkaJS } = loadConfluent();
     const ck = new KafkaJS.Kafka({ kafkaJS: { brokers, logLevel: KafkaJS.logLevel['NOTHING'] } });
     const consumer = ck.consumer({
-      kafkaJS: { groupId: group, fromBeginning: true, autoCommit: false },
+      kafkaJS: {
+        groupId: group,
+        fromBeginning: true,
+        autoCommit: false,
+        maxBytesPerPartition: partitionMaxBytes,
+      },
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic] });
@@ -98,5 +108,5 @@ const readers: Record<string, () => Promise<string[]>> = {
 
 const reader = readers[readerName];
 if (reader === undefined) throw new Error(`no reader ${readerName}`);
-console.log(JSON.stringify(await reader()));
-process.exit(0);
+// Exit only once stdout has taken the (possibly large) line.
+process.stdout.write(`${JSON.stringify(await reader())}\n`, () => process.exit(0));
