@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs @confluentinc/kafka-javascript 1.10.1 into bench/clients/confluent/node_modules,
-# building its addon and librdkafka from source (npm run bench:confluent runs this).
+# building its addon and librdkafka from source (npm run bench:clients:install-confluent runs this).
 #
 # Its npm tarball has no compiled addon: `node-pre-gyp install` fetches one from GitHub releases,
 # which this machine cannot reach, and its fallback (static linking) runs librdkafka's
@@ -35,8 +35,20 @@ npm install --prefix "$here" --no-audit --no-fund --ignore-scripts
 #    are those of the node that runs this script: a `nodedir` in an npmrc (this machine's
 #    ~/.npmrc says /usr, the system Node 20) would otherwise build an addon Node 26 refuses
 #    ("compiled against NODE_MODULE_VERSION 115").
+#    The Node npm ci links into node_modules/.bin (scripts/ensure-node.mjs) has no headers: they
+#    come from the same registry package, unpacked once into node-headers/<version>.
 nodedir="$(node -p 'require("node:path").resolve(process.execPath, "../..")')"
-[[ -f "$nodedir/include/node/node.h" ]] || nodedir=""
+if [[ ! -f "$nodedir/include/node/node.h" ]]; then
+  version="$(node -p process.versions.node)"
+  nodedir="$here/node-headers/$version"
+  if [[ ! -f "$nodedir/include/node/node.h" ]]; then
+    work="$(mktemp -d)"
+    (cd "$work" && npm pack "node-$(node -p process.platform)-$(node -p process.arch)@$version" --silent >/dev/null)
+    mkdir -p "$nodedir"
+    tar -xzf "$work"/*.tgz -C "$nodedir" --strip-components=1 package/include
+    rm -rf "$work"
+  fi
+fi
 rm -rf "$here/node_modules/@confluentinc/kafka-javascript/build"
 env CKJS_LINKING=dynamic npm_config_build_from_source=true ${nodedir:+"npm_config_nodedir=$nodedir"} \
   npm rebuild --prefix "$here" --foreground-scripts @confluentinc/kafka-javascript
