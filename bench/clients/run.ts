@@ -26,6 +26,7 @@
 //
 // npm run bench (bench/compare/run.ts) runs every client and mode against the same input.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { packageVersion } from './records.ts';
@@ -57,7 +58,21 @@ function shimPromiseWithResolvers(): void {
   });
 }
 
+/** The confluent clients are built into bench/clients/confluent by its install.sh, on demand. */
+function requireConfluentBuild(): void {
+  const addon = new URL(
+    'confluent/node_modules/@confluentinc/kafka-javascript/build',
+    import.meta.url,
+  );
+  if (!existsSync(addon)) {
+    throw new Error(
+      '@confluentinc/kafka-javascript is not built here: run `npm run bench:clients:install-confluent` (about a minute; bench/clients/confluent/install.sh)',
+    );
+  }
+}
+
 async function load(client: ClientName): Promise<ClientBench> {
+  if (client.startsWith('confluent')) requireConfluentBuild();
   switch (client) {
     case 'kafkajs':
       return (await import('./kafkajs-bench.ts')).bench;
