@@ -1,6 +1,7 @@
-// kafkajs, loaded once with two corrections. kafkajs 2.2.4 is the last release (decision 0001),
-// so they are applied here, in place of kafkajs's own modules, before the kafkajs modules that
-// read them load; everything of kafkajs the runtime uses at run time is taken from this module.
+// kafkajs, loaded once with three corrections. kafkajs 2.2.4 is the last release (decision 0001),
+// so they are applied here, in place of kafkajs's own modules (or a method of one), before the
+// kafkajs modules that read them load; everything of kafkajs the runtime uses at run time is
+// taken from this module, with an admin that lists offsets read_uncommitted (uncommittedAdmin).
 // (1) Its producer groups the records of a send by partition with `[...current, message]` for
 //     every record, which copies the partition's list each time (quadratic in the records per
 //     partition): 7.5% of a worker's CPU in the W2 profile of `npm run bench`. Replaced by the
