@@ -26,6 +26,8 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 
 import { keyOf, valueOf } from './records.ts';
+import { spread } from '../compare/stats.ts';
+import type { Spread } from '../compare/stats.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
 const { values } = parseArgs({
@@ -140,30 +142,12 @@ async function runOnce(round: number, client: string, mode: string, input: strin
   return { round, client, mode, ok: true, loadAverage1m, ...(JSON.parse(line) as object) };
 }
 
-interface Spread {
-  median: number;
-  min: number;
-  max: number;
-}
-
-function spread(xs: number[]): Spread | undefined {
-  if (xs.length === 0) return undefined;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median =
-    sorted.length % 2 === 1
-      ? (sorted[mid] as number)
-      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  return { median, min: sorted[0] as number, max: sorted.at(-1) as number };
-}
-
 function summarise(runs: Run[]): Record<string, Record<string, Spread | string | number>> {
   const summary: Record<string, Record<string, Spread | string | number>> = {};
   for (const mode of modes)
     for (const client of clients) {
       const ok = runs.filter((r) => r.ok && r.client === client && r.mode === mode);
-      const field = (f: (r: Run) => number | undefined): Spread | undefined =>
-        spread(ok.map(f).filter((x): x is number => x !== undefined));
+      const field = (f: (r: Run) => number | undefined): Spread | undefined => spread(ok.map(f));
       const entry: Record<string, Spread | string | number> = {
         runs: ok.length,
         failed: runs.filter((r) => !r.ok && r.client === client && r.mode === mode).length,
