@@ -1,13 +1,19 @@
 // Windowed aggregation benchmark. Needs the local stack (npm run stack -- up).
 //
-//   npm run bench:windowed [-- --records N]
+//   npm run bench:windowed [-- --records N] [--only restore] [--rounds N] [--baseline DIR]
 //
 // (1) 1,000,000 pre-loaded readings of 10,000 sensors on 12 partitions, an hourly tumbling
 //     summary per sensor, one worker, under at_least_once and under exactly_once with commit
 //     intervals of 100 ms and 1,000 ms: records per second (assignment to the last committed
 //     input offset) and peak RSS, each run in a process of its own;
-// (2) the time to restore a 1,000,000-key store from its changelog into an empty directory.
-// Writes bench/results/windowed.json.
+// (2) the time to restore a 1,000,000-key store from its changelog into an empty directory:
+//     worker start to assigned (joined, restored), as the median and spread of `--rounds`
+//     rounds (default 3), with the CPU seconds of each. `--baseline DIR` runs the restore of
+//     another checkout of Tributary (for example the commit before a change, made with `git
+//     worktree add`) in the same rounds, interleaved, on the same changelog: a before/after
+//     ratio from one run.
+// Writes bench/results/windowed.json; with `--only restore`, only (2), to
+// bench/results/<date>-restore.json.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +28,7 @@ import { json, string } from '../src/serde/index.ts';
 import { hours, minutes, summary, topology, tumbling } from '../src/topology/index.ts';
 import type { Windowed } from '../src/topology/index.ts';
 import type { Summary } from '../src/topology/index.ts';
+import { spread } from './compare/stats.ts';
 import { committedTotal, machine, preloadWithKcat } from './kafka-load.ts';
 
 interface Reading {
@@ -124,25 +131,28 @@ async function child(): Promise<void> {
       late: stats.late,
       restored: stats.restored,
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      cpuSeconds: (() => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1e6;
+      })(),
     }),
   );
   process.exit(0);
 }
 
-/** Runs one measured configuration in a process of its own and returns its figures. */
-async function runChild(args: string[]): Promise<Record<string, number>> {
+/**
+ * Runs one measured configuration in a process of its own and returns its figures; `checkout`
+ * runs another checkout's copy of this benchmark (--baseline).
+ */
+async function runChild(args: string[], checkout?: string): Promise<Record<string, number>> {
+  const script =
+    checkout === undefined
+      ? new URL(import.meta.url).pathname
+      : join(checkout, 'bench/windowed.ts');
   const child = spawn(
     process.execPath,
     // The child measures as many records as the parent loaded.
-    [
-      '--import',
-      'tsx',
-      new URL(import.meta.url).pathname,
-      '--child',
-      '--records',
-      String(total),
-      ...args,
-    ],
+    ['--import', 'tsx', script, '--child', '--records', String(total), ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -161,29 +171,11 @@ async function runChild(args: string[]): Promise<Record<string, number>> {
   return JSON.parse(last) as Record<string, number>;
 }
 
-async function main(): Promise<void> {
-  const run = `bench-windowed-${Date.now().toString(36)}`;
-  const input = `${run}-in`;
-  const keysInput = `${run}-keys`;
-  const admin = client.admin();
-  await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [input, keysInput].map((topic) => ({ topic, numPartitions: partitions })),
-  });
-  await admin.disconnect();
-  // One reading per sensor every 3 minutes of event time: 100 per sensor, 5 hours, ~6 windows each.
-  await preload(input, total, (i) => {
-    const sensor = `sensor-${i % sensors}`;
-    const reading: Reading = {
-      sensor,
-      time: start + Math.floor(i / sensors) * 180_000,
-      celsius: ((i * 7) % 60) - 20,
-    };
-    return `${sensor}\t${JSON.stringify(reading)}`;
-  });
-  await preload(keysInput, total, (i) => `key-${i}\tx`);
-
+/** The throughput runs of (1), each in a process of its own. */
+async function throughputRuns(
+  run: string,
+  input: string,
+): Promise<Record<string, Record<string, number | string>>> {
   const runs: Record<string, Record<string, number | string>> = {};
   const configs: [string, string[]][] = [
     ['at_least_once', ['--guarantee', 'at_least_once']],
@@ -210,43 +202,120 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     console.log(name, JSON.stringify(runs[name]));
   }
+  return runs;
+}
 
-  // Restore: build a 1,000,000-key count store, then restore it into an empty directory.
-  const restoreApp = `${run}-restore`;
-  const built = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
-  const build = await runChild([
-    '--mode',
-    'restore',
-    '--input',
-    keysInput,
-    '--app',
-    restoreApp,
-    '--state',
-    built,
-  ]);
-  rmSync(built, { recursive: true, force: true });
+/** One restore into an empty state directory, by this checkout or `checkout`. */
+async function restoreOnce(
+  keysInput: string,
+  restoreApp: string,
+  checkout?: string,
+): Promise<Record<string, number>> {
   const empty = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
-  const restore = await runChild([
-    '--mode',
-    'restore',
-    '--input',
-    keysInput,
-    '--app',
-    restoreApp,
-    '--state',
-    empty,
-    '--count',
-    '0',
-    '--wait',
-    'no',
-  ]);
+  const args = ['--mode', 'restore', '--input', keysInput, '--app', restoreApp, '--state', empty];
+  const restore = await runChild([...args, '--count', '0', '--wait', 'no'], checkout);
   rmSync(empty, { recursive: true, force: true });
-  console.log('restore', JSON.stringify(restore));
   if (restore['restored'] !== total)
     throw new Error(`restored ${restore['restored']} of ${total} changelog records`);
+  return restore;
+}
+
+/**
+ * (2): builds a count store of `total` keys, then restores it `rounds` times into an empty
+ * directory; with a baseline checkout, each round also restores with it, the two in alternating
+ * order.
+ */
+async function restoreRounds(run: string, keysInput: string, rounds: number, baseline?: string) {
+  const restoreApp = `${run}-restore`;
+  const built = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+  const args = ['--mode', 'restore', '--input', keysInput, '--app', restoreApp, '--state', built];
+  const build = await runChild(args);
+  rmSync(built, { recursive: true, force: true });
+  const sides = baseline === undefined ? ['this'] : ['this', 'baseline'];
+  const results: { round: number; side: string; figures: Record<string, number> }[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const order = round % 2 === 1 ? sides : [...sides].reverse();
+    for (const side of order) {
+      const figures = await restoreOnce(
+        keysInput,
+        restoreApp,
+        side === 'this' ? undefined : baseline,
+      );
+      console.log(`restore round ${round} ${side}`, JSON.stringify(figures));
+      results.push({ round, side, figures });
+    }
+  }
+  const of = (side: string, figure: string) =>
+    spread(results.filter((r) => r.side === side).map((r) => r.figures[figure]));
+  const summary = Object.fromEntries(
+    sides.map((side) => [
+      side,
+      {
+        secondsToAssigned: of(side, 'startToAssignedSeconds'),
+        cpuSeconds: of(side, 'cpuSeconds'),
+        peakRssMiB: of(side, 'peakRssMiB'),
+      },
+    ]),
+  );
+  const ratio =
+    baseline === undefined
+      ? undefined
+      : spread(
+          Array.from({ length: rounds }, (_, i) => {
+            const at = (side: string) =>
+              results.find((r) => r.round === i + 1 && r.side === side)?.figures[
+                'startToAssignedSeconds'
+              ];
+            const [b, t] = [at('baseline'), at('this')];
+            return b === undefined || t === undefined ? undefined : b / t;
+          }),
+        );
+  return {
+    what: `a count store of ${total} keys over ${partitions} partitions, restored from its changelog into an empty state directory; seconds from the worker's start to assigned (joined the group, every task restored)`,
+    buildRecordsPerSecond: build['recordsPerSecond'],
+    restoredRecords: total,
+    ...(baseline === undefined ? {} : { baseline }),
+    summary,
+    ...(ratio === undefined ? {} : { speedupOverBaseline: ratio }),
+    rounds: results,
+  };
+}
+
+async function main(): Promise<void> {
+  const run = `bench-windowed-${Date.now().toString(36)}`;
+  const input = `${run}-in`;
+  const keysInput = `${run}-keys`;
+  const onlyRestore = arg('only', '') === 'restore';
+  const baseline = arg('baseline', '') || undefined;
+  const rounds = Number(arg('rounds', '3'));
+  const topics = onlyRestore ? [keysInput] : [input, keysInput];
+  const admin = client.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
+  });
+  await admin.disconnect();
+  if (!onlyRestore) {
+    // One reading per sensor every 3 minutes of event time: 100 per sensor, 5 hours, ~6 windows each.
+    await preload(input, total, (i) => {
+      const sensor = `sensor-${i % sensors}`;
+      const reading: Reading = {
+        sensor,
+        time: start + Math.floor(i / sensors) * 180_000,
+        celsius: ((i * 7) % 60) - 20,
+      };
+      return `${sensor}\t${JSON.stringify(reading)}`;
+    });
+  }
+  await preload(keysInput, total, (i) => `key-${i}\tx`);
+  const throughput = onlyRestore ? undefined : await throughputRuns(run, input);
+  const restore = await restoreRounds(run, keysInput, rounds, baseline);
 
   const result = {
-    benchmark: 'hourly tumbling summary (count, sum, min, max, mean) per sensor, final emission',
+    benchmark: onlyRestore
+      ? 'restore of a count store from its changelog'
+      : 'hourly tumbling summary (count, sum, min, max, mean) per sensor, final emission',
     date: new Date().toISOString(),
     machine: machine(),
     setup: {
@@ -257,27 +326,20 @@ async function main(): Promise<void> {
       grace: '10 min',
       eventTime: 'one reading per sensor every 3 minutes, 5 hours',
     },
-    throughput: runs,
-    restore: {
-      what: `a count store of ${total} keys over ${partitions} partitions, restored from its changelog into an empty state directory`,
-      buildRecordsPerSecond: build['recordsPerSecond'],
-      restoredRecords: restore['restored'],
-      secondsToAssigned: restore['startToAssignedSeconds'],
-      restoredPerSecond: Math.round(
-        Number(restore['restored']) / Number(restore['startToAssignedSeconds']),
-      ),
-      peakRssMiB: restore['peakRssMiB'],
-    },
+    ...(throughput === undefined ? {} : { throughput }),
+    restore,
   };
-  writeFileSync(
-    new URL('./results/windowed.json', import.meta.url),
-    JSON.stringify(result, null, 2) + '\n',
-  );
+  const file = onlyRestore
+    ? `./results/${result.date.slice(0, 10)}-restore.json`
+    : './results/windowed.json';
+  writeFileSync(new URL(file, import.meta.url), JSON.stringify(result, null, 2) + '\n');
   const cleanup = client.admin();
   await cleanup.connect();
-  await cleanup.deleteTopics({ topics: [input, keysInput] }).catch(() => undefined);
+  await cleanup.deleteTopics({ topics }).catch(() => undefined);
   await cleanup.disconnect();
-  console.log(JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result.restore.summary, null, 2));
+  if (restore.speedupOverBaseline !== undefined)
+    console.log('speed-up over the baseline', JSON.stringify(restore.speedupOverBaseline));
 }
 
 if (process.argv.includes('--child')) await child();

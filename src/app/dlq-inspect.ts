@@ -60,10 +60,8 @@ export async function inspectDeadLetters(
   const client = toolClient(kafka, 'tributary-dlq-inspect');
   await requireTopics(client, [{ name: options.topic, ...deadLetterTopicCheck }]);
   const builder = new SummaryBuilder(options.topic, options.filter, options.samples);
-  const read = await client
-    .topicReader(`tributary-dlq-inspect-${options.topic}`)
-    .read(options.topic, async (partition, records) => {
-      for (const record of records) builder.add(readDeadLetter(partition, record));
-    });
+  const read = await client.topicReader().read(options.topic, async (partition, records) => {
+    for (const record of records) builder.add(readDeadLetter(partition, record));
+  });
   return builder.finish(read.partitions);
 }

@@ -135,16 +135,14 @@ export async function replayDeadLetters(
     // (3)
     const ledger: Ledger = new Map();
     if (ledgerExists || !dryRun) {
-      await client
-        .topicReader(`tributary-dlq-ledger-${topic}`)
-        .read(ledgerTopic, async (_partition, records) => {
-          for (const r of records) {
-            const id = r.key?.toString('utf8');
-            if (id === undefined) continue;
-            if (r.value === null) ledger.delete(id);
-            else ledger.set(id, ledgerEntryTime(r.value));
-          }
-        });
+      await client.topicReader().read(ledgerTopic, async (_partition, records) => {
+        for (const r of records) {
+          const id = r.key?.toString('utf8');
+          if (id === undefined) continue;
+          if (r.value === null) ledger.delete(id);
+          else ledger.set(id, ledgerEntryTime(r.value));
+        }
+      });
     }
     // (4)
     const partitionCounts = new Map<string, number | undefined>();
@@ -227,7 +225,7 @@ export async function replayDeadLetters(
         ledger.set(letterId(letter), letter.appendTime);
       }
     };
-    await client.topicReader(`tributary-dlq-replay-${topic}`).read(topic, replayBatch);
+    await client.topicReader().read(topic, replayBatch);
     if (failure !== undefined) {
       const reason = failure instanceof Error ? failure.message : String(failure);
       throw new TributaryError(

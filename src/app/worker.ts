@@ -112,7 +112,7 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
         `${plan.appId}-${taskId}`,
         Math.max(10_000, commitIntervalMs * 10),
       ),
-    reader: client.changelogReader(plan.appId),
+    reader: client.changelogReader(),
     ...(plan.globalTables.length === 0 ? {} : { follower: client.topicFollower(plan.appId) }),
     consumer: (groupOf) =>
       client.batchConsumer({

@@ -61,11 +61,12 @@ export interface KafkaClient {
     transactionalId: string,
     transactionTimeoutMs: number,
   ): TransactionalProducer;
-  changelogReader(groupPrefix: string): ChangelogReader;
+  /** Reads partitions without a consumer group (manual assignment). */
+  changelogReader(): ChangelogReader;
   /** Whole topics read and followed by one worker (global tables). */
   topicFollower(groupPrefix: string): TopicFollower;
   /** For tools: a whole topic, from its start to its end when the read starts. */
-  topicReader(groupPrefix: string): TopicReader;
+  topicReader(): TopicReader;
   topicAdmin(): TopicAdmin;
   /** The raw kafkajs objects, for tools and tests. */
   producer(config?: Omit<ProducerConfig, 'createPartitioner'>): Producer;
@@ -97,9 +98,9 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     batchConsumer: (consumerOptions) => createBatchConsumer(kafka, consumerOptions),
     recordProducer: () => createRecordProducer(kafka),
     transactionalProducer: (id, timeoutMs) => createTransactionalProducer(kafka, id, timeoutMs),
-    changelogReader: (groupPrefix) => createChangelogReader(kafka, groupPrefix),
+    changelogReader: () => createChangelogReader(kafka),
     topicFollower: (groupPrefix) => createTopicFollower(kafka, groupPrefix),
-    topicReader: (groupPrefix) => createTopicReader(kafka, groupPrefix),
+    topicReader: () => createTopicReader(kafka),
     topicAdmin: () => createTopicAdmin(kafka),
     // Every producer partitions keys as the Java client does, so co-partitioning holds.
     producer: (config = {}) =>

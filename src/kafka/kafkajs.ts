@@ -164,29 +164,86 @@ function scheduleCheckPendingRequests(this: RequestQueue): void {
 
 const kafkajs = require('kafkajs') as typeof KafkaJS;
 
+/** What Tributary uses of kafkajs's (private) Cluster: metadata, leaders and broker connections. */
+export interface KafkaCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  /** `{ [leader node id]: partitions }` for the given partitions of `topic`. */
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(where: { nodeId: string }): Promise<KafkaBroker>;
+}
+
+/** A partition of a Fetch response, as kafkajs decodes it. */
+export interface FetchedPartitionData {
+  partition: number;
+  abortedTransactions?: { firstOffset: string; producerId: string | number }[] | null;
+  messages: FetchedMessageData[];
+}
+
+/** A record of a Fetch response (every record of the record batches returned, control ones too). */
+export type FetchedMessageData = KafkaJS.KafkaMessage & {
+  isControlRecord?: boolean;
+  batchContext: {
+    firstOffset: string;
+    lastOffsetDelta: number;
+    producerId: string | number;
+    inTransaction: boolean;
+  };
+};
+
+export interface KafkaBroker {
+  fetch(request: {
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: {
+      topic: string;
+      partitions: { partition: number; fetchOffset: string; maxBytes: number }[];
+    }[];
+  }): Promise<{ responses: { topicName: string; partitions: FetchedPartitionData[] }[] }>;
+}
+
+/** Kafka's isolation levels, as the protocol numbers them. */
+export const isolation = { readUncommitted: 0, readCommitted: 1 } as const;
+
 /**
- * An admin whose ListOffsets are read_uncommitted, so `fetchTopicOffsets(topic)[].high` is the
- * high watermark. kafkajs's own admin asks read_committed (its cluster has no isolation level,
- * and ListOffsets then defaults to read_committed), which gives the last stable offset: below
- * the records of an open transaction and of one whose markers are not written yet. Built the way
- * `Kafka.admin()` builds its admin, with a cluster of isolation level READ_UNCOMMITTED (0).
+ * A cluster (kafkajs's private object behind every admin, producer and consumer) of its own, with
+ * the given isolation level for its ListOffsets, built the way `Kafka` builds one.
  */
-export function uncommittedAdmin(kafka: KafkaJS.Kafka): KafkaJS.Admin {
+export function privateCluster(
+  kafka: KafkaJS.Kafka,
+  isolationLevel: number,
+): { cluster: KafkaCluster; instrumentationEmitter: unknown } {
   const symbol = Object.getOwnPropertySymbols(kafka).find(
     (s) => s.description === 'private:Kafka:createCluster',
   );
   const createCluster = symbol === undefined ? undefined : (Reflect.get(kafka, symbol) as unknown);
   if (typeof createCluster !== 'function') {
-    throw new Error('kafkajs changed: Kafka has no private createCluster to build an admin with');
+    throw new Error('kafkajs changed: Kafka has no private createCluster');
   }
   const Emitter = require('kafkajs/src/instrumentation/emitter.js') as new () => unknown;
-  const createAdmin = require('kafkajs/src/admin/index.js') as (options: unknown) => KafkaJS.Admin;
   const instrumentationEmitter = new Emitter();
-  const cluster = (createCluster as (options: unknown) => unknown)({
+  const cluster = (createCluster as (options: unknown) => KafkaCluster)({
     allowAutoTopicCreation: false,
     instrumentationEmitter,
-    isolationLevel: 0,
+    isolationLevel,
   });
+  return { cluster, instrumentationEmitter };
+}
+
+/**
+ * An admin whose ListOffsets are read_uncommitted, so `fetchTopicOffsets(topic)[].high` is the
+ * high watermark. kafkajs's own admin asks read_committed (its cluster has no isolation level,
+ * and ListOffsets then defaults to read_committed), which gives the last stable offset: below
+ * the records of an open transaction and of one whose markers are not written yet. Built the way
+ * `Kafka.admin()` builds its admin, on a cluster of isolation level read_uncommitted.
+ */
+export function uncommittedAdmin(kafka: KafkaJS.Kafka): KafkaJS.Admin {
+  const { cluster, instrumentationEmitter } = privateCluster(kafka, isolation.readUncommitted);
+  const createAdmin = require('kafkajs/src/admin/index.js') as (options: unknown) => KafkaJS.Admin;
   return createAdmin({ logger: kafka.logger(), instrumentationEmitter, cluster });
 }
 

@@ -10,8 +10,8 @@ import type { FetchedRecord, TopicReader, TopicReadSummary } from './types.ts';
  * still open transactions are never handed over. It is the changelog reader's bounded read,
  * started from each partition's low watermark.
  */
-export function createTopicReader(kafka: Kafka, groupPrefix: string): TopicReader {
-  const reader = createChangelogReader(kafka, groupPrefix);
+export function createTopicReader(kafka: Kafka): TopicReader {
+  const reader = createChangelogReader(kafka);
   return {
     async read(
       topic: string,

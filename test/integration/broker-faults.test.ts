@@ -322,6 +322,63 @@ describe('workers ride out broker faults (private single broker, two workers eac
       assert.deepEqual(await Promise.all(app.workers.map((w) => stopWorker(w))), [0, 0]);
   });
 
+  it('a changelog read (a restore) goes on through a broker stopped mid-read, and hands over every record once, in order', async (t) => {
+    const topic = uniqueName('it-restore-outage');
+    await createTopics([topic]);
+    // 1 KB values, 16 MB per partition: a read takes several fetches per partition.
+    const perPartition = 16_000;
+    const chunk = 1_000;
+    const pad = 'x'.repeat(1_000);
+    const producer = client.recordProducer();
+    await producer.connect();
+    for (let from = 0; from < perPartition; from += chunk) {
+      await producer.send(
+        Array.from({ length: chunk * partitions }, (_, i) => ({
+          topic,
+          partition: i % partitions,
+          key: Buffer.from(`k${from + Math.floor(i / partitions)}`),
+          value: Buffer.from(`${from + Math.floor(i / partitions)} ${pad}`),
+          timestamp: Date.now(),
+          headers: {},
+        })),
+      );
+    }
+    await producer.disconnect();
+    const read: string[][] = Array.from({ length: partitions }, () => []);
+    const count = (): number => read.reduce((n, p) => n + p.length, 0);
+    let outage: Promise<number> | undefined;
+    const began = Date.now();
+    const progress = await client.changelogReader().read(
+      Array.from({ length: partitions }, (_, partition) => ({ topic, partition, from: '0' })),
+      async (tp, records) => {
+        read[tp.partition]?.push(...records.map((r) => String(r.value).split(' ')[0] ?? ''));
+        // From the first hand-over on, the broker goes down for 5 s while the read goes on
+        // (slowly: a second per hand-over, so its fetches meet the outage).
+        outage ??= (async () => {
+          await kafka.stop();
+          const readBeforeOutage = count();
+          await sleep(5_000);
+          await kafka.start();
+          return readBeforeOutage;
+        })();
+        await sleep(1_000);
+      },
+    );
+    const readBeforeOutage = await outage;
+    t.diagnostic(
+      `read ${partitions} x ${perPartition} records in ${Date.now() - began} ms, ${readBeforeOutage} before the broker was down`,
+    );
+    assert.ok(readBeforeOutage !== undefined && readBeforeOutage < partitions * perPartition);
+    const expected = Array.from({ length: perPartition }, (_, i) => String(i));
+    for (let p = 0; p < partitions; p++) {
+      assert.deepEqual(read[p], expected, `partition ${p}: every record once, in offset order`);
+      assert.deepEqual(progress.get(`${topic}/${p}`), {
+        records: perPartition,
+        position: BigInt(perPartition),
+      });
+    }
+  });
+
   it('a worker frozen (SIGSTOP) past its session under exactly-once is fenced, rejoins, and exits 0 at the end', async (t) => {
     const prefix = uniqueName('it-frozen');
     const input = `${prefix}-in`;

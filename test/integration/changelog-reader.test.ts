@@ -41,7 +41,7 @@ describe('changelog reader (real broker)', () => {
     }
     await producer.disconnect();
 
-    const reader = createChangelogReader(kafka, uniqueName('it-reader'));
+    const reader = createChangelogReader(kafka);
     // Twelve reads at once: six from the beginning, six from offset 2,501 (past round 0 and its marker).
     const reads = await Promise.all([
       ...Array.from({ length: partitions }, (_, p) =>

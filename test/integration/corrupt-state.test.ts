@@ -247,7 +247,7 @@ describe('corrupt or inconsistent local state is wiped and restored from the cha
     assert.equal(await stopWorker(worker), 0);
     const last = new Map<string, { partition: number; offset: bigint; tombstone: boolean }>();
     const tps = taskDirs.map((_, partition) => ({ topic: changelog, partition, from: '0' }));
-    const reader = createChangelogReader(raw, uniqueName('it-corrupt-read'));
+    const reader = createChangelogReader(raw);
     const progress = await reader.read(tps, (tp, batch) => {
       for (const r of batch) {
         last.set(`${tp.partition}/${r.key?.toString('hex')}`, {

@@ -102,7 +102,7 @@ for (const adapter of adapters) {
         await producer.send(keyed);
         await producer.send(placed);
 
-        const read = await readWholeTopic(scope.client, topic, scope.name('producer-read'));
+        const read = await readWholeTopic(scope.client, topic);
         const seen: { partition: number; key: string; value: string }[] = [];
         for (const [partition, records] of read)
           for (const r of records)
@@ -152,9 +152,7 @@ for (const adapter of adapters) {
           outgoing(topic, 'ünïcødé ✓', '{"t":21.5}', { partition: 0, timestamp: base + 7 }),
         ];
         await producer.send(sent);
-        const read = (await readWholeTopic(scope.client, topic, scope.name('producer-read'))).get(
-          0,
-        );
+        const read = (await readWholeTopic(scope.client, topic)).get(0);
         assert.equal(
           read?.length,
           sent.length,

@@ -49,7 +49,7 @@ for (const adapter of adapters) {
         const scope = await contractScope(t, adapter);
         const topic = await scope.createTopic(5, { 'cleanup.policy': 'compact' });
         await writeRounds(scope, topic, 5);
-        const reader = scope.client.changelogReader(scope.name('readers-changelog'));
+        const reader = scope.client.changelogReader();
         const handed = new Map<number, FetchedRecord[]>();
         // A second read of a partition at the same time, as concurrent restores do.
         const alongside: FetchedRecord[] = [];
@@ -116,7 +116,7 @@ for (const adapter of adapters) {
         const topic = await scope.createTopic(3);
         const producer = await scope.recordProducer();
         await producer.send([...numbered(topic, 0, 'a', 4), ...numbered(topic, 2, 'b', 1)]);
-        const reader = scope.client.changelogReader(scope.name('readers-ranges'));
+        const reader = scope.client.changelogReader();
         // (A log start above 0 would need records deleted, which the contract's admin cannot do;
         // the runtime compares checkpoints with both bounds.)
         const ranges = await reader.offsetRanges([
@@ -139,7 +139,7 @@ for (const adapter of adapters) {
         await producer.send(numbered(topic, 0, 'open', 3));
         try {
           const ranges = await scope.client
-            .changelogReader(scope.name('readers-open'))
+            .changelogReader()
             .offsetRanges([{ topic, partition: 0 }]);
           assert.deepEqual(ranges.get(`${topic}/0`), { start: 0n, end: 3n });
         } finally {
@@ -159,20 +159,18 @@ for (const adapter of adapters) {
         const inFlight = new Map<number, number>();
         let overlapped = false;
         let appended = false;
-        const summary = await scope.client
-          .topicReader(scope.name('readers-topic'))
-          .read(topic, async (partition, records) => {
-            inFlight.set(partition, (inFlight.get(partition) ?? 0) + 1);
-            if ((inFlight.get(partition) ?? 0) > 1) overlapped = true;
-            // Records appended while the topic is read are past its end: not waited for.
-            if (!appended) {
-              appended = true;
-              await producer.send(counts.flatMap((_, p) => numbered(topic, p, `late${p}`, 3)));
-            }
-            await sleep(10);
-            handed.set(partition, [...(handed.get(partition) ?? []), ...records]);
-            inFlight.set(partition, (inFlight.get(partition) ?? 0) - 1);
-          });
+        const summary = await scope.client.topicReader().read(topic, async (partition, records) => {
+          inFlight.set(partition, (inFlight.get(partition) ?? 0) + 1);
+          if ((inFlight.get(partition) ?? 0) > 1) overlapped = true;
+          // Records appended while the topic is read are past its end: not waited for.
+          if (!appended) {
+            appended = true;
+            await producer.send(counts.flatMap((_, p) => numbered(topic, p, `late${p}`, 3)));
+          }
+          await sleep(10);
+          handed.set(partition, [...(handed.get(partition) ?? []), ...records]);
+          inFlight.set(partition, (inFlight.get(partition) ?? 0) - 1);
+        });
         assert.deepEqual(summary, { partitions: 4, records: 44 });
         assert.equal(
           overlapped,

@@ -114,7 +114,7 @@ for (const adapter of adapters) {
         await successor.send([outgoing(topic, 'k', 'new owner', { partition: 0 })]);
         await successor.commit();
         await endsReached(scope.admin, topic, [4]);
-        const read = await readWholeTopic(scope.client, topic, scope.name('tx-fence-read'));
+        const read = await readWholeTopic(scope.client, topic);
         assert.deepEqual(valuesOf(read.get(0) ?? []), ['new owner']);
       });
 

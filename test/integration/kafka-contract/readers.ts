@@ -51,7 +51,7 @@ export async function readCommittedByEveryReader(
   };
   const changelog = async (): Promise<ValuesByPartition> => {
     const read = new Map<number, FetchedRecord[]>();
-    await scope.client.changelogReader(scope.name('readers-changelog')).read(
+    await scope.client.changelogReader().read(
       all.map((partition) => ({ topic, partition, from: '0' })),
       async (tp, records) =>
         void read.set(tp.partition, [...(read.get(tp.partition) ?? []), ...records]),
@@ -69,7 +69,7 @@ export async function readCommittedByEveryReader(
     return values(read);
   };
   const whole = async (): Promise<ValuesByPartition> =>
-    values(await readWholeTopic(scope.client, topic, scope.name('readers-topic')));
+    values(await readWholeTopic(scope.client, topic));
   const [batchConsumer, changelogReader, topicReader, topicFollower] = await Promise.all([
     member(),
     changelog(),

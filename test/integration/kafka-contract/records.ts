@@ -47,10 +47,9 @@ export const valuesOf = (records: readonly FetchedRecord[]): (string | null)[] =
 export async function readWholeTopic(
   client: ContractClient,
   topic: string,
-  groupPrefix: string,
 ): Promise<Map<number, FetchedRecord[]>> {
   const byPartition = new Map<number, FetchedRecord[]>();
-  await client.topicReader(groupPrefix).read(topic, async (partition, records) => {
+  await client.topicReader().read(topic, async (partition, records) => {
     byPartition.set(partition, [...(byPartition.get(partition) ?? []), ...records]);
   });
   return byPartition;
