@@ -40,7 +40,10 @@ async function readUnique(
   };
 }
 
-async function setup(prefix: string) {
+async function setup(
+  prefix: string,
+  guarantee: 'at_least_once' | 'exactly_once' = 'at_least_once',
+) {
   const appId = uniqueName(prefix);
   const input = `${appId}-in`;
   const output = `${appId}-out`;
@@ -49,7 +52,7 @@ async function setup(prefix: string) {
     { topic: output, partitions },
   ]);
   const start = (id: string): WorkerProcess =>
-    startWorkerProcess({ id, topology: 'tag', appId, input, output });
+    startWorkerProcess({ id, topology: 'tag', appId, input, output, guarantee });
   return { appId, input, output, start };
 }
 
@@ -98,34 +101,46 @@ describe('worker runtime over a real broker (3 OS processes, 6 partitions)', () 
     );
   });
 
-  it('loses nothing while scaling 1 -> 3 -> 1 workers under 100,000 records, and reports the duplicates', async (t) => {
-    const { input, output, start } = await setup('it-scale');
-    const first = start('s1');
-    live.push(first);
-    await waitForAssignment([first], partitions);
+  /**
+   * Issue 16's bound: at most 1% of the 3,800 duplicates this test reported when decision 0005
+   * was written (batches in flight when their partitions moved, read again by the new owner).
+   */
+  const duplicatesAllowed = { at_least_once: 38, exactly_once: 0 };
 
-    const total = 100_000;
-    const records = sequenced(50, total / 50);
-    const producing = produceSlowly(input, records, 5000, 300);
+  for (const guarantee of ['at_least_once', 'exactly_once'] as const) {
+    it(`loses nothing while scaling 1 -> 3 -> 1 workers under 100,000 records, ${guarantee}: at most ${duplicatesAllowed[guarantee]} duplicates`, async (t) => {
+      const { input, output, start } = await setup(`it-scale-${guarantee}`, guarantee);
+      const first = start('s1');
+      live.push(first);
+      await waitForAssignment([first], partitions);
 
-    await sleep(2000);
-    const extra = [start('s2'), start('s3')];
-    live.push(...extra);
-    await waitForAssignment([first, ...extra], partitions);
-    await sleep(2000); // the three share the flow for a while
-    const codes = await Promise.all(extra.map((w) => stopWorker(w)));
-    assert.deepEqual(codes, [0, 0]);
-    await waitForAssignment([first], partitions);
-    await producing;
+      const total = 100_000;
+      const records = sequenced(50, total / 50);
+      const producing = produceSlowly(input, records, 5000, 300);
 
-    const { read, unique, workers } = await readUnique(output, total);
-    assert.equal(unique, total, 'every key and sequence number is in the output');
-    assert.ok(workers.has('s2') || workers.has('s3'), 'the added workers took part');
-    t.diagnostic(
-      `scale 1->3->1: ${total} in, ${read} out, ${read - unique} duplicates around rebalances`,
-    );
-    assert.equal(await stopWorker(first), 0);
-  });
+      await sleep(2000);
+      const extra = [start('s2'), start('s3')];
+      live.push(...extra);
+      await waitForAssignment([first, ...extra], partitions);
+      await sleep(2000); // the three share the flow for a while
+      const codes = await Promise.all(extra.map((w) => stopWorker(w)));
+      assert.deepEqual(codes, [0, 0]);
+      await waitForAssignment([first], partitions);
+      await producing;
+
+      const { read, unique, workers } = await readUnique(output, total);
+      assert.equal(unique, total, 'every key and sequence number is in the output');
+      assert.ok(workers.has('s2') || workers.has('s3'), 'the added workers took part');
+      t.diagnostic(
+        `scale 1->3->1 (${guarantee}): ${total} in, ${read} out, ${read - unique} duplicates around rebalances`,
+      );
+      assert.ok(
+        read - unique <= duplicatesAllowed[guarantee],
+        `${read - unique} duplicates (at most ${duplicatesAllowed[guarantee]})`,
+      );
+      assert.equal(await stopWorker(first), 0);
+    });
+  }
 
   it('takes over the partitions of a worker killed with SIGKILL and loses nothing', async (t) => {
     const { input, output, start } = await setup('it-kill');
