@@ -6,6 +6,7 @@ import globals from 'globals';
 // Each third-party system is imported by exactly one folder of src/.
 const owners = [
   { pkg: 'kafkajs', folder: 'src/kafka' },
+  { pkg: '@platformatic/kafka', folder: 'src/kafka' },
   { pkg: 'prom-client', folder: 'src/metrics' },
   { pkg: 'cassandra-driver', folder: 'src/connectors/cassandra' },
   { pkg: 'mqtt', folder: 'src/connectors/mqtt' },

@@ -74,6 +74,14 @@ export interface KafkaClient {
   admin(): Admin;
 }
 
+/**
+ * What every adapter of the contract provides (the runtime's interfaces): KafkaClient without the
+ * raw kafkajs objects (`producer`, `consumer`, `admin`), which are for tools. An adapter on
+ * another client library returns this; the contract suite (test/integration/kafka-contract-*)
+ * sees every client only through it.
+ */
+export type ContractClient = Omit<KafkaClient, 'producer' | 'consumer' | 'admin'>;
+
 function saslConfig(sasl: KafkaSasl): SASLOptions {
   const { username, password } = sasl;
   switch (sasl.mechanism) {

@@ -9,7 +9,13 @@
  */
 export { createKafkaClient } from './client.ts';
 export { abortedFilterReplaced } from './kafkajs.ts';
-export type { KafkaClient, KafkaClientOptions, KafkaSasl, KafkaTls } from './client.ts';
+export type {
+  ContractClient,
+  KafkaClient,
+  KafkaClientOptions,
+  KafkaSasl,
+  KafkaTls,
+} from './client.ts';
 export {
   backoffMs,
   batchFaultAction,
