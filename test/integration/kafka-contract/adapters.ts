@@ -10,6 +10,7 @@
 // all of them).
 import { createKafkaClient } from '../../../src/kafka/index.ts';
 import type { ContractClient, KafkaClientOptions } from '../../../src/kafka/index.ts';
+import { createPlatformaticClient } from '../../../src/kafka/platformatic/index.ts';
 
 export type { ContractClient } from '../../../src/kafka/index.ts';
 
@@ -21,6 +22,7 @@ export interface ContractAdapter {
 
 const allAdapters: ContractAdapter[] = [
   { name: 'kafkajs', create: createKafkaClient },
+  { name: 'platformatic', create: createPlatformaticClient },
 ];
 
 /** The adapters KAFKA_CONTRACT_ADAPTERS names (all when unset); an unknown name is an error. */

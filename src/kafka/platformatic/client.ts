@@ -1,0 +1,26 @@
+import type { ContractClient, KafkaClientOptions } from '../client.ts';
+import { createPlatformaticAdmin } from './admin.ts';
+
+/** What the adapter does not provide yet: each fails at once, naming itself. */
+function notYet(what: string): () => never {
+  return () => {
+    throw new Error(`the platformatic adapter has no ${what} yet`);
+  };
+}
+
+/**
+ * The Kafka client of src/kafka's contract on @platformatic/kafka (README.md in this folder):
+ * every producer, consumer, reader and admin is a client of the library of its own. The group
+ * prefixes of the readers are unused: they read without a consumer group.
+ */
+export function createPlatformaticClient(options: KafkaClientOptions): ContractClient {
+  return {
+    batchConsumer: notYet('batchConsumer'),
+    recordProducer: notYet('recordProducer'),
+    transactionalProducer: notYet('transactionalProducer'),
+    changelogReader: notYet('changelogReader'),
+    topicFollower: notYet('topicFollower'),
+    topicReader: notYet('topicReader'),
+    topicAdmin: () => createPlatformaticAdmin(options),
+  };
+}

@@ -1,0 +1,66 @@
+import { FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+import type { Admin, Base, FetchIsolationLevelValue } from '@platformatic/kafka';
+
+/** The partition count of each topic asked for that exists (fresh metadata, not the cache). */
+export async function partitionCountsOf(
+  client: Base,
+  topics: string[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (topics.length === 0) return counts;
+  const metadata = await client.metadata({ topics, forceUpdate: true });
+  for (const topic of topics) {
+    const info = metadata.topics.get(topic);
+    if (info !== undefined) counts.set(topic, info.partitionsCount);
+  }
+  return counts;
+}
+
+/**
+ * ListOffsets of every partition of `topic` at `timestamp` (a time, or LATEST / EARLIEST).
+ * read_uncommitted by default: LATEST is then the high watermark, past the records of open
+ * transactions; read_committed gives the last stable offset, where a read_committed read ends.
+ * A time with no record at or after it answers -1.
+ */
+export async function listPartitionOffsets(
+  admin: Admin,
+  topic: string,
+  timestamp: bigint,
+  isolationLevel: FetchIsolationLevelValue = FetchIsolationLevels.READ_UNCOMMITTED,
+): Promise<Map<number, bigint>> {
+  const count = (await partitionCountsOf(admin, [topic])).get(topic) ?? 0;
+  const offsets = new Map<number, bigint>();
+  if (count === 0) return offsets;
+  const [listed] = await admin.listOffsets({
+    isolationLevel,
+    topics: [
+      {
+        name: topic,
+        partitions: Array.from({ length: count }, (_, partitionIndex) => ({
+          partitionIndex,
+          timestamp,
+        })),
+      },
+    ],
+  });
+  for (const p of listed?.partitions ?? []) offsets.set(p.partitionIndex, p.offset);
+  return offsets;
+}
+
+/**
+ * Per partition of `topic`: the log start and the end, the high watermark (read_uncommitted) or
+ * the last stable offset (read_committed).
+ */
+export async function partitionRanges(
+  admin: Admin,
+  topic: string,
+  isolationLevel: FetchIsolationLevelValue = FetchIsolationLevels.READ_UNCOMMITTED,
+): Promise<Map<number, { start: bigint; end: bigint }>> {
+  const [starts, ends] = await Promise.all([
+    listPartitionOffsets(admin, topic, ListOffsetTimestamps.EARLIEST),
+    listPartitionOffsets(admin, topic, ListOffsetTimestamps.LATEST, isolationLevel),
+  ]);
+  return new Map(
+    [...ends].map(([partition, end]) => [partition, { start: starts.get(partition) ?? 0n, end }]),
+  );
+}
