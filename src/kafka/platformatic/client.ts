@@ -1,5 +1,6 @@
 import type { ContractClient, KafkaClientOptions } from '../client.ts';
 import { createPlatformaticAdmin } from './admin.ts';
+import { createPlatformaticRecordProducer } from './producer.ts';
 
 /** What the adapter does not provide yet: each fails at once, naming itself. */
 function notYet(what: string): () => never {
@@ -16,7 +17,7 @@ function notYet(what: string): () => never {
 export function createPlatformaticClient(options: KafkaClientOptions): ContractClient {
   return {
     batchConsumer: notYet('batchConsumer'),
-    recordProducer: notYet('recordProducer'),
+    recordProducer: () => createPlatformaticRecordProducer(options),
     transactionalProducer: notYet('transactionalProducer'),
     changelogReader: notYet('changelogReader'),
     topicFollower: notYet('topicFollower'),

@@ -1,0 +1,100 @@
+import { ProduceAcks, Producer } from '@platformatic/kafka';
+import type { MessageToProduce, ProduceResult, ProducerOptions } from '@platformatic/kafka';
+
+import type { KafkaClientOptions } from '../client.ts';
+import { partitionForKey } from '../partitioner.ts';
+import { chunkBySize } from '../producer.ts';
+import type { OutgoingRecord, RecordProducer, WrittenOffsets } from '../types.ts';
+import { countPerPartition, offsetsAfter } from '../written-offsets.ts';
+import { baseOptions } from './options.ts';
+
+type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+/** Producer options of the adapter: idempotent, acks from all in-sync replicas. */
+export function producerOptions(
+  options: KafkaClientOptions,
+): ProducerOptions<Buffer, Buffer, Buffer, Buffer> {
+  return { ...baseOptions(options), idempotent: true, acks: ProduceAcks.ALL };
+}
+
+/**
+ * Chooses the partition of every record before the send, as the Java client does: its own if
+ * it has one, murmur2 of its key if keyed, else round-robin. @platformatic/kafka's default
+ * partitioner is not murmur2 (its compatibilityPartitioner is, but then the records a send wrote
+ * to each partition could not be counted, which the written offsets need).
+ */
+export function partitionChooser(
+  producer: Producer<Buffer, Buffer, Buffer, Buffer>,
+): (records: OutgoingRecord[]) => Promise<Message[]> {
+  let next = 0;
+  return async (records) => {
+    const topics = [...new Set(records.map((r) => r.topic))];
+    const metadata = await producer.metadata({ topics });
+    return records.map((record) => {
+      const count = metadata.topics.get(record.topic)?.partitionsCount ?? 0;
+      if (count === 0) throw new Error(`topic ${record.topic} has no partitions in the metadata`);
+      const partition =
+        record.partition ??
+        (record.key === null ? (next = (next + 1) % count) : partitionForKey(record.key, count));
+      // Null keys and values (tombstones) are written as null; the library's types say Buffer,
+      // and its validation wants a `value` property.
+      const message: Message = {
+        topic: record.topic,
+        partition,
+        key: record.key as Buffer,
+        value: record.value as Buffer,
+        timestamp: BigInt(record.timestamp),
+        headers: headersOf(record.headers),
+      };
+      return message;
+    });
+  };
+}
+
+/** Our headers as the library writes them: byte keys and values, absent values left out. */
+function headersOf(headers: OutgoingRecord['headers']): Map<Buffer, Buffer> {
+  const map = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) map.set(Buffer.from(name), Buffer.from(value));
+  return map;
+}
+
+/**
+ * Sends the records chunk after chunk (the library puts all records of a partition in one
+ * request into one record batch, which the broker refuses past `message.max.bytes`) and returns
+ * the offset after the last record written to each partition (later chunks win).
+ */
+export async function sendRecords(
+  records: OutgoingRecord[],
+  choose: (records: OutgoingRecord[]) => Promise<Message[]>,
+  send: (messages: Message[]) => Promise<ProduceResult>,
+): Promise<WrittenOffsets> {
+  const written: WrittenOffsets = new Map();
+  for (const chunk of chunkBySize(records)) {
+    const messages = await choose(chunk);
+    const result = await send(messages);
+    const bases = (result.offsets ?? []).map((o) => ({ ...o, baseOffset: o.offset }));
+    for (const [tp, next] of offsetsAfter(bases, countPerPartition(messages)))
+      written.set(tp, next);
+  }
+  return written;
+}
+
+/**
+ * The idempotent RecordProducer. After a failed send the library drops its producer id and
+ * sequence numbers itself (a non-transactional idempotent producer), so the next send starts a
+ * new producer id; the kafkajs adapter has to replace its whole producer for that.
+ */
+export function createPlatformaticRecordProducer(options: KafkaClientOptions): RecordProducer {
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>(producerOptions(options));
+  const choose = partitionChooser(producer);
+  return {
+    // Registers the idempotent producer id, so a broker that cannot be reached fails here.
+    connect: async () => void (await producer.initIdempotentProducer({})),
+    send: async (records) =>
+      records.length === 0
+        ? new Map()
+        : sendRecords(records, choose, (messages) => producer.send({ messages })),
+    disconnect: () => producer.close(),
+  };
+}
