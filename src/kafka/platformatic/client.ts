@@ -1,6 +1,7 @@
 import type { ContractClient, KafkaClientOptions } from '../client.ts';
 import { createPlatformaticAdmin } from './admin.ts';
 import { createPlatformaticRecordProducer } from './producer.ts';
+import { createPlatformaticTransactionalProducer } from './transactional-producer.ts';
 
 /** What the adapter does not provide yet: each fails at once, naming itself. */
 function notYet(what: string): () => never {
@@ -18,7 +19,8 @@ export function createPlatformaticClient(options: KafkaClientOptions): ContractC
   return {
     batchConsumer: notYet('batchConsumer'),
     recordProducer: () => createPlatformaticRecordProducer(options),
-    transactionalProducer: notYet('transactionalProducer'),
+    transactionalProducer: (id, timeoutMs) =>
+      createPlatformaticTransactionalProducer(options, id, timeoutMs),
     changelogReader: notYet('changelogReader'),
     topicFollower: notYet('topicFollower'),
     topicReader: notYet('topicReader'),

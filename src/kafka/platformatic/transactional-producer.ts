@@ -1,0 +1,139 @@
+import { Admin, FindCoordinatorKeyTypes, Producer } from '@platformatic/kafka';
+import type { Consumer, Message, RetryDelayGetter } from '@platformatic/kafka';
+
+import type { KafkaClientOptions } from '../client.ts';
+import type { TopicPartitionOffset, TransactionalProducer } from '../types.ts';
+import { brokerSaid } from './errors.ts';
+import { baseOptions } from './options.ts';
+import { partitionChooser, producerOptions, sendRecords } from './producer.ts';
+
+/**
+ * The wait before a retry: 20 ms when the coordinator is still completing the previous
+ * transaction (CONCURRENT_TRANSACTIONS, the answer to a begin, an offset commit or a fence right
+ * after a commit or abort), where the library's 1 s default would cost a second per transaction;
+ * growing to 1 s for anything else (a coordinator moving, a broker restarting).
+ */
+const retryDelay: RetryDelayGetter = (_client, _operation, attempt, _retries, error) =>
+  brokerSaid(error, 'CONCURRENT_TRANSACTIONS') ? 20 : Math.min(1000, 100 * attempt);
+
+/** Enough 20 ms retries to outwait a transaction's markers (the broker writes them in ms). */
+const retries = 50;
+
+/** The errors after which the producer may never begin again: a newer owner holds the id. */
+function isFenced(error: unknown): boolean {
+  return ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_NOT_FOUND'].some((id) =>
+    brokerSaid(error, id),
+  );
+}
+
+/**
+ * A task's transactional producer on @platformatic/kafka.
+ *
+ * - Fencing: the library registers the transactional id (InitProducerId) at the first
+ *   beginTransaction, with producer id 0 and epoch 0 unless told otherwise; connect() begins a
+ *   transaction with producer id and epoch -1 (a new session of the id: the coordinator bumps the
+ *   epoch, fencing the older producer, and completes its open transaction before answering) and
+ *   cancels it (locally: nothing was sent in it). Later begins reuse the producer id.
+ * - The library would register the id again after a fencing error, fencing the newer owner in
+ *   turn: once fenced, this producer refuses to begin.
+ * - The transaction timeout is the library's `timeout` (it sends its request timeout as the
+ *   transaction timeout), so requests of this producer time out after it too.
+ * - Offsets: the library adds a consumer's offsets per consumed message with that consumer's
+ *   group metadata; ours come as group offsets (generation -1, no member: KIP-447 group
+ *   metadata is separate work), so each is added as the message before it, one TxnOffsetCommit
+ *   each (the library runs them one at a time).
+ */
+export function createPlatformaticTransactionalProducer(
+  options: KafkaClientOptions,
+  transactionalId: string,
+  timeoutMs: number,
+): TransactionalProducer {
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+    ...producerOptions(options),
+    transactionalId,
+    timeout: timeoutMs,
+    retries,
+    retryDelay,
+  });
+  const choose = partitionChooser(producer);
+  const coordinators = new Map<string, number>();
+  let admin: Admin | undefined;
+  let transaction: Awaited<ReturnType<typeof producer.beginTransaction>> | undefined;
+  let fenced: unknown;
+
+  /** Runs a call of the library, remembering a fencing error. */
+  const guarded = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (fenced !== undefined)
+      throw new Error(`${transactionalId}: fenced by a newer producer`, { cause: fenced });
+    try {
+      return await call();
+    } catch (error) {
+      if (isFenced(error)) fenced = error;
+      throw error;
+    }
+  };
+  const coordinatorOf = async (groupId: string): Promise<number> => {
+    const known = coordinators.get(groupId);
+    if (known !== undefined) return known;
+    admin ??= new Admin(baseOptions(options));
+    const [found] = await admin.findCoordinator({
+      keyType: FindCoordinatorKeyTypes.GROUP,
+      keys: [groupId],
+    });
+    if (found === undefined) throw new Error(`no coordinator for group ${groupId}`);
+    coordinators.set(groupId, found.nodeId);
+    return found.nodeId;
+  };
+  /** What the library's addOffset reads of a consumed message: it commits `offset + 1`. */
+  const consumedBefore = (o: TopicPartitionOffset, groupId: string, coordinatorId: number) =>
+    ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: BigInt(o.offset) - 1n,
+      metadata: { consumer: { groupId, generationId: -1, memberId: '', coordinatorId } },
+    }) as unknown as Message<Buffer, Buffer, Buffer, Buffer>;
+  /** Ends the open transaction; it is closed on our side whatever the answer. */
+  const end = async (how: 'commit' | 'abort'): Promise<void> => {
+    const open = transaction;
+    transaction = undefined;
+    if (open !== undefined) await guarded(() => open[how]());
+  };
+
+  return {
+    async connect() {
+      await guarded(async () => {
+        const fence = await producer.beginTransaction({ producerId: -1n, producerEpoch: -1 });
+        await fence.cancel();
+      });
+    },
+    get inTransaction() {
+      return transaction !== undefined;
+    },
+    async begin() {
+      transaction ??= await guarded(() => producer.beginTransaction());
+    },
+    async send(records) {
+      if (records.length === 0) return new Map();
+      const open = transaction;
+      if (open === undefined) throw new Error(`${transactionalId}: send outside a transaction`);
+      return guarded(() => sendRecords(records, choose, (messages) => open.send({ messages })));
+    },
+    async sendOffsets(groupId, offsets) {
+      const open = transaction;
+      if (open === undefined) throw new Error(`${transactionalId}: offsets outside a transaction`);
+      if (offsets.length === 0) return;
+      const coordinatorId = await coordinatorOf(groupId);
+      await guarded(async () => {
+        // AddOffsetsToTxn: the library reads only the group id of the consumer.
+        await open.addConsumer({ groupId } as Consumer<Buffer, Buffer, Buffer, Buffer>);
+        for (const o of offsets) await open.addOffset(consumedBefore(o, groupId, coordinatorId));
+      });
+    },
+    commit: () => end('commit'),
+    abort: () => end('abort'),
+    async disconnect() {
+      await admin?.close();
+      await producer.close();
+    },
+  };
+}
