@@ -3,6 +3,7 @@ import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import type { Headers } from '../core/index.ts';
 import { backoffMs, batchFaultAction, crashAction } from './faults.ts';
 import { taskAssigner } from './task-assigner.ts';
+import { waiter } from './waiter.ts';
 import type {
   BatchConsumer,
   BatchConsumerHandlers,
@@ -42,26 +43,6 @@ export function fetchedRecord(m: KafkaMessage): FetchedRecord {
     timestamp: Number(m.timestamp),
     headers: headersOf(m.headers),
     offset: m.offset,
-  };
-}
-
-/** A wait that ends early when the consumer stops. */
-function waiter(): { wait: (ms: number) => Promise<void>; wakeAll: () => void } {
-  const waking = new Set<() => void>();
-  return {
-    wait: (ms) =>
-      new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          waking.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, ms);
-        waking.add(done);
-      }),
-    wakeAll: () => {
-      for (const done of [...waking]) done();
-    },
   };
 }
 

@@ -1,6 +1,9 @@
 import type { ContractClient, KafkaClientOptions } from '../client.ts';
 import { createPlatformaticAdmin } from './admin.ts';
+import { createPlatformaticChangelogReader } from './changelog-reader.ts';
 import { createPlatformaticRecordProducer } from './producer.ts';
+import { createPlatformaticTopicFollower } from './topic-follower.ts';
+import { createPlatformaticTopicReader } from './topic-reader.ts';
 import { createPlatformaticTransactionalProducer } from './transactional-producer.ts';
 
 /** What the adapter does not provide yet: each fails at once, naming itself. */
@@ -21,9 +24,9 @@ export function createPlatformaticClient(options: KafkaClientOptions): ContractC
     recordProducer: () => createPlatformaticRecordProducer(options),
     transactionalProducer: (id, timeoutMs) =>
       createPlatformaticTransactionalProducer(options, id, timeoutMs),
-    changelogReader: notYet('changelogReader'),
-    topicFollower: notYet('topicFollower'),
-    topicReader: notYet('topicReader'),
+    changelogReader: () => createPlatformaticChangelogReader(options),
+    topicFollower: () => createPlatformaticTopicFollower(options),
+    topicReader: () => createPlatformaticTopicReader(options),
     topicAdmin: () => createPlatformaticAdmin(options),
   };
 }

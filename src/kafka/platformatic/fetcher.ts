@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+
+import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
+import type { KafkaRecord, RecordsBatch } from '@platformatic/kafka';
+
+import type { Headers } from '../../core/index.ts';
+import type { KafkaClientOptions } from '../client.ts';
+import type { FetchedRecord, TopicPartition } from '../types.ts';
+import { committedBatches } from './aborted-filter.ts';
+import { baseOptions } from './options.ts';
+
+/** A partition to fetch, from `offset`. */
+export interface FetchPosition extends TopicPartition {
+  offset: bigint;
+}
+
+/** What one fetch returned for a partition: its committed records from the offset asked, and where the next fetch starts. */
+export interface FetchedPartition {
+  records: FetchedRecord[];
+  /** The offset after the last batch returned (records, markers or aborted records); the offset asked if none. */
+  next: bigint;
+}
+
+export interface Fetcher {
+  /**
+   * One Fetch (read_committed) per partition leader, of all `positions` on it at once.
+   * Returns the partitions that answered, by `topic/partition`.
+   */
+  fetch(positions: FetchPosition[]): Promise<Map<string, FetchedPartition>>;
+  close(): Promise<void>;
+}
+
+export interface FetcherSettings {
+  /** How long the broker may wait for records before answering without any. */
+  maxWaitMs: number;
+  partitionMaxBytes: number;
+}
+
+export const tpKey = (tp: TopicPartition): string => `${tp.topic}/${tp.partition}`;
+
+// Record batch attribute bit 3: the broker stamped the records (LogAppendTime).
+const logAppendTimeBit = 0x08;
+
+/** Headers as ours: names as text, the last value of a name given more than once. */
+function headersOf(entries: KafkaRecord['headers']): Headers {
+  const headers: Headers = {};
+  for (const [name, value] of entries)
+    if (name !== null) headers[name.toString('utf8')] = value ?? undefined;
+  return headers;
+}
+
+function recordOf(batch: RecordsBatch, record: KafkaRecord): FetchedRecord {
+  const timestamp =
+    (batch.attributes & logAppendTimeBit) !== 0
+      ? batch.maxTimestamp
+      : batch.firstTimestamp + record.timestampDelta;
+  return {
+    key: record.key,
+    value: record.value,
+    timestamp: Number(timestamp),
+    headers: headersOf(record.headers),
+    offset: String(batch.firstOffset + BigInt(record.offsetDelta)),
+  };
+}
+
+/** The committed records of a fetched partition from `from` on, and the offset after its batches. */
+function fetchedPartition(
+  from: bigint,
+  batches: RecordsBatch[],
+  aborted: Parameters<typeof committedBatches>[1],
+): FetchedPartition {
+  const last = batches.at(-1);
+  const next = last === undefined ? from : last.firstOffset + BigInt(last.lastOffsetDelta) + 1n;
+  const records: FetchedRecord[] = [];
+  // A fetch from inside a batch returns the whole batch: the records before `from` are left out.
+  for (const batch of committedBatches(batches, aborted))
+    for (const record of batch.records)
+      if (batch.firstOffset + BigInt(record.offsetDelta) >= from)
+        records.push(recordOf(batch, record));
+  return { records, next: next > from ? next : from };
+}
+
+/**
+ * Group-less reads with @platformatic/kafka's low-level `fetch()`: Fetch requests to the
+ * partition leaders, offsets chosen by the caller, no consumer group (its Consumer needs a group
+ * id, which is never joined). read_committed, with our filter of aborted transactions
+ * (aborted-filter.ts) applied to what the library hands back. One fetch per leader at a time:
+ * the library keeps one fetch session (KIP-227) per broker and client, so a fetcher serves one
+ * read loop.
+ */
+export function createFetcher(options: KafkaClientOptions, settings: FetcherSettings): Fetcher {
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+    ...baseOptions(options),
+    groupId: `tributary-fetcher-${randomUUID()}`,
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    maxWaitTime: settings.maxWaitMs,
+  });
+  /** One leader's fetch: the partitions of several topics. */
+  const fetchFrom = async (
+    node: number,
+    positions: { topicId: string; topic: string; position: FetchPosition }[],
+  ): Promise<[string, FetchedPartition][]> => {
+    const byTopic = new Map<string, FetchPosition[]>();
+    for (const { topicId, position } of positions)
+      byTopic.set(topicId, [...(byTopic.get(topicId) ?? []), position]);
+    const response = await consumer.fetch({
+      node,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      maxWaitTime: settings.maxWaitMs,
+      topics: [...byTopic].map(([topicId, list]) => ({
+        topicId,
+        partitions: list.map((p) => ({
+          partition: p.partition,
+          fetchOffset: p.offset,
+          currentLeaderEpoch: -1,
+          lastFetchedEpoch: -1,
+          partitionMaxBytes: settings.partitionMaxBytes,
+        })),
+      })),
+    });
+    const names = new Map(positions.map((p) => [p.topicId, p.topic]));
+    const asked = new Map(positions.map((p) => [tpKey(p.position), p.position.offset]));
+    const fetched: [string, FetchedPartition][] = [];
+    for (const t of response.responses) {
+      const topic = names.get(t.topicId);
+      if (topic === undefined) continue;
+      for (const p of t.partitions) {
+        const key = tpKey({ topic, partition: p.partitionIndex });
+        const from = asked.get(key);
+        if (from === undefined) continue;
+        fetched.push([key, fetchedPartition(from, p.records ?? [], p.abortedTransactions)]);
+      }
+    }
+    return fetched;
+  };
+  return {
+    async fetch(positions) {
+      if (positions.length === 0) return new Map();
+      const topics = [...new Set(positions.map((p) => p.topic))];
+      const metadata = await consumer.metadata({ topics });
+      const byLeader = new Map<
+        number,
+        { topicId: string; topic: string; position: FetchPosition }[]
+      >();
+      for (const position of positions) {
+        const info = metadata.topics.get(position.topic);
+        const leader = info?.partitions[position.partition]?.leader;
+        if (info === undefined || leader === undefined || leader < 0)
+          throw new Error(`${tpKey(position)}: no leader in the metadata`);
+        byLeader.set(leader, [
+          ...(byLeader.get(leader) ?? []),
+          { topicId: info.id, topic: position.topic, position },
+        ]);
+      }
+      const answers = await Promise.all([...byLeader].map(([node, list]) => fetchFrom(node, list)));
+      return new Map(answers.flat());
+    },
+    close: () => consumer.close(),
+  };
+}
