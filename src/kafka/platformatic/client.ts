@@ -1,17 +1,11 @@
 import type { ContractClient, KafkaClientOptions } from '../client.ts';
 import { createPlatformaticAdmin } from './admin.ts';
 import { createPlatformaticChangelogReader } from './changelog-reader.ts';
+import { createPlatformaticBatchConsumer } from './batch-consumer.ts';
 import { createPlatformaticRecordProducer } from './producer.ts';
 import { createPlatformaticTopicFollower } from './topic-follower.ts';
 import { createPlatformaticTopicReader } from './topic-reader.ts';
 import { createPlatformaticTransactionalProducer } from './transactional-producer.ts';
-
-/** What the adapter does not provide yet: each fails at once, naming itself. */
-function notYet(what: string): () => never {
-  return () => {
-    throw new Error(`the platformatic adapter has no ${what} yet`);
-  };
-}
 
 /**
  * The Kafka client of src/kafka's contract on @platformatic/kafka (README.md in this folder):
@@ -20,7 +14,7 @@ function notYet(what: string): () => never {
  */
 export function createPlatformaticClient(options: KafkaClientOptions): ContractClient {
   return {
-    batchConsumer: notYet('batchConsumer'),
+    batchConsumer: (consumerOptions) => createPlatformaticBatchConsumer(options, consumerOptions),
     recordProducer: () => createPlatformaticRecordProducer(options),
     transactionalProducer: (id, timeoutMs) =>
       createPlatformaticTransactionalProducer(options, id, timeoutMs),

@@ -1,0 +1,334 @@
+import type { KafkaClientOptions } from '../client.ts';
+import type { BatchConsumerOptions } from '../consumer.ts';
+import { backoffMs, batchFaultAction } from '../faults.ts';
+import type {
+  BatchConsumer,
+  BatchConsumerHandlers,
+  TopicPartition,
+  TopicPartitionOffset,
+} from '../types.ts';
+import { waiter } from '../waiter.ts';
+import { createFetcher, tpKey } from './fetcher.ts';
+import type { FetchedPartition, Fetcher } from './fetcher.ts';
+import { assignedPartitions, createGroupMember } from './group-member.ts';
+import type { GroupMember } from './group-member.ts';
+
+/** An assigned partition, as the fetch loop sees it. */
+interface PartitionState extends TopicPartition {
+  key: string;
+  /** The next offset to fetch; undefined until the assignment's start offsets are known. */
+  position: bigint | undefined;
+  /** Moves on at each seek and assignment: a batch fetched before is stale. */
+  epoch: number;
+  /** 'halt' pauses it for good. */
+  paused: boolean;
+  /** A batch of it is being handled (or waits for a handler): it is not fetched meanwhile. */
+  busy: boolean;
+}
+
+/** An idle loop asks the broker again this often; a fetch waits for records at most as long. */
+const idleMs = 100;
+
+/** A counting semaphore: at most `limit` holders at once. */
+function semaphore(limit: number): { acquire: () => Promise<() => void> } {
+  let held = 0;
+  const queue: (() => void)[] = [];
+  const release = (): void => {
+    held--;
+    queue.shift()?.();
+  };
+  return {
+    acquire: () =>
+      new Promise((resolve) => {
+        const take = (): void => {
+          held++;
+          resolve(release);
+        };
+        if (held < limit) take();
+        else queue.push(take);
+      }),
+  };
+}
+
+/**
+ * A BatchConsumer: group membership from the library's Consumer (group-member.ts), and a fetch
+ * loop of our own over the assigned partitions through group-less fetches (fetcher.ts), since
+ * the library's message stream has no per-partition pause or seek and uses its own
+ * read_committed filter. Each partition is fetched from its position; while a batch of it is
+ * handled it is not fetched; 'done' moves the position past the batch, 'skip' leaves it,
+ * 'halt' pauses the partition, 'rejoin' stops fetching until the member has rejoined the group.
+ * Every assignment starts the partitions at their committed offsets (their log start without
+ * one), as an eager rebalance does.
+ */
+export function createPlatformaticBatchConsumer(
+  options: KafkaClientOptions,
+  consumerOptions: BatchConsumerOptions,
+): BatchConsumer {
+  const partitions = new Map<string, PartitionState>();
+  const inFlight = new Set<Promise<void>>();
+  const slots = semaphore(Math.max(1, consumerOptions.concurrency));
+  const backoff = waiter();
+  const idle = waiter();
+  /** Failures in a row, per partition (a batch that succeeds resets it) and of the membership. */
+  const failures = new Map<string, number>();
+  let lostInARow = 0;
+  let member: GroupMember | undefined;
+  let fetcher: Fetcher | undefined;
+  let handlers: BatchConsumerHandlers | undefined;
+  let loop: Promise<void> | undefined;
+  let assignments = Promise.resolve();
+  let generation = 0;
+  let rejoining: Promise<void> | undefined;
+  let crashed = false;
+  let stopped = false;
+
+  const crash = (error: Error): void => {
+    crashed = true;
+    handlers?.onCrash(error);
+  };
+  /** Nothing is fetched until the next assignment; batches in flight become stale. */
+  const suspend = (): void => {
+    for (const state of partitions.values()) {
+      state.position = undefined;
+      state.epoch++;
+    }
+  };
+
+  /**
+   * (1) batches fetched before become stale and the partitions no longer assigned are dropped;
+   * (2) the start offsets are read (committed, else log start);
+   * (3) the handlers hear of the assignment;
+   * (4) the partitions not sought meanwhile start at their start offsets.
+   */
+  const assign = async (assigned: TopicPartition[]): Promise<void> => {
+    const current = ++generation;
+    const wanted = new Set(assigned.map(tpKey));
+    // (1)
+    for (const key of partitions.keys()) if (!wanted.has(key)) partitions.delete(key);
+    const epochs = new Map<string, number>();
+    for (const tp of assigned) {
+      const key = tpKey(tp);
+      const state = partitions.get(key) ?? {
+        ...tp,
+        key,
+        position: undefined,
+        epoch: 0,
+        paused: false,
+        busy: false,
+      };
+      state.position = undefined;
+      state.epoch++;
+      partitions.set(key, state);
+      epochs.set(key, state.epoch);
+    }
+    // (2)
+    const starts = await (member as GroupMember).startOffsets(assigned);
+    if (current !== generation) return;
+    lostInARow = 0;
+    // (3)
+    await handlers?.onAssignment(assigned);
+    // (4)
+    for (const [key, epoch] of epochs) {
+      const state = partitions.get(key);
+      if (state !== undefined && state.epoch === epoch) state.position = starts.get(key) ?? 0n;
+    }
+    idle.wakeAll();
+  };
+
+  /** Joins the group again (after 'rejoin', a fenced task, or a lost membership), retrying with backoff. */
+  const rejoin = (): void => {
+    suspend();
+    if (rejoining !== undefined || stopped) return;
+    rejoining = (async () => {
+      for (let attempt = 1; !stopped; attempt++) {
+        try {
+          await member?.join();
+          return;
+        } catch (error) {
+          const delayMs = backoffMs(attempt, Math.random());
+          handlers?.onFault({ error, attempt, delayMs, what: 'group join', rejoin: true });
+          await backoff.wait(delayMs);
+        }
+      }
+    })().finally(() => {
+      rejoining = undefined;
+    });
+  };
+
+  /**
+   * The library gave up rejoining the group in the background (its 'error' event): the group
+   * may give our partitions to another member meanwhile, so every task is lost.
+   */
+  const lost = (error: Error): void => {
+    if (stopped) return;
+    lostInARow++;
+    handlers?.onFault({
+      error,
+      attempt: lostInARow,
+      delayMs: backoffMs(lostInARow, Math.random()),
+      what: 'consumer (it left the group)',
+      rejoin: true,
+    });
+    void handlers?.onLost(error).catch((e: unknown) => crash(e as Error));
+    rejoin();
+  };
+
+  /**
+   * A batch failed (its task was dropped, poll-loop.ts): what it did is not committed.
+   * (1) a fault no retry fixes crashes the consumer: the worker exits 1;
+   * (2) a lost membership rejoins the group at once (the runtime drops every task);
+   * (3) otherwise wait, then fetch the batch again; after a fenced producer, rejoin first: the
+   *     assignment is stale.
+   */
+  const batchFailed = async (state: PartitionState, error: unknown): Promise<void> => {
+    const action = batchFaultAction(error);
+    if (stopped) return;
+    // (1)
+    if (action.kind === 'fail') return crash(error as Error);
+    // (2)
+    if (action.kind === 'rejoin-kafkajs') {
+      handlers?.onFault({ error, attempt: 1, what: 'group membership', rejoin: true });
+      return rejoin();
+    }
+    // (3)
+    const attempt = (failures.get(state.key) ?? 0) + 1;
+    failures.set(state.key, attempt);
+    const delayMs = backoffMs(attempt, Math.random());
+    const rejoins = action.kind === 'rejoin';
+    handlers?.onFault({ error, attempt, delayMs, what: `batch of ${state.key}`, rejoin: rejoins });
+    await backoff.wait(delayMs);
+    if (rejoins) rejoin();
+  };
+
+  /** Hands one fetched batch to handleBatch and acts on its answer. */
+  const handle = async (state: PartitionState, epoch: number, fetched: FetchedPartition) => {
+    if (stopped || handlers === undefined) return;
+    const isStale = (): boolean => state.epoch !== epoch || partitions.get(state.key) !== state;
+    let outcome;
+    try {
+      outcome = await handlers.handleBatch({
+        topic: state.topic,
+        partition: state.partition,
+        records: fetched.records,
+        isStale,
+      });
+    } catch (error) {
+      return batchFailed(state, error);
+    }
+    failures.delete(state.key);
+    if (outcome === 'done' && !isStale()) state.position = fetched.next;
+    else if (outcome === 'halt') state.paused = true;
+    else if (outcome === 'rejoin') rejoin();
+  };
+
+  const dispatch = (state: PartitionState, epoch: number, fetched: FetchedPartition): void => {
+    state.busy = true;
+    const run = (async () => {
+      const release = await slots.acquire();
+      try {
+        await handle(state, epoch, fetched);
+      } finally {
+        release();
+        state.busy = false;
+        idle.wakeAll();
+      }
+    })();
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+  };
+
+  /** One round: a fetch of every partition ready, and a batch dispatched for each that has records. */
+  const fetchRound = async (): Promise<void> => {
+    const ready = [...partitions.values()].filter(
+      (s) => !s.busy && !s.paused && s.position !== undefined,
+    );
+    if (ready.length === 0 || crashed) return idle.wait(idleMs);
+    const asked = ready.map((state) => ({
+      state,
+      epoch: state.epoch,
+      position: state.position as bigint,
+    }));
+    const fetched = await (fetcher as Fetcher).fetch(
+      asked.map(({ state, position }) => ({ ...state, offset: position })),
+    );
+    for (const { state, epoch, position } of asked) {
+      const answer = fetched.get(state.key);
+      // Sought, reassigned or revoked while the fetch was out: its answer is stale.
+      if (answer === undefined || state.epoch !== epoch || partitions.get(state.key) !== state)
+        continue;
+      if (answer.records.length > 0) dispatch(state, epoch, answer);
+      // Only markers or aborted records: past them.
+      else if (answer.next > position) state.position = answer.next;
+    }
+  };
+
+  const fetchLoop = async (): Promise<void> => {
+    for (let attempt = 1; !stopped;) {
+      try {
+        await fetchRound();
+        attempt = 1;
+      } catch (error) {
+        if (stopped) return;
+        const delayMs = backoffMs(attempt, Math.random());
+        handlers?.onFault({ error, attempt: attempt++, delayMs, what: 'fetch', rejoin: false });
+        await backoff.wait(delayMs);
+      }
+    }
+  };
+
+  return {
+    async start(topics, batchHandlers) {
+      handlers = batchHandlers;
+      // Start-up retries start() while Kafka does not answer: the member is made once.
+      if (member === undefined) {
+        member = createGroupMember(options, consumerOptions, topics);
+        fetcher = createFetcher(options, {
+          maxWaitMs: idleMs,
+          partitionMaxBytes: consumerOptions.maxBytesPerPartition,
+        });
+        member.consumer.on('consumer:group:join', ({ assignments: assigned }) => {
+          const tps = assignedPartitions(assigned);
+          assignments = assignments
+            .then(() => assign(tps))
+            .catch((e: unknown) => crash(e as Error));
+        });
+        member.consumer.on('error', (error: Error) => lost(error));
+      }
+      await member.join();
+      loop ??= fetchLoop();
+    },
+    seek(tp, offset) {
+      const state = partitions.get(tpKey(tp));
+      if (state === undefined) return;
+      state.position = offset;
+      state.epoch++;
+      idle.wakeAll();
+    },
+    async commit(offsets: TopicPartitionOffset[]) {
+      if (offsets.length === 0) return;
+      await (member as GroupMember).consumer.commit({
+        offsets: offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          offset: BigInt(o.offset),
+          leaderEpoch: -1,
+        })),
+      });
+    },
+    async stop() {
+      stopped = true;
+      backoff.wakeAll();
+      idle.wakeAll();
+      await loop;
+      // The batches in flight return first; those still waiting for a slot are not handed over.
+      await Promise.all([...inFlight]);
+      await rejoining;
+      if (member !== undefined) {
+        // Leaves at once (LeaveGroup), so the group rebalances without waiting for the session.
+        await new Promise<void>((resolve) => member?.consumer.leaveGroup(true, () => resolve()));
+        await member.consumer.close(true);
+      }
+      await fetcher?.close();
+    },
+  };
+}
