@@ -24,15 +24,19 @@ const membershipTypes = new Set([
   'ILLEGAL_GENERATION',
   'REBALANCE_IN_PROGRESS',
   'NOT_COORDINATOR_FOR_GROUP',
+  // The same code 16 as @platformatic/kafka names it.
+  'NOT_COORDINATOR',
   'FENCED_INSTANCE_ID',
 ]);
 
 /**
  * Fencing and transaction states only an abort and a new producer end. Kafka 4's
  * PRODUCER_FENCED (90) and TRANSACTION_ABORTABLE (120) are unknown to kafkajs 2.2.4, which
- * names them KAFKAJS_UNKNOWN_ERROR_CODE; they are fenced too.
+ * names them KAFKAJS_UNKNOWN_ERROR_CODE; they are fenced too (@platformatic/kafka names them).
  */
 const fencedTypes = new Set([
+  'PRODUCER_FENCED',
+  'TRANSACTION_ABORTABLE',
   'INVALID_PRODUCER_EPOCH',
   'INVALID_PRODUCER_ID_MAPPING',
   'INVALID_TXN_STATE',
@@ -80,7 +84,7 @@ const retriableTypes = new Set(['INVALID_TIMESTAMP']);
 
 /** Whether the broker refused a record of this send for its timestamp. */
 export function isTimestampRefused(error: unknown): boolean {
-  return causesOf(error).some((e) => e.type === 'INVALID_TIMESTAMP');
+  return causesOf(error).some((e) => typeOf(e) === 'INVALID_TIMESTAMP');
 }
 
 /** kafkajs errors by name that mean the cluster or a broker is not reachable now. */
@@ -120,40 +124,66 @@ const retriableSystemCodes = new Set([
   'ENOTFOUND',
 ]);
 
+/**
+ * @platformatic/kafka's own error codes (its `code`) for the cluster not answering now; its
+ * PLT_KFK_USER is a call it refuses (a bug of ours), fatal like an error nothing recognises.
+ */
+const retriablePlatformaticCodes = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
+
 /** Errors a bug throws: no retry changes their outcome. */
 const bugNames = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
 
 interface ErrorFields {
   name?: unknown;
   type?: unknown;
+  /** @platformatic/kafka's name of the broker's error (kafkajs's `type`). */
+  apiId?: unknown;
   code?: unknown;
   retriable?: unknown;
+  /** @platformatic/kafka's `retriable`. */
+  canRetry?: unknown;
   message?: unknown;
 }
 
+/**
+ * The error and its causes: kafkajs wraps in `cause`, @platformatic/kafka collects the errors of
+ * its attempts and of a response's partitions in an AggregateError's `errors`.
+ */
 function causesOf(error: unknown): ErrorFields[] {
   const chain: ErrorFields[] = [];
   const seen = new Set<unknown>();
-  for (let e: unknown = error; typeof e === 'object' && e !== null && !seen.has(e);) {
+  const pending: unknown[] = [error];
+  while (pending.length > 0) {
+    const e = pending.shift();
+    if (typeof e !== 'object' || e === null || seen.has(e)) continue;
     seen.add(e);
     chain.push(e as ErrorFields);
-    e = (e as { cause?: unknown }).cause;
+    pending.push((e as { cause?: unknown }).cause);
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner)) pending.push(...(inner as unknown[]));
   }
   return chain;
 }
 
+/** The broker's name of the error, as either library reports it. */
+function typeOf(e: ErrorFields): string | undefined {
+  if (typeof e.type === 'string') return e.type;
+  return typeof e.apiId === 'string' ? e.apiId : undefined;
+}
+
 /**
  * The kind of one error, looking through its cause chain (kafkajs wraps the broker's answer in
- * KafkaJSNonRetriableError or KafkaJSNumberOfRetriesExceeded; our commit code may wrap that
- * again). The most decisive kind in the chain wins: fatal, then membership, then fenced, then
- * retriable; an error nothing recognises is fatal if it is not a kafkajs error (a bug), else
+ * KafkaJSNonRetriableError or KafkaJSNumberOfRetriesExceeded, @platformatic/kafka collects it
+ * in an AggregateError; our commit code may wrap that again). The most decisive kind in the
+ * chain wins: fatal, then membership, then fenced, then retriable; an error nothing recognises
+ * is fatal if it is not a kafkajs error (a bug, or a call @platformatic/kafka refused), else
  * retriable if kafkajs says so.
  */
 export function classifyKafkaError(error: unknown): FaultKind {
   const chain = causesOf(error);
   const kinds = new Set<FaultKind>();
   for (const e of chain) {
-    const type = typeof e.type === 'string' ? e.type : undefined;
+    const type = typeOf(e);
     const name = typeof e.name === 'string' ? e.name : undefined;
     const code = typeof e.code === 'string' ? e.code : undefined;
     const message = typeof e.message === 'string' ? e.message : '';
@@ -168,9 +198,10 @@ export function classifyKafkaError(error: unknown): FaultKind {
     else if (type !== undefined && retriableTypes.has(type)) kinds.add('retriable');
     else if (name !== undefined && retriableNames.has(name)) kinds.add('retriable');
     else if (code !== undefined && retriableSystemCodes.has(code)) kinds.add('retriable');
+    else if (code !== undefined && retriablePlatformaticCodes.has(code)) kinds.add('retriable');
     else if (e instanceof TributaryError && code !== undefined && code in errorCodes) {
       kinds.add(errorCodes[code as keyof typeof errorCodes].retriable ? 'retriable' : 'fatal');
-    } else if (e.retriable === true) kinds.add('retriable');
+    } else if (e.retriable === true || (e as ErrorFields).canRetry === true) kinds.add('retriable');
   }
   for (const kind of ['fatal', 'membership', 'fenced', 'retriable'] as const)
     if (kinds.has(kind)) return kind;
@@ -181,7 +212,8 @@ export function classifyKafkaError(error: unknown): FaultKind {
 /** The protocol error in `error`'s cause chain saying the member lost its place in the group. */
 export function groupMembershipError(error: unknown): Error | undefined {
   for (const e of causesOf(error)) {
-    if (typeof e.type === 'string' && membershipTypes.has(e.type) && e instanceof Error) return e;
+    const type = typeOf(e);
+    if (type !== undefined && membershipTypes.has(type) && e instanceof Error) return e;
   }
   return undefined;
 }

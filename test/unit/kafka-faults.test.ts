@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 
+import { MultipleErrors, NetworkError, ProtocolError, UserError } from '@platformatic/kafka';
+
 import { TributaryError } from '../../src/core/index.ts';
 import {
   backoffMs,
@@ -9,6 +11,7 @@ import {
   classifyKafkaError,
   crashAction,
   defaultBackoff,
+  isTimestampRefused,
   rootCause,
 } from '../../src/kafka/index.ts';
 
@@ -163,6 +166,58 @@ describe('classifyKafkaError', () => {
     const b = new Error('b', { cause: a });
     (a as { cause?: unknown }).cause = b;
     assert.equal(classifyKafkaError(a), 'fatal');
+  });
+});
+
+describe("classifyKafkaError on @platformatic/kafka's errors", () => {
+  // Its own classes: a broker's answer is a ProtocolError (apiId, canRetry) inside the
+  // AggregateError of a response or of the attempts of a retried request.
+  const answered = (apiId: string): Error =>
+    new MultipleErrors('Received response with error', [new ProtocolError(apiId)]);
+  const retried = (error: Error): Error =>
+    new MultipleErrors('commit failed 4 times.', [new NetworkError('Connection closed'), error]);
+
+  it('retries a network failure and an answer the library calls retriable', () => {
+    for (const error of [
+      new NetworkError('Connection closed'),
+      answered('NOT_ENOUGH_REPLICAS'),
+      retried(answered('COORDINATOR_NOT_AVAILABLE')),
+    ])
+      assert.equal(classifyKafkaError(error), 'retriable', rootCause(error));
+  });
+
+  it('treats a fenced transactional producer as a rejoin', () => {
+    for (const apiId of ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTION_ABORTABLE']) {
+      assert.equal(classifyKafkaError(retried(answered(apiId))), 'fenced', apiId);
+      assert.deepEqual(batchFaultAction(answered(apiId)), { kind: 'rejoin' });
+    }
+  });
+
+  it('finds the lost membership inside the aggregate, for the consumer to rejoin', () => {
+    for (const apiId of ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS']) {
+      const error = retried(answered(apiId));
+      assert.equal(classifyKafkaError(error), 'membership', apiId);
+      const action = batchFaultAction(error);
+      assert.equal(action.kind, 'rejoin-kafkajs', apiId);
+      assert.equal(
+        action.kind === 'rejoin-kafkajs' && (action.error as ProtocolError).apiId,
+        apiId,
+      );
+    }
+  });
+
+  it('exits on refused credentials or ACLs and on a call the library refuses', () => {
+    for (const error of [
+      answered('SASL_AUTHENTICATION_FAILED'),
+      answered('TOPIC_AUTHORIZATION_FAILED'),
+      new UserError('Cannot begin a transaction on a non-idempotent producer.'),
+    ])
+      assert.equal(classifyKafkaError(error), 'fatal', rootCause(error));
+  });
+
+  it('sees a refused timestamp inside the aggregate', () => {
+    assert.equal(isTimestampRefused(retried(answered('INVALID_TIMESTAMP'))), true);
+    assert.equal(isTimestampRefused(answered('NOT_ENOUGH_REPLICAS')), false);
   });
 });
 
