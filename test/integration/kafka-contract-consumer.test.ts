@@ -175,6 +175,26 @@ for (const adapter of adapters) {
         );
       });
 
+      it("starts a partition over from its log start when the group's committed offset is past its end (a topic created anew), as auto.offset.reset=earliest", async (t) => {
+        const scope = await contractScope(t, adapter);
+        const topic = await scope.createTopic(1);
+        const tp = { topic, partition: 0 };
+        const groupId = scope.name('consumer-out-of-range');
+        // The offset a group kept from an older topic of the same name: past this one's end.
+        const tx = await scope.transactionalProducer(scope.name('consumer-out-of-range'));
+        await tx.begin();
+        await tx.sendOffsets(groupId, [{ topic, partition: 0, offset: '100' }]);
+        await tx.commit();
+        await eventually('the committed offset', async () =>
+          (await scope.admin.committedOffsets(groupId, topic)).get(0) === 100n ? true : undefined,
+        );
+        const producer = await scope.recordProducer();
+        await producer.send(numbered(topic, 0, 'r', 3));
+        const member = await startMember(scope, { groupId, topics: [topic] });
+        await handledUpTo(member, tp, 3);
+        assert.deepEqual(offsetsOf(deliveredOf(member, tp)), [0, 1, 2]);
+      });
+
       it('stops only after the batch in flight returned', async (t) => {
         const scope = await contractScope(t, adapter);
         const topic = await scope.createTopic(1);

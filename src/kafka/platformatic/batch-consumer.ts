@@ -8,6 +8,7 @@ import type {
   TopicPartitionOffset,
 } from '../types.ts';
 import { waiter } from '../waiter.ts';
+import { brokerSaid } from './errors.ts';
 import { createFetcher, tpKey } from './fetcher.ts';
 import type { FetchedPartition, Fetcher } from './fetcher.ts';
 import { assignedPartitions, createGroupMember } from './group-member.ts';
@@ -156,8 +157,9 @@ export function createPlatformaticBatchConsumer(
   };
 
   /**
-   * The library gave up rejoining the group in the background (its 'error' event): the group
-   * may give our partitions to another member meanwhile, so every task is lost.
+   * The library gave up rejoining the group in the background (its 'error' event), or no
+   * heartbeat was answered for a session (its 'stalled' event): the group may give our
+   * partitions to another member meanwhile, so every task is lost.
    */
   const lost = (error: Error): void => {
     if (stopped) return;
@@ -237,6 +239,27 @@ export function createPlatformaticBatchConsumer(
     void run.finally(() => inFlight.delete(run));
   };
 
+  /**
+   * A position outside its partition's log (a committed offset past the end of a topic created
+   * anew, or below a log start that retention moved): the partition starts over from its log
+   * start, as the Java consumer does with auto.offset.reset=earliest (and kafkajs with
+   * fromBeginning). Returns whether a position was reset.
+   */
+  const resetOutOfRange = async (
+    asked: { state: PartitionState; epoch: number; position: bigint }[],
+  ): Promise<boolean> => {
+    const ranges = await (member as GroupMember).ranges(asked.map((a) => a.state));
+    let reset = false;
+    for (const { state, epoch, position } of asked) {
+      const range = ranges.get(state.key);
+      if (range === undefined || state.epoch !== epoch) continue;
+      if (position >= range.start && position <= range.end) continue;
+      state.position = range.start;
+      reset = true;
+    }
+    return reset;
+  };
+
   /** One round: a fetch of every partition ready, and a batch dispatched for each that has records. */
   const fetchRound = async (): Promise<void> => {
     const ready = [...partitions.values()].filter(
@@ -248,9 +271,15 @@ export function createPlatformaticBatchConsumer(
       epoch: state.epoch,
       position: state.position as bigint,
     }));
-    const fetched = await (fetcher as Fetcher).fetch(
-      asked.map(({ state, position }) => ({ ...state, offset: position })),
-    );
+    let fetched;
+    try {
+      fetched = await (fetcher as Fetcher).fetch(
+        asked.map(({ state, position }) => ({ ...state, offset: position })),
+      );
+    } catch (error) {
+      if (brokerSaid(error, 'OFFSET_OUT_OF_RANGE') && (await resetOutOfRange(asked))) return;
+      throw error;
+    }
     for (const { state, epoch, position } of asked) {
       const answer = fetched.get(state.key);
       // Sought, reassigned or revoked while the fetch was out: its answer is stale.
@@ -293,6 +322,9 @@ export function createPlatformaticBatchConsumer(
             .catch((e: unknown) => crash(e as Error));
         });
         member.consumer.on('error', (error: Error) => lost(error));
+        member.consumer.on('consumer:heartbeat:stalled', ({ lastError, stalledFor }) =>
+          lost(new Error(`no heartbeat answered for ${stalledFor} ms`, { cause: lastError })),
+        );
       }
       await member.join();
       loop ??= fetchLoop();

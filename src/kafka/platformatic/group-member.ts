@@ -36,8 +36,17 @@ export interface GroupMember {
   consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   /** Joins (or rejoins) the group with the subscription of `topics`. */
   join(): Promise<void>;
-  /** Where each partition starts: its committed offset, or its log start if it has none. */
+  /** Where each partition starts, by `topic/partition`: its committed offset, or its log start if it has none. */
   startOffsets(tps: TopicPartition[]): Promise<Map<string, bigint>>;
+  /** The log start and the high watermark of each partition, by `topic/partition`. */
+  ranges(tps: TopicPartition[]): Promise<Map<string, { start: bigint; end: bigint }>>;
+}
+
+/** Partition numbers per topic. */
+function byTopic(tps: TopicPartition[]): Record<string, number[]> {
+  const partitions: Record<string, number[]> = {};
+  for (const { topic, partition } of tps) (partitions[topic] ??= []).push(partition);
+  return partitions;
 }
 
 export const assignedPartitions = (assignments: GroupAssignment[] | undefined): TopicPartition[] =>
@@ -64,37 +73,56 @@ export function createGroupMember(
     sessionTimeout: consumerOptions.sessionTimeoutMs,
     heartbeatInterval: consumerOptions.heartbeatIntervalMs,
     rebalanceTimeout: rebalanceTimeoutMs,
+    // No heartbeat answered for a session: the group has dropped this member (batch-consumer.ts
+    // treats the library's 'stalled' event as a lost membership).
+    heartbeatStallTimeout: consumerOptions.sessionTimeoutMs,
     protocols: [{ name: taskAssignerName, version: 1 }],
     partitionAssigner: platformaticTaskAssigner(consumerOptions.groupOf),
   });
   consumer.topics.trackAll(...topics);
+  /** ListOffsets (read_uncommitted) of the partitions at `timestamp`, by `topic/partition`. */
+  const listed = async (timestamp: bigint, tps: TopicPartition[]): Promise<Map<string, bigint>> => {
+    const partitions = byTopic(tps);
+    const offsets = await consumer.listOffsets({
+      topics: Object.keys(partitions),
+      partitions,
+      timestamp,
+      isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
+    });
+    return new Map(
+      tps.map(({ topic, partition }) => [
+        `${topic}/${partition}`,
+        offsets.get(topic)?.[partition] ?? 0n,
+      ]),
+    );
+  };
   return {
     consumer,
     join: async () => void (await consumer.joinGroup({})),
     async startOffsets(tps) {
-      const partitions: Record<string, number[]> = {};
-      for (const { topic, partition } of tps) (partitions[topic] ??= []).push(partition);
-      const asked = Object.entries(partitions).map(([topic, list]) => ({
-        topic,
-        partitions: list,
-      }));
-      const [committed, earliest] = await Promise.all([
-        consumer.listCommittedOffsets({ topics: asked }),
-        consumer.listOffsets({
-          topics: Object.keys(partitions),
-          partitions,
-          timestamp: ListOffsetTimestamps.EARLIEST,
+      const [committed, starts] = await Promise.all([
+        consumer.listCommittedOffsets({
+          topics: Object.entries(byTopic(tps)).map(([topic, partitions]) => ({
+            topic,
+            partitions,
+          })),
         }),
+        listed(ListOffsetTimestamps.EARLIEST, tps),
       ]);
-      const starts = new Map<string, bigint>();
-      for (const { topic, partition } of tps) {
-        const done = committed.get(topic)?.[partition] ?? -1n;
-        starts.set(
-          `${topic}/${partition}`,
-          done >= 0n ? done : (earliest.get(topic)?.[partition] ?? 0n),
-        );
-      }
-      return starts;
+      return new Map(
+        tps.map(({ topic, partition }) => {
+          const done = committed.get(topic)?.[partition] ?? -1n;
+          const key = `${topic}/${partition}`;
+          return [key, done >= 0n ? done : (starts.get(key) ?? 0n)];
+        }),
+      );
+    },
+    async ranges(tps) {
+      const [starts, ends] = await Promise.all([
+        listed(ListOffsetTimestamps.EARLIEST, tps),
+        listed(ListOffsetTimestamps.LATEST, tps),
+      ]);
+      return new Map([...ends].map(([key, end]) => [key, { start: starts.get(key) ?? 0n, end }]));
     },
   };
 }
