@@ -1,7 +1,9 @@
 /**
- * kafka: the only importer of kafkajs. The runtime uses the small interfaces of types.ts
- * (a batch consumer, a record producer, a topic admin); every producer uses the Java-compatible
- * murmur2 partitioner, and the group assigner keeps each task's partitions together.
+ * kafka: the only importer of the Kafka clients (kafkajs here; @platformatic/kafka in
+ * ./platformatic/, a second adapter of the same contract). The runtime uses the small
+ * interfaces of types.ts (a batch consumer, a record producer, a topic admin); every producer
+ * uses the Java-compatible murmur2 partitioner, and the group assigner keeps each task's
+ * partitions together.
  *
  * @example
  *   const client = createKafkaClient({ brokers: ['127.0.0.1:9092'], clientId: 'weather-1' });
