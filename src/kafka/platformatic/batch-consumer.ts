@@ -354,12 +354,13 @@ export function createPlatformaticBatchConsumer(
       await loop;
       // The batches in flight return first; those still waiting for a slot are not handed over.
       await Promise.all([...inFlight]);
-      await rejoining;
       if (member !== undefined) {
-        // Leaves at once (LeaveGroup), so the group rebalances without waiting for the session.
+        // Leaves at once (LeaveGroup), so the group rebalances without waiting for the session;
+        // a rejoin under way (which can wait for a whole rebalance) ends with the client.
         await new Promise<void>((resolve) => member?.consumer.leaveGroup(true, () => resolve()));
         await member.consumer.close(true);
       }
+      await rejoining;
       await fetcher?.close();
     },
   };
