@@ -126,6 +126,27 @@ for (const adapter of adapters) {
         }
       });
 
+      it("hands back the broker's append time as the timestamp of a LogAppendTime topic's records", async (t) => {
+        const scope = await contractScope(t, adapter);
+        const topic = await scope.createTopic(1, { 'message.timestamp.type': 'LogAppendTime' });
+        const producer = await scope.recordProducer();
+        const sentAt = Date.now();
+        const dayAgo = sentAt - 86_400_000;
+        await producer.send(
+          [0, 1, 2].map((i) =>
+            outgoing(topic, 'k', `v${i}`, { partition: 0, timestamp: dayAgo + i }),
+          ),
+        );
+        const read = (await readWholeTopic(scope.client, topic)).get(0) ?? [];
+        assert.equal(read.length, 3);
+        for (const r of read)
+          assert.ok(
+            // (The broker's clock is this machine's.)
+            r.timestamp >= sentAt - 1000 && r.timestamp <= Date.now() + 1000,
+            `timestamp ${r.timestamp} is the append time, not the ${dayAgo} sent`,
+          );
+      });
+
       it('hands back keys, values, tombstones, headers and timestamps exactly as sent', async (t) => {
         const scope = await contractScope(t, adapter);
         const topic = await scope.createTopic(1);

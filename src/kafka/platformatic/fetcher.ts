@@ -101,8 +101,11 @@ export function createFetcher(options: KafkaClientOptions, settings: FetcherSett
     positions: { topicId: string; topic: string; position: FetchPosition }[],
   ): Promise<[string, FetchedPartition][]> => {
     const byTopic = new Map<string, FetchPosition[]>();
-    for (const { topicId, position } of positions)
-      byTopic.set(topicId, [...(byTopic.get(topicId) ?? []), position]);
+    for (const { topicId, position } of positions) {
+      const list = byTopic.get(topicId);
+      if (list === undefined) byTopic.set(topicId, [position]);
+      else list.push(position);
+    }
     const response = await consumer.fetch({
       node,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
@@ -147,10 +150,10 @@ export function createFetcher(options: KafkaClientOptions, settings: FetcherSett
         const leader = info?.partitions[position.partition]?.leader;
         if (info === undefined || leader === undefined || leader < 0)
           throw new Error(`${tpKey(position)}: no leader in the metadata`);
-        byLeader.set(leader, [
-          ...(byLeader.get(leader) ?? []),
-          { topicId: info.id, topic: position.topic, position },
-        ]);
+        const entry = { topicId: info.id, topic: position.topic, position };
+        const list = byLeader.get(leader);
+        if (list === undefined) byLeader.set(leader, [entry]);
+        else list.push(entry);
       }
       const answers = await Promise.all([...byLeader].map(([node, list]) => fetchFrom(node, list)));
       return new Map(answers.flat());
