@@ -70,15 +70,16 @@ export function createPlatformaticBatchConsumer(
   const slots = semaphore(Math.max(1, consumerOptions.concurrency));
   const backoff = waiter();
   const idle = waiter();
-  /** Failures in a row, per partition (a batch that succeeds resets it) and of the membership. */
+  /** Failed batches in a row, per partition (a batch that succeeds resets it). */
   const failures = new Map<string, number>();
+  /** Memberships lost in a row (an assignment resets it). */
   let lostInARow = 0;
   let member: GroupMember | undefined;
   let fetcher: Fetcher | undefined;
   let handlers: BatchConsumerHandlers | undefined;
   let loop: Promise<void> | undefined;
+  /** Assignments are handled one after the other, in the order the joins happened. */
   let assignments = Promise.resolve();
-  let generation = 0;
   let rejoining: Promise<void> | undefined;
   let crashed = false;
   let stopped = false;
@@ -97,12 +98,12 @@ export function createPlatformaticBatchConsumer(
 
   /**
    * (1) batches fetched before become stale and the partitions no longer assigned are dropped;
-   * (2) the start offsets are read (committed, else log start);
-   * (3) the handlers hear of the assignment;
+   * (2) the start offsets are read (committed, else log start): if they cannot be, the
+   *     membership counts as lost and the member rejoins;
+   * (3) the handlers hear of the assignment (an error there crashes the consumer);
    * (4) the partitions not sought meanwhile start at their start offsets.
    */
   const assign = async (assigned: TopicPartition[]): Promise<void> => {
-    const current = ++generation;
     const wanted = new Set(assigned.map(tpKey));
     // (1)
     for (const key of partitions.keys()) if (!wanted.has(key)) partitions.delete(key);
@@ -123,8 +124,12 @@ export function createPlatformaticBatchConsumer(
       epochs.set(key, state.epoch);
     }
     // (2)
-    const starts = await (member as GroupMember).startOffsets(assigned);
-    if (current !== generation) return;
+    let starts: Map<string, bigint>;
+    try {
+      starts = await (member as GroupMember).startOffsets(assigned);
+    } catch (error) {
+      return lost(error as Error);
+    }
     lostInARow = 0;
     // (3)
     await handlers?.onAssignment(assigned);
@@ -164,10 +169,10 @@ export function createPlatformaticBatchConsumer(
   const lost = (error: Error): void => {
     if (stopped) return;
     lostInARow++;
+    // No delayMs: the rejoin starts at once, and times its own retries.
     handlers?.onFault({
       error,
       attempt: lostInARow,
-      delayMs: backoffMs(lostInARow, Math.random()),
       what: 'consumer (it left the group)',
       rejoin: true,
     });
