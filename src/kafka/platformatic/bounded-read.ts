@@ -1,5 +1,8 @@
-import type { FetchedRecord, RestoreProgress, TopicPartition } from '../types.ts';
-import type { Fetcher } from './fetcher.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { backoffMs, classifyKafkaError } from '../faults.ts';
+import type { FetchedRecord, RestoreProgress, RestoreRequest, TopicPartition } from '../types.ts';
+import type { FetchedPartition, Fetcher } from './fetcher.ts';
 import { tpKey } from './fetcher.ts';
 
 /** A partition to read from `position` up to `end` (exclusive). */
@@ -8,17 +11,53 @@ export interface BoundedPartition extends TopicPartition {
   end: bigint;
 }
 
-/** A read that makes no progress this long fails (the broker is gone): a store must never start from a partial changelog. */
+/**
+ * If no partition of a read moves on for this long (every fetch failing, or answering nothing)
+ * the read fails: a store must never start from a partial changelog.
+ */
 export const quietEndMs = 30_000;
 
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
+/**
+ * The partitions of `requests` to read, as the kafkajs adapter's reader takes them: from the
+ * request's offset (at least the log start: records deleted by retention are read from the log
+ * start, as a consumer reset to the earliest offset would) to the partition's end (`ranges`: the
+ * last stable offset when the read began) or the request's `to` if lower.
+ */
+export function boundedPartitions(
+  requests: RestoreRequest[],
+  ranges: Map<string, { start: bigint; end: bigint }>,
+): BoundedPartition[] {
+  return requests.map((request) => {
+    const range = ranges.get(tpKey(request)) ?? { start: 0n, end: 0n };
+    const end = request.to === undefined ? range.end : min(BigInt(request.to), range.end);
+    return {
+      topic: request.topic,
+      partition: request.partition,
+      position: max(BigInt(request.from), range.start),
+      end,
+    };
+  });
+}
+
+function stalled(pending: Map<string, BoundedPartition>, cause?: unknown): Error {
+  const where = [...pending.entries()]
+    .map(([key, p]) => `${key} at offset ${p.position} of ${p.end}`)
+    .join(', ');
+  const why = cause === undefined ? `nothing arrived for ${quietEndMs} ms` : String(cause);
+  return new Error(`read of ${where} stalled: ${why}`, { cause });
+}
 
 /**
  * Reads each partition from its position to its end through `fetcher`, handing the committed
- * records below the end to `onRecords` (the batches of one partition in offset order, each
- * awaited before the next), and returns per `topic/partition` the records handed over and the
- * offset reached. Positions move on past markers and aborted records too, so a partition whose
- * last records are a marker still ends.
+ * records below the end to `onRecords` (one batch at a time, in offset order per partition), and returns per `topic/partition` the records handed over and the
+ * offset reached. Positions move past markers and aborted records too, so a partition whose
+ * last records are a marker still ends. The next fetch is sent before the records of the last
+ * one are handed over, so the broker reads while the store applies. A fault that passes (a
+ * broker restarting, a leader moving) is retried with backoff; one that does not, or no
+ * progress for `quietEndMs`, fails the read.
  */
 export async function readToEnds(
   fetcher: Fetcher,
@@ -26,39 +65,54 @@ export async function readToEnds(
   onRecords: (tp: TopicPartition, records: FetchedRecord[]) => Promise<void>,
 ): Promise<Map<string, RestoreProgress>> {
   const progress = new Map<string, RestoreProgress>();
-  const pending = new Map<string, BoundedPartition & { lastSeen: number }>();
+  const pending = new Map<string, BoundedPartition>();
   for (const p of partitions) {
     progress.set(tpKey(p), { records: 0, position: p.position });
-    if (p.position < p.end) pending.set(tpKey(p), { ...p, lastSeen: Date.now() });
+    if (p.position < p.end) pending.set(tpKey(p), { ...p });
   }
-  while (pending.size > 0) {
-    const fetched = await fetcher.fetch(
-      [...pending.values()].map((p) => ({ ...p, offset: p.position })),
-    );
-    await Promise.all(
-      [...fetched].map(async ([key, { records, next }]) => {
-        const state = pending.get(key);
-        if (state === undefined) return;
-        const below = records.filter((r) => BigInt(r.offset) < state.end);
-        if (below.length > 0)
-          await onRecords({ topic: state.topic, partition: state.partition }, below);
-        const reached = min(next, state.end);
-        if (reached > state.position) {
-          state.position = reached;
-          state.lastSeen = Date.now();
-        }
-        progress.set(key, {
-          records: (progress.get(key)?.records ?? 0) + below.length,
-          position: state.position,
-        });
-        if (state.position >= state.end) pending.delete(key);
-      }),
-    );
-    for (const [key, state] of pending)
-      if (Date.now() - state.lastSeen > quietEndMs)
-        throw new Error(
-          `read of ${key} stalled at offset ${state.position} of ${state.end}: nothing arrived for ${quietEndMs} ms`,
-        );
+  let lastProgress = Date.now();
+  let attempt = 0;
+  const next = (): Promise<Map<string, FetchedPartition>> => {
+    const round = fetcher.fetch([...pending.values()].map((p) => ({ ...p, offset: p.position })));
+    round.catch(() => undefined); // awaited below; not unhandled if a hand-over fails first
+    return round;
+  };
+  let inFlight = pending.size > 0 ? next() : undefined;
+  while (inFlight !== undefined) {
+    let fetched: Map<string, FetchedPartition>;
+    try {
+      fetched = await inFlight;
+      attempt = 0;
+    } catch (error) {
+      if (classifyKafkaError(error) !== 'retriable' || Date.now() - lastProgress > quietEndMs)
+        throw stalled(pending, error);
+      await sleep(backoffMs(++attempt, Math.random()));
+      inFlight = next();
+      continue;
+    }
+    const handOver: [BoundedPartition, FetchedRecord[]][] = [];
+    for (const [key, answer] of fetched) {
+      const state = pending.get(key);
+      if (state === undefined) continue;
+      const records = answer.records.filter((r) => BigInt(r.offset) < state.end);
+      const reached = min(answer.next, state.end);
+      if (reached > state.position) {
+        state.position = reached;
+        lastProgress = Date.now();
+      }
+      handOver.push([state, records]);
+      if (state.position >= state.end) pending.delete(key);
+    }
+    inFlight = pending.size > 0 ? next() : undefined;
+    for (const [state, records] of handOver) {
+      if (records.length > 0)
+        await onRecords({ topic: state.topic, partition: state.partition }, records);
+      const p = progress.get(tpKey(state));
+      if (p === undefined) continue;
+      p.records += records.length;
+      p.position = state.position;
+    }
+    if (pending.size > 0 && Date.now() - lastProgress > quietEndMs) throw stalled(pending);
   }
   return progress;
 }

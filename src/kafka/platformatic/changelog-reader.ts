@@ -1,15 +1,22 @@
-import { Admin, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+import { Admin, FetchIsolationLevels } from '@platformatic/kafka';
 
 import type { KafkaClientOptions } from '../client.ts';
 import type { ChangelogReader, RestoreRequest } from '../types.ts';
-import { readToEnds } from './bounded-read.ts';
+import { boundedPartitions, readToEnds } from './bounded-read.ts';
 import { createFetcher, tpKey } from './fetcher.ts';
 import type { FetcherSettings } from './fetcher.ts';
-import { listPartitionOffsets, partitionRanges } from './offsets.ts';
+import { partitionRanges } from './offsets.ts';
 import { baseOptions } from './options.ts';
 
-/** Reads return as soon as a partition has records; an idle partition is asked again after 100 ms. */
-export const readSettings: FetcherSettings = { maxWaitMs: 100, partitionMaxBytes: 1024 * 1024 };
+/**
+ * Fetch sizes of reads, as the kafkajs adapter's reader: a read asks as fast as it can, up to
+ * 4 MiB per partition and 16 MiB per fetch; the broker waits at most 100 ms for records.
+ */
+export const readSettings: FetcherSettings = {
+  maxWaitMs: 100,
+  partitionMaxBytes: 4 << 20,
+  maxBytes: 16 << 20,
+};
 
 /** Runs `use` with an Admin of its own, closed after. */
 export async function withAdmin<T>(
@@ -24,26 +31,31 @@ export async function withAdmin<T>(
   }
 }
 
-/** The last stable offset of each partition of the topics: where a read_committed read ends. */
-async function stableEnds(admin: Admin, topics: string[]): Promise<Map<string, bigint>> {
-  const ends = new Map<string, bigint>();
-  for (const topic of topics) {
-    const listed = await listPartitionOffsets(
+/**
+ * The log start and the last stable offset (where a read_committed read ends) of each partition
+ * of the topics.
+ */
+async function committedRanges(
+  admin: Admin,
+  topics: string[],
+): Promise<Map<string, { start: bigint; end: bigint }>> {
+  const ranges = new Map<string, { start: bigint; end: bigint }>();
+  for (const topic of topics)
+    for (const [partition, range] of await partitionRanges(
       admin,
       topic,
-      ListOffsetTimestamps.LATEST,
       FetchIsolationLevels.READ_COMMITTED,
-    );
-    for (const [partition, end] of listed) ends.set(tpKey({ topic, partition }), end);
-  }
-  return ends;
+    ))
+      ranges.set(tpKey({ topic, partition }), range);
+  return ranges;
 }
 
 /**
  * The ChangelogReader: group-less fetches from the partition leaders (fetcher.ts), each read
- * from its `from` to the end offset the partition had when the read began (the last stable
- * offset: a read_committed read cannot pass an open transaction) or to its `to`. Every read has
- * a fetcher of its own: reads run concurrently, and one fetcher serves one read loop.
+ * from its `from` (at least the log start) to the end offset the partition had when the read
+ * began (the last stable offset: a read_committed read cannot pass an open transaction) or to
+ * its `to`. Every read has a fetcher of its own: reads run concurrently, and one fetcher serves
+ * one read loop.
  */
 export function createPlatformaticChangelogReader(options: KafkaClientOptions): ChangelogReader {
   return {
@@ -60,12 +72,8 @@ export function createPlatformaticChangelogReader(options: KafkaClientOptions): 
     async read(requests: RestoreRequest[], onRecords) {
       if (requests.length === 0) return new Map();
       const topics = [...new Set(requests.map((r) => r.topic))];
-      const ends = await withAdmin(options, (admin) => stableEnds(admin, topics));
-      const partitions = requests.map((r) => {
-        const end = ends.get(tpKey(r)) ?? 0n;
-        const bound = r.to === undefined ? end : BigInt(r.to);
-        return { ...r, position: BigInt(r.from), end: bound < end ? bound : end };
-      });
+      const ranges = await withAdmin(options, (admin) => committedRanges(admin, topics));
+      const partitions = boundedPartitions(requests, ranges);
       const fetcher = createFetcher(options, readSettings);
       try {
         return await readToEnds(fetcher, partitions, onRecords);

@@ -34,6 +34,8 @@ export interface FetcherSettings {
   /** How long the broker may wait for records before answering without any. */
   maxWaitMs: number;
   partitionMaxBytes: number;
+  /** Bytes of one fetch, all partitions together (the library's default: 50 MiB). */
+  maxBytes?: number;
 }
 
 export const tpKey = (tp: TopicPartition): string => `${tp.topic}/${tp.partition}`;
@@ -110,6 +112,7 @@ export function createFetcher(options: KafkaClientOptions, settings: FetcherSett
       node,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       maxWaitTime: settings.maxWaitMs,
+      ...(settings.maxBytes === undefined ? {} : { maxBytes: settings.maxBytes }),
       topics: [...byTopic].map(([topicId, list]) => ({
         topicId,
         partitions: list.map((p) => ({

@@ -2,7 +2,7 @@ import { FetchIsolationLevels } from '@platformatic/kafka';
 
 import { TributaryError } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
-import { backoffMs } from '../faults.ts';
+import { backoffMs, classifyKafkaError } from '../faults.ts';
 import type { TopicFollower } from '../topic-follower.ts';
 import type { FetchedRecord, TopicPartition } from '../types.ts';
 import { waiter } from '../waiter.ts';
@@ -50,8 +50,9 @@ async function startingPoints(
 /**
  * The TopicFollower: group-less fetches of every partition of the topics, from their log start,
  * for as long as it runs (no consumer group to join, leave or delete, nothing committed). Its
- * position per partition only moves forward; a fetch that fails is retried with backoff from the
- * same positions, so the table never goes back to older values.
+ * position per partition only moves forward; a fetch (or a hand-over) that fails is retried with
+ * backoff from the same positions, so the table never goes back to older values; a fault no
+ * retry fixes stops it (and fails a bootstrap under way).
  */
 export function createPlatformaticTopicFollower(options: KafkaClientOptions): TopicFollower {
   const fetcher = createFetcher(options, readSettings);
@@ -100,14 +101,24 @@ export function createPlatformaticTopicFollower(options: KafkaClientOptions): To
         while (!stopped) {
           try {
             const fetched = await fetcher.fetch([...positions.values()]);
-            await Promise.all(
-              [...fetched].map(([key, { records, next }]) => deliver(key, records, next)),
-            );
+            for (const [key, { records, next }] of fetched) await deliver(key, records, next);
             failures = 0;
           } catch (error) {
             if (stopped) return;
+            // As the kafkajs adapter's follower: what no retry fixes stops it for good.
+            const restarting = classifyKafkaError(error) !== 'fatal';
+            followOptions.onFault?.({ error, restarting });
+            if (!restarting) {
+              bootstrap.reject(
+                new TributaryError(
+                  'KAFKA_UNAVAILABLE',
+                  `global table topics ${topics.join(', ')}: the reader stopped`,
+                  { cause: error, retriable: false },
+                ),
+              );
+              return;
+            }
             failures++;
-            followOptions.onFault?.({ error, restarting: true });
             await wait(backoffMs(failures, Math.random()));
           }
         }
