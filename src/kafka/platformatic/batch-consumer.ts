@@ -342,15 +342,7 @@ export function createPlatformaticBatchConsumer(
       idle.wakeAll();
     },
     async commit(offsets: TopicPartitionOffset[]) {
-      if (offsets.length === 0) return;
-      await (member as GroupMember).consumer.commit({
-        offsets: offsets.map((o) => ({
-          topic: o.topic,
-          partition: o.partition,
-          offset: BigInt(o.offset),
-          leaderEpoch: -1,
-        })),
-      });
+      if (offsets.length > 0) await (member as GroupMember).commit(offsets);
     },
     async stop() {
       stopped = true;

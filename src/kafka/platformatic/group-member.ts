@@ -1,11 +1,28 @@
-import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
-import type { GroupAssignment, GroupPartitionsAssigner } from '@platformatic/kafka';
+import {
+  Consumer,
+  FetchIsolationLevels,
+  kGetApi,
+  kGetConnection,
+  ListOffsetTimestamps,
+} from '@platformatic/kafka';
+import type {
+  Connection,
+  GroupAssignment,
+  GroupPartitionsAssigner,
+  offsetCommitV9,
+} from '@platformatic/kafka';
+
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { KafkaClientOptions } from '../client.ts';
+import { backoffMs, classifyKafkaError } from '../faults.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
 import { assignTasks, taskAssignerName } from '../task-assignment.ts';
-import type { TopicPartition } from '../types.ts';
+import type { TopicPartition, TopicPartitionOffset } from '../types.ts';
 import { baseOptions } from './options.ts';
+
+/** Attempts of a commit whose failure passes (the library's default retries: 3). */
+const commitAttempts = 4;
 
 /** kafkajs's default: how long the group waits for every member to rejoin in a rebalance. */
 const rebalanceTimeoutMs = 60_000;
@@ -40,6 +57,22 @@ export interface GroupMember {
   startOffsets(tps: TopicPartition[]): Promise<Map<string, bigint>>;
   /** The log start and the high watermark of each partition, by `topic/partition`. */
   ranges(tps: TopicPartition[]): Promise<Map<string, { start: bigint; end: bigint }>>;
+  /**
+   * Commits offsets under the member's current generation. Refused (ILLEGAL_GENERATION,
+   * UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS) if the member is no longer that generation's: the
+   * library's own commit would rejoin and commit again under the next generation, for partitions
+   * the member may have lost meanwhile.
+   */
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+}
+
+/** A callback-taking call of the library as a promise. */
+function promised<T>(
+  call: (callback: (error: Error | null, value?: T) => void) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) =>
+    call((error, value) => (error ? reject(error) : resolve(value as T))),
+  );
 }
 
 /** Partition numbers per topic. */
@@ -96,6 +129,36 @@ export function createGroupMember(
       ]),
     );
   };
+  /** One OffsetCommit to the group coordinator, under the current generation. */
+  const commitOnce = async (offsets: TopicPartitionOffset[]): Promise<void> => {
+    const coordinator = await consumer.findGroupCoordinator();
+    const broker = (await consumer.metadata({ topics: [] })).brokers.get(coordinator);
+    if (broker === undefined)
+      throw new Error(`group coordinator ${coordinator} not in the metadata`);
+    const connection = await promised<Connection>((cb) => consumer[kGetConnection](broker, cb));
+    const api = await promised<typeof offsetCommitV9.api>((cb) =>
+      consumer[kGetApi]('OffsetCommit', cb),
+    );
+    const topics = new Map<string, offsetCommitV9.OffsetCommitRequestTopic>();
+    for (const o of offsets) {
+      const topic = topics.get(o.topic) ?? { name: o.topic, partitions: [] };
+      topic.partitions.push({
+        partitionIndex: o.partition,
+        committedOffset: BigInt(o.offset),
+        committedLeaderEpoch: -1,
+        committedMetadata: null,
+      });
+      topics.set(o.topic, topic);
+    }
+    await api.async(
+      connection,
+      consumer.groupId,
+      consumer.generationId,
+      consumer.memberId ?? '',
+      null,
+      [...topics.values()],
+    );
+  };
   return {
     consumer,
     join: async () => void (await consumer.joinGroup({})),
@@ -116,6 +179,18 @@ export function createGroupMember(
           return [key, done >= 0n ? done : (starts.get(key) ?? 0n)];
         }),
       );
+    },
+    async commit(offsets) {
+      // A fault that passes (the coordinator loading or moving, a connection lost) is retried a
+      // few times, as the library's commit does; a lost membership never is.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await commitOnce(offsets);
+        } catch (error) {
+          if (attempt >= commitAttempts || classifyKafkaError(error) !== 'retriable') throw error;
+          await sleep(backoffMs(attempt, Math.random()));
+        }
+      }
     },
     async ranges(tps) {
       const [starts, ends] = await Promise.all([
