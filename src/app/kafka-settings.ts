@@ -1,9 +1,13 @@
 import type { SettingGroup } from '../core/index.ts';
+import { kafkaLibraries } from '../kafka/index.ts';
+import type { KafkaLibrary } from '../kafka/index.ts';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 export interface KafkaSettings {
   brokers: string[];
+  /** The client library a worker runs on (src/kafka/library.ts). */
+  client: KafkaLibrary;
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   /** TLS to the brokers: PEM contents read from the files named in the settings. */
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean };
@@ -15,6 +19,11 @@ const rows = {
     env: 'TRIBUTARY_BROKERS',
     expects: 'a comma-separated list of host:port',
     fallback: () => '127.0.0.1:9092',
+  },
+  client: {
+    env: 'TRIBUTARY_KAFKA_CLIENT',
+    expects: 'kafkajs or platformatic',
+    fallback: () => 'kafkajs',
   },
   saslMechanism: {
     env: 'TRIBUTARY_KAFKA_SASL_MECHANISM',
@@ -39,7 +48,10 @@ export const kafkaSettings: SettingGroup<{ kafka: KafkaSettings }> = {
   rows,
   keys: ['kafka'],
   resolve(r) {
-    const kafka: KafkaSettings = { brokers: r.hostPorts(rows.brokers) };
+    const kafka: KafkaSettings = {
+      brokers: r.hostPorts(rows.brokers),
+      client: r.oneOf(rows.client, kafkaLibraries),
+    };
     const mechanism =
       r.optional(rows.saslMechanism) === undefined
         ? undefined

@@ -19,6 +19,7 @@ export function workerOptionsFrom(
   const { kafka } = settings;
   return {
     brokers: kafka.brokers,
+    kafkaClient: kafka.client,
     ...(kafka.sasl === undefined ? {} : { sasl: kafka.sasl }),
     ...(kafka.tls === undefined ? {} : { tls: kafka.tls }),
     ...(settings.appId === undefined ? {} : { appId: settings.appId }),

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 
 import { exitCodeOf, systemClock, TributaryError } from '../core/index.ts';
 import type { Clock, Logger } from '../core/index.ts';
-import { abortedFilterReplaced, createKafkaClient } from '../kafka/index.ts';
-import type { KafkaSasl, KafkaTls } from '../kafka/index.ts';
+import { abortedFilterReplaced, createClient } from '../kafka/index.ts';
+import type { KafkaLibrary, KafkaSasl, KafkaTls } from '../kafka/index.ts';
 import { createMetrics, startMetricsServer } from '../metrics/index.ts';
 import type { WorkerMetrics } from '../metrics/index.ts';
 import { createRuntime } from '../runtime/index.ts';
@@ -18,6 +18,8 @@ export interface WorkerOptions {
   /** SASL (PLAIN, SCRAM) and TLS to the brokers, passed to the Kafka client. */
   sasl?: KafkaSasl;
   tls?: KafkaTls;
+  /** The Kafka client library (TRIBUTARY_KAFKA_CLIENT); default kafkajs. */
+  kafkaClient?: KafkaLibrary;
   /** Runs the topology under this application id instead of its own (see withAppId). */
   appId?: string;
   /**
@@ -80,7 +82,8 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
       worker: workerId,
       ...(options.logLevel === undefined ? {} : { level: options.logLevel }),
     });
-  const client = createKafkaClient({
+  const kafkaClient = options.kafkaClient ?? 'kafkajs';
+  const client = createClient(kafkaClient, {
     brokers: options.brokers,
     clientId: `${plan.appId}-${workerId}`,
     ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
@@ -90,7 +93,7 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
   const guarantee = options.guarantee ?? 'at_least_once';
   // kafkajs loaded before Tributary keeps its own filter of aborted transactions, which lets
   // aborted records through (src/kafka/kafkajs.ts): exactly-once cannot hold on it.
-  if (guarantee === 'exactly_once' && !abortedFilterReplaced)
+  if (guarantee === 'exactly_once' && kafkaClient === 'kafkajs' && !abortedFilterReplaced)
     throw new TributaryError(
       'CONFIG_INVALID',
       'exactly_once needs kafkajs loaded through Tributary: import tributary before kafkajs (kafkajs alone lets records of aborted transactions through)',
@@ -157,7 +160,12 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
     throw error;
   }
   logger.info(
-    { topics: plan.sourceTopics, guarantee, ...(metricsAddress && { metrics: metricsAddress }) },
+    {
+      topics: plan.sourceTopics,
+      guarantee,
+      kafkaClient,
+      ...(metricsAddress && { metrics: metricsAddress }),
+    },
     'worker started',
   );
   return {

@@ -10,6 +10,8 @@
  *   const producer = client.recordProducer();
  */
 export { createKafkaClient } from './client.ts';
+export { createClient, kafkaLibraries } from './library.ts';
+export type { KafkaLibrary } from './library.ts';
 export { abortedFilterReplaced } from './kafkajs.ts';
 export type {
   ContractClient,

@@ -37,7 +37,7 @@ function configError(env: Record<string, string>, flags: Record<string, unknown>
 describe('settings from the environment and flags', () => {
   it('has defaults for everything', () => {
     const settings = loadSettings({});
-    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'] });
+    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'], client: 'kafkajs' });
     assert.equal(settings.guarantee, 'at_least_once');
     assert.deepEqual(settings.metrics, { host: '127.0.0.1', port: 9464 });
     assert.equal(settings.appId, undefined);
@@ -113,6 +113,13 @@ describe('settings from the environment and flags', () => {
     assert.match(configError({ TRIBUTARY_KAFKA_WAIT_TIMEOUT_MS: '' }), /got ''$/);
   });
 
+  it('names the Kafka client library, kafkajs or platformatic', () => {
+    assert.match(
+      configError({ TRIBUTARY_KAFKA_CLIENT: 'rdkafka' }),
+      /^TRIBUTARY_KAFKA_CLIENT must be kafkajs or platformatic.*'rdkafka'/,
+    );
+  });
+
   it('checks SASL settings together and never echoes a password', () => {
     assert.match(
       configError({ TRIBUTARY_KAFKA_SASL_MECHANISM: 'plain' }),
@@ -183,7 +190,7 @@ describe('settings from the environment and flags', () => {
     };
     const groups = [kafkaSettings, appSettings] as const;
     const settings = resolveSettings(groups, rawSettings(allSettingGroups, env));
-    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'] });
+    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'], client: 'kafkajs' });
     assert.equal(settings.appId, 'eu-1');
     assert.deepEqual(Object.keys(settings).sort(), [
       'appId',

@@ -1,0 +1,18 @@
+import { createKafkaClient } from './client.ts';
+import type { ContractClient, KafkaClientOptions } from './client.ts';
+import { createPlatformaticClient } from './platformatic/index.ts';
+
+/** The client libraries a worker can run on: one adapter of the contract each. */
+export const kafkaLibraries = ['kafkajs', 'platformatic'] as const;
+export type KafkaLibrary = (typeof kafkaLibraries)[number];
+
+/**
+ * The runtime's Kafka client on `library`: kafkajs (with our corrections, src/kafka/kafkajs.ts)
+ * or @platformatic/kafka (src/kafka/platformatic/). Both pass the contract suite; the worker
+ * sees only the contract's interfaces.
+ */
+export function createClient(library: KafkaLibrary, options: KafkaClientOptions): ContractClient {
+  return library === 'platformatic'
+    ? createPlatformaticClient(options)
+    : createKafkaClient(options);
+}
