@@ -10,7 +10,8 @@
 //   npm run bench -- --impl tributary,kafka-streams --workload w3-eos --rounds 3 --no-raw --no-clients
 //                                                  only W3, the stream-table join (w3-data.ts)
 //
-// Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix,
+// Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix (also
+// tributary-platformatic: the same worker on @platformatic/kafka, TRIBUTARY_KAFKA_CLIENT),
 // --workload w1,w2-eos,w2-alos,w3-eos (also w2-eos-key and w2-alos-key: W2 with event time per
 // key, Tributary only; w3-alos: W3 at-least-once; W3 runs Tributary and Kafka Streams only),
 // --rounds N (default 3: every workload, implementation, perf tool and client N times,
@@ -230,7 +231,7 @@ function implementation(name: string, input: string, table?: string): Implementa
     ...['--commit-interval-ms', String(commitIntervalMs), '--state-dir', w.stateDir],
     ...(table === undefined ? [] : ['--table', table]),
   ];
-  if (name === 'tributary') {
+  if (name === 'tributary' || name === 'tributary-platformatic') {
     return {
       command: process.execPath,
       args: () => [
@@ -249,6 +250,8 @@ function implementation(name: string, input: string, table?: string): Implementa
         TRIBUTARY_STATE_DIR: w.stateDir,
         TRIBUTARY_METRICS_PORT: '0',
         TRIBUTARY_LOG_LEVEL: 'warn',
+        // The same worker on @platformatic/kafka (TRIBUTARY_KAFKA_CLIENT, decision 0001).
+        TRIBUTARY_KAFKA_CLIENT: name === 'tributary' ? 'kafkajs' : 'platformatic',
         BENCH_WORKLOAD: w.workload,
         BENCH_TIME: w.time,
         BENCH_INPUT: input,
@@ -263,7 +266,9 @@ function implementation(name: string, input: string, table?: string): Implementa
   if (name === 'quix') {
     return { command: python, args: (w) => [join(repo, 'bench/quix/app.py'), ...common(w)] };
   }
-  throw new Error(`unknown implementation ${name} (tributary, kafka-streams, quix)`);
+  throw new Error(
+    `unknown implementation ${name} (tributary, tributary-platformatic, kafka-streams, quix)`,
+  );
 }
 
 /** One implementation on one workload: started fresh, measured, stopped, its output checked. */
@@ -590,26 +595,34 @@ function keyVsPartition(runs: RunResult[]): KeyVsPartition[] {
   return out;
 }
 
-/** Tributary / each other implementation, per workload: records/s and CPU s, per-round ratios. */
+/** Tributary's implementations: the worker on kafkajs (`tributary`) and on @platformatic/kafka. */
+const isTributary = (impl: string): boolean => impl.startsWith('tributary');
+
+/**
+ * Each Tributary implementation / each other implementation, per workload: records/s and CPU s,
+ * per-round ratios (`ours` names the Tributary implementation; `tributary` is kafkajs).
+ */
 function ratiosToPeers(runs: RunResult[]): {
   workload: string;
+  ours: string;
   peer: string;
   recordsPerSecond?: Spread | undefined;
   cpuSeconds?: Spread | undefined;
 }[] {
   const all = summarize(runs);
-  return all.flatMap((peer) => {
-    const ours = all.find((x) => x.impl === 'tributary' && x.workload === peer.workload);
-    if (peer.impl === 'tributary' || ours === undefined) return [];
-    return [
-      {
-        workload: peer.workload,
-        peer: peer.impl,
-        recordsPerSecond: roundRatios(ours.rounds, peer.rounds, (x) => x.recordsPerSecond),
-        cpuSeconds: roundRatios(ours.rounds, peer.rounds, (x) => x.cpuSeconds),
-      },
-    ];
-  });
+  return all
+    .filter((ours) => isTributary(ours.impl))
+    .flatMap((ours) =>
+      all
+        .filter((peer) => peer.workload === ours.workload && peer.impl !== ours.impl)
+        .map((peer) => ({
+          workload: peer.workload,
+          ours: ours.impl,
+          peer: peer.impl,
+          recordsPerSecond: roundRatios(ours.rounds, peer.rounds, (x) => x.recordsPerSecond),
+          cpuSeconds: roundRatios(ours.rounds, peer.rounds, (x) => x.cpuSeconds),
+        })),
+    );
 }
 
 function table(allRuns: RunResult[], raw: RunResult[], clientRuns: RunResult[]): string {
@@ -660,6 +673,18 @@ function table(allRuns: RunResult[], raw: RunResult[], clientRuns: RunResult[]):
         `| ${c.workload} / ${c.workload.slice(0, -4)} | ${c.rounds} | ${x(c.medianCpuRatio)} | ${x(c.medianRecordsPerSecondRatio)} | ${x(c.medianPeakRssRatio)} | ${c.cpuRatios.map((r) => r.toFixed(3)).join(', ')} |`,
       );
     }
+  }
+  const platformatic = ratiosToPeers(allRuns).filter((r) => r.ours !== 'tributary');
+  if (platformatic.length > 0) {
+    rows.push(
+      '',
+      '| workload | Tributary on | / this | records/s ratio | CPU s ratio |',
+      '|---|---|---|--:|--:|',
+    );
+    for (const r of platformatic)
+      rows.push(
+        `| ${r.workload} | ${r.ours} | ${r.peer} | ${times(r.recordsPerSecond)} | ${times(r.cpuSeconds)} |`,
+      );
   }
   if (clientRuns.length > 0) {
     rows.push(
