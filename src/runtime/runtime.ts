@@ -451,6 +451,8 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               try {
                 await onAssignment(registry, tps, logger);
               } catch (error) {
+                // A full or unwritable disk met while restoring: one line with its code, stop.
+                if (failOnFatalState(error)) return;
                 if (classifyKafkaError(error) === 'fatal') throw error;
                 // Kafka stopped answering mid-restore: each task missing is built (restored) on
                 // its partition's first batch, which the consumer retries until it succeeds.
