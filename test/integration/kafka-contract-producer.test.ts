@@ -147,6 +147,28 @@ for (const adapter of adapters) {
           );
       });
 
+      it('hands back the timestamps of one partition sent together though they lie months apart (a device clock days ahead, a backfill)', async (t) => {
+        const scope = await contractScope(t, adapter);
+        // The topic accepts any time: only the client's encoding is under test.
+        const topic = await scope.createTopic(1, {
+          'message.timestamp.after.max.ms': '9223372036854775807',
+          'message.timestamp.before.max.ms': '9223372036854775807',
+        });
+        const producer = await scope.recordProducer();
+        const day = 86_400_000;
+        const now = Date.now();
+        // 2^31 ms is 24.8 days: deltas past it in either direction, in one send.
+        const stamps = [now - 90 * day, now, now + 3 * day, now - 30 * day, now + 40 * day, now];
+        await producer.send(
+          stamps.map((timestamp, i) => outgoing(topic, 'k', `v${i}`, { partition: 0, timestamp })),
+        );
+        const read = (await readWholeTopic(scope.client, topic)).get(0) ?? [];
+        assert.deepEqual(
+          read.map((r) => r.timestamp),
+          stamps,
+        );
+      });
+
       it('hands back keys, values, tombstones, headers and timestamps exactly as sent', async (t) => {
         const scope = await contractScope(t, adapter);
         const topic = await scope.createTopic(1);

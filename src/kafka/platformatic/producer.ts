@@ -60,8 +60,45 @@ function headersOf(headers: OutgoingRecord['headers']): Map<Buffer, Buffer> {
 }
 
 /**
+ * The largest timestamp distance from a record batch's first record that @platformatic/kafka
+ * 2.12 writes correctly: its zigzag encoding of a record's timestamp delta (a varlong) shifts
+ * the sign by 31 bits, not 63 (@platformatic/dynamic-buffer's int64ZigZagEncode), so a record
+ * 2^31 ms (24.8 days) or more from its batch's first one is stamped wrong. Found by
+ * test/integration/future-timestamps.test.ts: readings 36 days apart in one batch were read back
+ * 73 days early.
+ */
+export const maxTimestampDeltaMs = 2n ** 31n - 1n;
+
+/**
+ * Splits messages, in order, so that within each piece every partition's records are stamped
+ * within `maxTimestampDeltaMs` of that partition's first record in the piece (the library makes
+ * one record batch per partition and request). One piece in the common case.
+ */
+export function timestampSafePieces(messages: Message[]): Message[][] {
+  const pieces: Message[][] = [];
+  let current: Message[] = [];
+  let first = new Map<string, bigint>();
+  for (const message of messages) {
+    const tp = `${message.topic}/${message.partition}`;
+    const timestamp = message.timestamp ?? 0n;
+    const base = first.get(tp);
+    const delta = base === undefined ? 0n : timestamp - base;
+    if (delta > maxTimestampDeltaMs || delta < -maxTimestampDeltaMs) {
+      pieces.push(current);
+      current = [];
+      first = new Map();
+    }
+    if (!first.has(tp)) first.set(tp, timestamp);
+    current.push(message);
+  }
+  if (current.length > 0) pieces.push(current);
+  return pieces;
+}
+
+/**
  * Sends the records chunk after chunk (the library puts all records of a partition in one
- * request into one record batch, which the broker refuses past `message.max.bytes`) and returns
+ * request into one record batch, which the broker refuses past `message.max.bytes`), each
+ * chunk in timestamp-safe pieces (above), and returns
  * the offset after the last record written to each partition (later chunks win).
  */
 export async function sendRecords(
@@ -71,11 +108,12 @@ export async function sendRecords(
 ): Promise<WrittenOffsets> {
   const written: WrittenOffsets = new Map();
   for (const chunk of chunkBySize(records)) {
-    const messages = await choose(chunk);
-    const result = await send(messages);
-    const bases = (result.offsets ?? []).map((o) => ({ ...o, baseOffset: o.offset }));
-    for (const [tp, next] of offsetsAfter(bases, countPerPartition(messages)))
-      written.set(tp, next);
+    for (const messages of timestampSafePieces(await choose(chunk))) {
+      const result = await send(messages);
+      const bases = (result.offsets ?? []).map((o) => ({ ...o, baseOffset: o.offset }));
+      for (const [tp, next] of offsetsAfter(bases, countPerPartition(messages)))
+        written.set(tp, next);
+    }
   }
   return written;
 }
