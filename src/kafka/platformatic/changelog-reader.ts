@@ -2,7 +2,7 @@ import { Admin, FetchIsolationLevels } from '@platformatic/kafka';
 
 import type { KafkaClientOptions } from '../client.ts';
 import type { ChangelogReader, RestoreRequest } from '../types.ts';
-import { boundedPartitions, readToEnds } from './bounded-read.ts';
+import { boundedPartitions, readToEnds } from '../bounded-read.ts';
 import { createFetcher, tpKey } from './fetcher.ts';
 import type { FetcherSettings } from './fetcher.ts';
 import { partitionRanges } from './offsets.ts';

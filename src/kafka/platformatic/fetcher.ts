@@ -5,28 +5,17 @@ import type { KafkaRecord, RecordsBatch } from '@platformatic/kafka';
 
 import type { Headers } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
-import type { FetchedRecord, TopicPartition } from '../types.ts';
+import { tpKey } from '../bounded-read.ts';
+import type { FetchedPartition, FetchPosition, PartitionFetcher } from '../bounded-read.ts';
+import type { FetchedRecord } from '../types.ts';
 import { committedBatches } from './aborted-filter.ts';
 import { baseOptions } from './options.ts';
 
-/** A partition to fetch, from `offset`. */
-export interface FetchPosition extends TopicPartition {
-  offset: bigint;
-}
+export type { FetchedPartition, FetchPosition } from '../bounded-read.ts';
+export { tpKey };
 
-/** What one fetch returned for a partition: its committed records from the offset asked, and where the next fetch starts. */
-export interface FetchedPartition {
-  records: FetchedRecord[];
-  /** The offset after the last batch returned (records, markers or aborted records); the offset asked if none. */
-  next: bigint;
-}
-
-export interface Fetcher {
-  /**
-   * One Fetch (read_committed) per partition leader, of all `positions` on it at once.
-   * Returns the partitions that answered, by `topic/partition`.
-   */
-  fetch(positions: FetchPosition[]): Promise<Map<string, FetchedPartition>>;
+/** A PartitionFetcher of its own connection (close it after the read). */
+export interface Fetcher extends PartitionFetcher {
   close(): Promise<void>;
 }
 
@@ -37,8 +26,6 @@ export interface FetcherSettings {
   /** Bytes of one fetch, all partitions together (the library's default: 50 MiB). */
   maxBytes?: number;
 }
-
-export const tpKey = (tp: TopicPartition): string => `${tp.topic}/${tp.partition}`;
 
 // Record batch attribute bit 3: the broker stamped the records (LogAppendTime).
 const logAppendTimeBit = 0x08;

@@ -2,7 +2,7 @@ import { FetchIsolationLevels } from '@platformatic/kafka';
 
 import type { KafkaClientOptions } from '../client.ts';
 import type { TopicReader } from '../types.ts';
-import { readToEnds } from './bounded-read.ts';
+import { readToEnds } from '../bounded-read.ts';
 import { readSettings, withAdmin } from './changelog-reader.ts';
 import { createFetcher } from './fetcher.ts';
 import { partitionRanges } from './offsets.ts';

@@ -1,9 +1,33 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { backoffMs, classifyKafkaError } from '../faults.ts';
-import type { FetchedRecord, RestoreProgress, RestoreRequest, TopicPartition } from '../types.ts';
-import type { FetchedPartition, Fetcher } from './fetcher.ts';
-import { tpKey } from './fetcher.ts';
+import { backoffMs, classifyKafkaError } from './faults.ts';
+import type { FetchedRecord, RestoreProgress, RestoreRequest, TopicPartition } from './types.ts';
+
+// Reads of partitions to an end without a consumer group (manual assignment): restores, tools'
+// whole-topic reads. The loop is the same for every client adapter; each gives it a
+// PartitionFetcher (kafkajs: changelog-reader.ts; @platformatic/kafka: platformatic/fetcher.ts).
+
+export const tpKey = (tp: TopicPartition): string => `${tp.topic}/${tp.partition}`;
+
+/** A partition to fetch, from `offset`. */
+export interface FetchPosition extends TopicPartition {
+  offset: bigint;
+}
+
+/** What one fetch returned for a partition: its committed records from the offset asked, and where the next fetch starts. */
+export interface FetchedPartition {
+  records: FetchedRecord[];
+  /** The offset after the last batch returned (records, markers or aborted records); the offset asked if none. */
+  next: bigint;
+}
+
+/** One read_committed Fetch per partition leader, of all the positions on it at once. */
+export interface PartitionFetcher {
+  /** Returns the partitions that answered, by `topic/partition`. */
+  fetch(positions: FetchPosition[]): Promise<Map<string, FetchedPartition>>;
+  /** Called before a failed fetch is retried (the kafkajs adapter refreshes its metadata). */
+  recover?(): Promise<void>;
+}
 
 /** A partition to read from `position` up to `end` (exclusive). */
 export interface BoundedPartition extends TopicPartition {
@@ -21,7 +45,7 @@ const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 
 /**
- * The partitions of `requests` to read, as the kafkajs adapter's reader takes them: from the
+ * The partitions of `requests` to read: from the
  * request's offset (at least the log start: records deleted by retention are read from the log
  * start, as a consumer reset to the earliest offset would) to the partition's end (`ranges`: the
  * last stable offset when the read began) or the request's `to` if lower.
@@ -52,15 +76,15 @@ function stalled(pending: Map<string, BoundedPartition>, cause?: unknown): Error
 
 /**
  * Reads each partition from its position to its end through `fetcher`, handing the committed
- * records below the end to `onRecords` (one batch at a time, in offset order per partition), and returns per `topic/partition` the records handed over and the
- * offset reached. Positions move past markers and aborted records too, so a partition whose
+ * records below the end to `onRecords` (one batch at a time, in offset order per partition), and returns per
+ * `topic/partition` the records handed over and the offset reached. Positions move past markers and aborted records too, so a partition whose
  * last records are a marker still ends. The next fetch is sent before the records of the last
  * one are handed over, so the broker reads while the store applies. A fault that passes (a
  * broker restarting, a leader moving) is retried with backoff; one that does not, or no
  * progress for `quietEndMs`, fails the read.
  */
 export async function readToEnds(
-  fetcher: Fetcher,
+  fetcher: PartitionFetcher,
   partitions: BoundedPartition[],
   onRecords: (tp: TopicPartition, records: FetchedRecord[]) => Promise<void>,
 ): Promise<Map<string, RestoreProgress>> {
@@ -87,6 +111,7 @@ export async function readToEnds(
       if (classifyKafkaError(error) !== 'retriable' || Date.now() - lastProgress > quietEndMs)
         throw stalled(pending, error);
       await sleep(backoffMs(++attempt, Math.random()));
+      await fetcher.recover?.().catch(() => undefined);
       inFlight = next();
       continue;
     }
