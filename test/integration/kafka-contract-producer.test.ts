@@ -169,6 +169,24 @@ for (const adapter of adapters) {
         );
       });
 
+      it('creates a topic that does not exist yet on the first send to it (the broker allows it), as an output topic is', async (t) => {
+        const scope = await contractScope(t, adapter);
+        const topic = scope.name('producer-autocreate');
+        scope.ownTopic(topic);
+        const producer = await scope.recordProducer();
+        const sent = producer.send([outgoing(topic, 'k', 'v', { timestamp: Date.now() })]);
+        const timeout = new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('the send did not settle in 30 s')), 30_000).unref(),
+        );
+        const written = await Promise.race([sent, timeout]);
+        assert.equal(
+          [...written.values()].reduce((n, o) => n + Number(o), 0),
+          1,
+        );
+        const read = await readWholeTopic(scope.client, topic);
+        assert.deepEqual(valuesOf([...read.values()].flat()), ['v']);
+      });
+
       it('hands back keys, values, tombstones, headers and timestamps exactly as sent', async (t) => {
         const scope = await contractScope(t, adapter);
         const topic = await scope.createTopic(1);

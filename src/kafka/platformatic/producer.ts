@@ -10,11 +10,22 @@ import { baseOptions } from './options.ts';
 
 type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
-/** Producer options of the adapter: idempotent, acks from all in-sync replicas. */
+/**
+ * Producer options of the adapter: idempotent, acks from all in-sync replicas. A send to a topic
+ * that does not exist yet asks the broker to create it, as the kafkajs adapter's producer does
+ * (the broker's auto.create.topics.enable decides): with the library's default (no creation)
+ * its metadata request for the missing topic is retried without end and the send never settles
+ * (found with `bench:windowed`, whose output topic is created by the first write).
+ */
 export function producerOptions(
   options: KafkaClientOptions,
 ): ProducerOptions<Buffer, Buffer, Buffer, Buffer> {
-  return { ...baseOptions(options), idempotent: true, acks: ProduceAcks.ALL };
+  return {
+    ...baseOptions(options),
+    autocreateTopics: true,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+  };
 }
 
 /**
