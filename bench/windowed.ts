@@ -1,6 +1,7 @@
 // Windowed aggregation benchmark. Needs the local stack (npm run stack -- up).
 //
 //   npm run bench:windowed [-- --records N] [--only restore] [--rounds N] [--baseline DIR]
+//                          [--baseline-client kafkajs|platformatic]
 //
 // (1) 1,000,000 pre-loaded readings of 10,000 sensors on 12 partitions, an hourly tumbling
 //     summary per sensor, one worker, under at_least_once and under exactly_once with commit
@@ -11,7 +12,9 @@
 //     rounds (default 3), with the CPU seconds of each. `--baseline DIR` runs the restore of
 //     another checkout of Tributary (for example the commit before a change, made with `git
 //     worktree add`) in the same rounds, interleaved, on the same changelog: a before/after
-//     ratio from one run.
+//     ratio from one run. `--baseline-client NAME` makes the baseline this checkout's worker on
+//     another Kafka client library (the measured side uses TRIBUTARY_KAFKA_CLIENT, default
+//     kafkajs).
 // Writes bench/results/windowed.json; with `--only restore`, only (2), to
 // bench/results/<date>-restore.json.
 import { spawn } from 'node:child_process';
@@ -23,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stackEndpoints } from '../infra/stack/config.ts';
 import { startWorker } from '../src/app/index.ts';
 import { silentLogger } from '../src/core/index.ts';
-import { createKafkaClient } from '../src/kafka/index.ts';
+import { createKafkaClient, kafkaLibraries } from '../src/kafka/index.ts';
 import { json, string } from '../src/serde/index.ts';
 import { hours, minutes, summary, topology, tumbling } from '../src/topology/index.ts';
 import type { Windowed } from '../src/topology/index.ts';
@@ -91,8 +94,13 @@ async function child(): Promise<void> {
   const guarantee =
     arg('guarantee', 'at_least_once') === 'exactly_once' ? 'exactly_once' : 'at_least_once';
   const began = Date.now();
+  const library = process.env['TRIBUTARY_KAFKA_CLIENT'] ?? 'kafkajs';
+  const kafkaClient = kafkaLibraries.find((l) => l === library);
+  if (kafkaClient === undefined)
+    throw new Error(`bench: unknown TRIBUTARY_KAFKA_CLIENT ${library}`);
   const worker = await startWorker(t.build(), {
     brokers: kafkaBrokers,
+    kafkaClient,
     workerId: 'bench',
     ...(process.env['BENCH_LOG'] === undefined ? { logger: silentLogger } : { logLevel: 'debug' }),
     guarantee,
@@ -140,21 +148,31 @@ async function child(): Promise<void> {
   process.exit(0);
 }
 
+/** What a restore is compared with: another checkout, or this one on another client library. */
+interface Baseline {
+  checkout?: string;
+  client?: string;
+}
+
 /**
- * Runs one measured configuration in a process of its own and returns its figures; `checkout`
- * runs another checkout's copy of this benchmark (--baseline).
+ * Runs one measured configuration in a process of its own and returns its figures; a baseline
+ * runs another checkout's copy of this benchmark, or this one on another client library.
  */
-async function runChild(args: string[], checkout?: string): Promise<Record<string, number>> {
+async function runChild(args: string[], baseline?: Baseline): Promise<Record<string, number>> {
   const script =
-    checkout === undefined
+    baseline?.checkout === undefined
       ? new URL(import.meta.url).pathname
-      : join(checkout, 'bench/windowed.ts');
+      : join(baseline.checkout, 'bench/windowed.ts');
   const child = spawn(
     process.execPath,
     // The child measures as many records as the parent loaded.
     ['--import', 'tsx', script, '--child', '--records', String(total), ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...(baseline?.client === undefined ? {} : { TRIBUTARY_KAFKA_CLIENT: baseline.client }),
+      },
     },
   );
   let stdout = '';
@@ -205,15 +223,15 @@ async function throughputRuns(
   return runs;
 }
 
-/** One restore into an empty state directory, by this checkout or `checkout`. */
+/** One restore into an empty state directory, by this checkout or the baseline. */
 async function restoreOnce(
   keysInput: string,
   restoreApp: string,
-  checkout?: string,
+  baseline?: Baseline,
 ): Promise<Record<string, number>> {
   const empty = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   const args = ['--mode', 'restore', '--input', keysInput, '--app', restoreApp, '--state', empty];
-  const restore = await runChild([...args, '--count', '0', '--wait', 'no'], checkout);
+  const restore = await runChild([...args, '--count', '0', '--wait', 'no'], baseline);
   rmSync(empty, { recursive: true, force: true });
   if (restore['restored'] !== total)
     throw new Error(`restored ${restore['restored']} of ${total} changelog records`);
@@ -225,7 +243,7 @@ async function restoreOnce(
  * directory; with a baseline checkout, each round also restores with it, the two in alternating
  * order.
  */
-async function restoreRounds(run: string, keysInput: string, rounds: number, baseline?: string) {
+async function restoreRounds(run: string, keysInput: string, rounds: number, baseline?: Baseline) {
   const restoreApp = `${run}-restore`;
   const built = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
   const args = ['--mode', 'restore', '--input', keysInput, '--app', restoreApp, '--state', built];
@@ -286,7 +304,15 @@ async function main(): Promise<void> {
   const input = `${run}-in`;
   const keysInput = `${run}-keys`;
   const onlyRestore = arg('only', '') === 'restore';
-  const baseline = arg('baseline', '') || undefined;
+  const checkout = arg('baseline', '') || undefined;
+  const baselineClient = arg('baseline-client', '') || undefined;
+  const baseline: Baseline | undefined =
+    checkout === undefined && baselineClient === undefined
+      ? undefined
+      : {
+          ...(checkout === undefined ? {} : { checkout }),
+          ...(baselineClient === undefined ? {} : { client: baselineClient }),
+        };
   const rounds = Number(arg('rounds', '3'));
   const topics = onlyRestore ? [keysInput] : [input, keysInput];
   const admin = client.admin();
