@@ -203,11 +203,15 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     state = 'failed';
     fail(error);
   };
+  /** Whether the full or unwritable state directory was reported (once per worker). */
+  let fatalStateLogged = false;
   /** A full or unwritable state directory: no retry can help, the worker stops (exit 1). */
   const failOnFatalState = (error: unknown): boolean => {
     if (!isFatalStateError(error)) return false;
-    // Once: the other tasks meet the same disk.
-    if (state !== 'failed') logger.error({ code: error.code }, error.message);
+    // Once: the other tasks meet the same disk, at assignment or in a batch, also while the
+    // worker is already stopping (state 'stopping', no longer 'failed').
+    if (!fatalStateLogged) logger.error({ code: error.code }, error.message);
+    fatalStateLogged = true;
     failWith(error);
     return true;
   };
