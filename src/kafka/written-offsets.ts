@@ -3,16 +3,19 @@ import type { Message, RecordMetadata } from 'kafkajs';
 import { chosenPartitions } from './partitioner.ts';
 import type { WrittenOffsets } from './types.ts';
 
+/** Counts one record of `topic`/`partition` in `counts` (nothing if the partition is unknown). */
+function countOne(counts: Map<string, number>, topic: string, partition: number | undefined): void {
+  if (partition === undefined) return;
+  const key = `${topic}/${partition}`;
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
 /** Counts records per `topic/partition`. */
 export function countPerPartition(
   records: Iterable<{ topic: string; partition?: number | undefined }>,
 ): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const { topic, partition } of records) {
-    if (partition === undefined) continue;
-    const key = `${topic}/${partition}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
+  for (const { topic, partition } of records) countOne(counts, topic, partition);
   return counts;
 }
 
@@ -45,14 +48,11 @@ export function writtenOffsets(
   metadata: RecordMetadata[],
   topicMessages: { topic: string; messages: Message[] }[],
 ): WrittenOffsets {
-  const counts = countPerPartition(
-    topicMessages.flatMap(({ topic, messages }) =>
-      messages.map((message) => ({
-        topic,
-        partition: message.partition ?? chosenPartitions.get(message),
-      })),
-    ),
-  );
+  // Counted in place: no object per record on the send path.
+  const counts = new Map<string, number>();
+  for (const { topic, messages } of topicMessages)
+    for (const message of messages)
+      countOne(counts, topic, message.partition ?? chosenPartitions.get(message));
   return offsetsAfter(
     metadata.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: m.baseOffset })),
     counts,
