@@ -7,6 +7,12 @@
 export const errorCodes = {
   CONFIG_INVALID: { domain: 'config', retriable: false },
   KAFKA_UNAVAILABLE: { domain: 'external', retriable: true },
+  /**
+   * A task's transaction sent its offsets under a generation the member has since moved past (a
+   * rebalance completed while the commit was out) and the coordinator refused them: the task is
+   * rebuilt and its batch retried under the new generation; the worker stays in the group.
+   */
+  TASK_MIGRATED: { domain: 'external', retriable: true },
   PARTITIONER_INVALID_PARTITION_COUNT: { domain: 'internal', retriable: false },
   /** A record's key or value bytes could not be decoded by its serde. */
   SERDE_DESERIALIZE_FAILED: { domain: 'user', retriable: false },

@@ -171,6 +171,9 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
   };
 
   return {
+    // kafkajs tells neither the generation nor (to its transactions) the member id: offsets are
+    // sent with the group id alone, and the broker checks no generation (types.ts).
+    groupMetadata: () => ({ groupId: options.groupId, generationId: -1, memberId: '' }),
     async start(topics: string[], handlers: BatchConsumerHandlers) {
       await consumer.connect();
       // Start-up retries start() while Kafka does not answer: the listeners are added once.

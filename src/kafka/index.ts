@@ -40,6 +40,7 @@ export type {
   BatchConsumerHandlers,
   ChangelogReader,
   ConsumerFault,
+  ConsumerGroupMetadata,
   FetchedBatch,
   FetchedRecord,
   OutgoingRecord,

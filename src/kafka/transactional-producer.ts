@@ -3,6 +3,7 @@ import type { Kafka, Producer, Transaction } from 'kafkajs';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 import { sendInChunks } from './producer.ts';
 import type {
+  ConsumerGroupMetadata,
   OutgoingRecord,
   TopicPartitionOffset,
   TransactionalProducer,
@@ -54,7 +55,9 @@ export function createTransactionalProducer(
       if (open === undefined) throw new Error(`${transactionalId}: send outside a transaction`);
       return sendInChunks(records, (topicMessages) => open.sendBatch({ acks: -1, topicMessages }));
     },
-    async sendOffsets(groupId: string, offsets: TopicPartitionOffset[]) {
+    // kafkajs's sendOffsets takes the group id only (no KIP-447 group metadata).
+    fencesStaleGenerations: false,
+    async sendOffsets({ groupId }: ConsumerGroupMetadata, offsets: TopicPartitionOffset[]) {
       if (transaction === undefined)
         throw new Error(`${transactionalId}: offsets outside a transaction`);
       const byTopic = new Map<string, { partition: number; offset: string }[]>();

@@ -77,8 +77,26 @@ export interface ConsumerFault {
 }
 
 /** A consumer-group member that hands over whole fetched batches. */
+/**
+ * A member's place in its group, as KIP-447 sends it with a transaction's offsets: the broker
+ * refuses offsets sent under a generation the group has moved past (a zombie's, or a commit that
+ * crossed a rebalance), so a task that lost its partition cannot commit for it.
+ */
+export interface ConsumerGroupMetadata {
+  groupId: string;
+  /** -1 where the client does not know it (then the broker checks nothing). */
+  generationId: number;
+  /** '' where the client does not know it. */
+  memberId: string;
+}
+
 export interface BatchConsumer {
   start(topics: string[], handlers: BatchConsumerHandlers): Promise<void>;
+  /**
+   * The member's place in the group when the latest assignment was handed to onAssignment (so,
+   * read inside onAssignment, the generation of that assignment).
+   */
+  groupMetadata(): ConsumerGroupMetadata;
   /** Commits offsets for this member's group (after the outputs they produced are acknowledged). */
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Stops fetching, waits for the batches in flight, leaves the group and disconnects. */
@@ -109,8 +127,18 @@ export interface TransactionalProducer {
   begin(): Promise<void>;
   readonly inTransaction: boolean;
   send(records: OutgoingRecord[]): Promise<WrittenOffsets>;
-  /** Adds consumer offsets of the group to the open transaction. */
-  sendOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Adds consumer offsets of the group to the open transaction, with the member's group metadata
+   * where the client sends it (`fencesStaleGenerations`).
+   */
+  sendOffsets(group: ConsumerGroupMetadata, offsets: TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Whether the broker refuses this producer's offsets sent under a past generation (KIP-447:
+   * the client sends the generation and member id). Without it (kafkajs) a zombie's offsets are
+   * refused only once its transactional id is fenced, and a new owner re-reads the committed
+   * offsets after fencing (task-registry.ts).
+   */
+  readonly fencesStaleGenerations: boolean;
   commit(): Promise<void>;
   abort(): Promise<void>;
   disconnect(): Promise<void>;

@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
 
+import { TributaryError } from '../core/index.ts';
 import type { Clock, Logger, Telemetry } from '../core/index.ts';
+import { classifyKafkaError } from '../kafka/index.ts';
 import type {
+  ConsumerGroupMetadata,
   OutgoingRecord,
   RecordProducer,
   TopicPartitionOffset,
@@ -26,6 +29,11 @@ export interface TaskHandle {
   sinceCheckpoint: number;
   /** Under exactly-once: the task's transactional producer. */
   producer?: TransactionalProducer;
+  /**
+   * Under exactly-once: the member's place in the group its offsets are sent under (KIP-447):
+   * that of the assignment it was made or last kept in (task-registry.ts).
+   */
+  group?: ConsumerGroupMetadata;
   /**
    * Per `topic/partition`: the first offset whose effects this task has not committed (its
    * first batch's start, then the offsets of each commit). Under exactly-once a discarded task's
@@ -154,6 +162,8 @@ export function atLeastOnceCommitter(
  */
 export function exactlyOnceCommitter(options: {
   groupId: string;
+  /** The member's place in the group now (BatchConsumer.groupMetadata). */
+  currentGroup: () => ConsumerGroupMetadata;
   commitIntervalMs: number;
   clock: Clock;
   logger: Logger;
@@ -189,8 +199,13 @@ export function exactlyOnceCommitter(options: {
     await options.flushExternal(handle.task);
     // (4)
     const offsets = [...handle.pending.offsets.values()];
-    if (offsets.length > 0) await producer.sendOffsets(groupId, offsets);
-    await producer.commit();
+    const group = handle.group ?? { groupId, generationId: -1, memberId: '' };
+    try {
+      if (offsets.length > 0) await producer.sendOffsets(group, offsets);
+      await producer.commit();
+    } catch (error) {
+      throw migrated(error, group) ?? error;
+    }
     options.logger.debug(
       {
         task: handle.task.id,
@@ -204,6 +219,23 @@ export function exactlyOnceCommitter(options: {
     // (5)
     await persist(handle, changes, written);
     options.telemetry.committed((performance.now() - began) / 1000);
+  };
+  /**
+   * The coordinator refused the offsets for the group's membership while this member has since
+   * joined a newer generation: the commit crossed a rebalance (the assignment the task was kept
+   * in had not reached it yet). Only this task is lost: it is rebuilt and its batch retried,
+   * without rejoining the group, which every member would then have to do again. Under the
+   * generation still current, the refusal means this member is out of the group: rejoin.
+   */
+  const migrated = (error: unknown, sent: ConsumerGroupMetadata): TributaryError | undefined => {
+    if (sent.generationId < 0 || classifyKafkaError(error) !== 'membership') return undefined;
+    const now = options.currentGroup().generationId;
+    if (now === sent.generationId) return undefined;
+    // Not as the cause: a membership error in the chain would make it a rejoin (faults.ts).
+    return new TributaryError(
+      'TASK_MIGRATED',
+      `offsets sent under generation ${sent.generationId} were refused; the member is in generation ${now} now: ${String((error as Error).message ?? error)}`,
+    );
   };
   const due = (handle: TaskHandle): boolean =>
     clock.now() - handle.pending.since >= commitIntervalMs;

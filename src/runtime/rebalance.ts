@@ -4,8 +4,10 @@ import type { TaskRegistry } from './task-registry.ts';
 
 /**
  * After each join of the group: (1) close the tasks whose partitions this worker no longer
- * owns, committing what they have open (their queued batches finish first), then (2) create
- * the tasks it now owns (restoring their stores), so they are ready before their first batch.
+ * owns, committing what they have open (their queued batches finish first; under KIP-447 the
+ * coordinator refuses offsets of the past generation, so that commit aborts), and move the kept
+ * tasks to the new generation, then (2) create the tasks it now owns (restoring their stores),
+ * so they are ready before their first batch.
  *
  * kafkajs has no callback before partitions are revoked, so (1) runs after the rejoin. At-least-
  * once commits every batch, so a revoked task has at most its batches in flight uncommitted.
@@ -22,6 +24,7 @@ export async function onAssignment(
   const revoked = registry.all.map((h) => h.task.id).filter((id) => !owned.has(id));
   // (1)
   await Promise.all(revoked.map((id) => registry.close(id)));
+  registry.adoptGroup();
   // (2)
   await Promise.all(
     [...owned].map(([id, partition]) =>

@@ -142,6 +142,12 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const committer: Committer = exactlyOnce
     ? exactlyOnceCommitter({
         groupId: plan.appId,
+        currentGroup: () =>
+          consumerRef.current?.groupMetadata() ?? {
+            groupId: plan.appId,
+            generationId: -1,
+            memberId: '',
+          },
         commitIntervalMs: deps.commitIntervalMs,
         clock,
         logger,
@@ -174,7 +180,12 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     reader: deps.reader,
     admin,
     committer,
-    ...(exactlyOnce ? { transactionalProducer: deps.transactionalProducer } : {}),
+    ...(exactlyOnce
+      ? {
+          transactionalProducer: deps.transactionalProducer,
+          groupMetadata: () => consumer.groupMetadata(),
+        }
+      : {}),
   });
   const consumer = deps.consumer((topic) => registry.subtopologyOf(topic));
   consumerRef.current = consumer;

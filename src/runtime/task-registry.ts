@@ -2,6 +2,7 @@ import { parseTaskId, taskId } from '../core/index.ts';
 import type { Clock, Logger, TaskId } from '../core/index.ts';
 import type {
   ChangelogReader,
+  ConsumerGroupMetadata,
   FetchedBatch,
   TopicAdmin,
   TopicPartition,
@@ -28,6 +29,8 @@ export interface TaskRegistryDeps {
   committer: Committer;
   /** Under exactly-once: the transactional producer of a task (id `<appId>-<taskId>`). */
   transactionalProducer?: (taskId: TaskId) => TransactionalProducer;
+  /** Under exactly-once: the member's place in the group, sent with each task's offsets. */
+  groupMetadata?: () => ConsumerGroupMetadata;
   /** The sink topics' timestamp limits, checked as records are emitted (timestamp-range.ts). */
   timestamps?: TimestampGuard;
   /** The worker's global tables, which joinGlobal nodes look up. */
@@ -126,7 +129,10 @@ export class TaskRegistry {
    * (1) under exactly-once, register the task's transactional producer: this fences an older
    *     owner and completes (commits or aborts) its open transaction;
    * (2) then read the group's committed offsets: records below them were committed by that
-   *     owner after our consumer fetched its start position, and are skipped;
+   *     owner after our consumer fetched its start position, and are skipped. Where the
+   *     producer sends its offsets with the group's generation (KIP-447), the old owner cannot
+   *     commit after the group moved on and the consumer's start offsets were read stable, so
+   *     only tables restored from their topic need theirs (as under at-least-once);
    * (3) restore the stores; (4) start the processors.
    */
   private async build(id: TaskId, partition: number): Promise<TaskHandle> {
@@ -170,9 +176,12 @@ export class TaskRegistry {
     if (this.deps.transactionalProducer !== undefined) {
       // (1)
       handle.producer = this.deps.transactionalProducer(id);
+      const group = this.deps.groupMetadata?.();
+      if (group !== undefined) handle.group = group;
       await handle.producer.connect();
       // (2)
-      for (const topic of sub.sourceTopics) {
+      const floors = handle.producer.fencesStaleGenerations ? tableTopics : sub.sourceTopics;
+      for (const topic of floors) {
         const committed = (await this.deps.admin.committedOffsets(plan.appId, topic)).get(
           partition,
         );
@@ -306,6 +315,16 @@ export class TaskRegistry {
         ),
       ),
     );
+  }
+
+  /**
+   * After an assignment: the tasks kept (their partitions still this member's) commit under its
+   * generation from now on. A commit sent under the past one is refused (runtime/commit.ts).
+   */
+  adoptGroup(): void {
+    const group = this.deps.groupMetadata?.();
+    if (group === undefined) return;
+    for (const handle of this.handles.values()) handle.group = group;
   }
 
   async closeAll(): Promise<void> {

@@ -18,7 +18,7 @@ import {
 } from './kafka-contract/members.ts';
 import type { Member } from './kafka-contract/members.ts';
 import { numbered, offsetsOf, valuesOf } from './kafka-contract/records.ts';
-import { contractScope } from './kafka-contract/scope.ts';
+import { contractScope, outsideTheGroup } from './kafka-contract/scope.ts';
 
 const partitionsOf = (topic: string, count: number): TopicPartition[] =>
   Array.from({ length: count }, (_, partition) => ({ topic, partition }));
@@ -183,7 +183,7 @@ for (const adapter of adapters) {
         // The offset a group kept from an older topic of the same name: past this one's end.
         const tx = await scope.transactionalProducer(scope.name('consumer-out-of-range'));
         await tx.begin();
-        await tx.sendOffsets(groupId, [{ topic, partition: 0, offset: '100' }]);
+        await tx.sendOffsets(outsideTheGroup(groupId), [{ topic, partition: 0, offset: '100' }]);
         await tx.commit();
         await eventually('the committed offset', async () =>
           (await scope.admin.committedOffsets(groupId, topic)).get(0) === 100n ? true : undefined,

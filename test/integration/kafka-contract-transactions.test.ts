@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { classifyKafkaError } from '../../src/kafka/index.ts';
 import { eventually } from './helpers.ts';
 import { adapters } from './kafka-contract/adapters.ts';
+import { settledOwnership, startMember } from './kafka-contract/members.ts';
 import { readCommittedByEveryReader } from './kafka-contract/readers.ts';
 import type { ValuesByPartition } from './kafka-contract/readers.ts';
 import {
@@ -16,7 +18,7 @@ import {
   readWholeTopic,
   valuesOf,
 } from './kafka-contract/records.ts';
-import { contractScope } from './kafka-contract/scope.ts';
+import { contractScope, outsideTheGroup } from './kafka-contract/scope.ts';
 
 /** Asserts that every reader handed over exactly `expected`. */
 function assertEveryReader(
@@ -74,14 +76,16 @@ for (const adapter of adapters) {
         const producer = await scope.transactionalProducer(scope.name('tx-offsets'));
         await producer.begin();
         await producer.send(numbered(topic, 0, 'r', 10));
-        await producer.sendOffsets(groupId, [
+        await producer.sendOffsets(outsideTheGroup(groupId), [
           { topic, partition: 0, offset: '5' },
           { topic, partition: 1, offset: '5' },
         ]);
         await producer.abort();
         await producer.begin();
         await producer.send(numbered(topic, 1, 'r', 1));
-        await producer.sendOffsets(groupId, [{ topic, partition: 0, offset: '7' }]);
+        await producer.sendOffsets(outsideTheGroup(groupId), [
+          { topic, partition: 0, offset: '7' },
+        ]);
         await producer.commit();
         // The commit's markers may land just after commit() resolves.
         await eventually('the committed offset', async () =>
@@ -91,6 +95,74 @@ for (const adapter of adapters) {
           await scope.admin.committedOffsets(groupId, topic),
           new Map([[0, 7n]]),
           'partition 1 was only in the aborted transaction',
+        );
+      });
+
+      it("refuses offsets sent under a generation the group has moved past (KIP-447): a zombie member's transaction cannot commit them", async (t) => {
+        const scope = await contractScope(t, adapter);
+        const producer = await scope.transactionalProducer(scope.name('tx-generation'));
+        if (!producer.fencesStaleGenerations) {
+          // kafkajs's sendOffsets takes the group id only: its zombies are fenced by
+          // transactional id, and a new owner re-reads the committed offsets (task-registry.ts).
+          t.skip(`${adapter.name} sends no group metadata with a transaction's offsets`);
+          return;
+        }
+        const topic = await scope.createTopic(2);
+        const tps = [0, 1].map((partition) => ({ topic, partition }));
+        const groupId = scope.name('tx-generation');
+        const committedOf = async (): Promise<bigint | undefined> =>
+          (await scope.admin.committedOffsets(groupId, topic)).get(0);
+        const first = await startMember(scope, { groupId, topics: [topic] });
+        await settledOwnership({ first }, tps);
+        const before = first.consumer.groupMetadata();
+        assert.deepEqual(first.groups.at(-1), before, 'read in onAssignment: the same place');
+        assert.equal(before.groupId, groupId);
+        assert.ok(before.generationId >= 0, `a generation (${before.generationId})`);
+        assert.notEqual(before.memberId, '', 'a member id');
+
+        // Under the current generation: committed.
+        await producer.begin();
+        await producer.send(numbered(topic, 0, 'g1', 1));
+        await producer.sendOffsets(before, [{ topic, partition: 0, offset: '1' }]);
+        await producer.commit();
+        await eventually('the offset committed under the current generation', async () =>
+          (await committedOf()) === 1n ? true : undefined,
+        );
+
+        // A second member joins: the group moves to a newer generation.
+        const second = await startMember(scope, { groupId, topics: [topic] });
+        await settledOwnership({ first, second }, tps);
+        const after = first.consumer.groupMetadata();
+        assert.ok(
+          after.generationId > before.generationId,
+          `a newer generation (${before.generationId} -> ${after.generationId})`,
+        );
+
+        // Under the past generation (a zombie's, or a commit that crossed the rebalance): refused.
+        await producer.begin();
+        await producer.send(numbered(topic, 0, 'zombie', 1));
+        const refused = await (async () => {
+          try {
+            await producer.sendOffsets(before, [{ topic, partition: 0, offset: '5' }]);
+            await producer.commit();
+          } catch (error) {
+            return error;
+          }
+          return undefined;
+        })();
+        assert.ok(refused !== undefined, 'offsets under the past generation are refused');
+        assert.equal(classifyKafkaError(refused), 'membership', String(refused));
+        await producer.abort().catch(() => undefined);
+        assert.equal(await committedOf(), 1n, 'nothing of the refused transaction committed');
+
+        // Another task's producer, under the member's current generation: committed.
+        const again = await scope.transactionalProducer(scope.name('tx-generation-2'));
+        await again.begin();
+        await again.send(numbered(topic, 0, 'g2', 1));
+        await again.sendOffsets(after, [{ topic, partition: 0, offset: '3' }]);
+        await again.commit();
+        await eventually('the offset committed under the newer generation', async () =>
+          (await committedOf()) === 3n ? true : undefined,
         );
       });
 

@@ -4,6 +4,7 @@ import { backoffMs, batchFaultAction } from '../faults.ts';
 import type {
   BatchConsumer,
   BatchConsumerHandlers,
+  ConsumerGroupMetadata,
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts';
@@ -83,6 +84,12 @@ export function createPlatformaticBatchConsumer(
   let rejoining: Promise<void> | undefined;
   let crashed = false;
   let stopped = false;
+  /** The member's place in the group at the latest assignment handed to the handlers. */
+  let group: ConsumerGroupMetadata = {
+    groupId: consumerOptions.groupId,
+    generationId: -1,
+    memberId: '',
+  };
 
   const crash = (error: Error): void => {
     crashed = true;
@@ -100,10 +107,14 @@ export function createPlatformaticBatchConsumer(
    * (1) batches fetched before become stale and the partitions no longer assigned are dropped;
    * (2) the start offsets are read (committed, else log start): if they cannot be, the
    *     membership counts as lost and the member rejoins;
-   * (3) the handlers hear of the assignment (an error there crashes the consumer);
+   * (3) the handlers hear of the assignment, with the generation it belongs to (an error there
+   *     crashes the consumer);
    * (4) the partitions not sought meanwhile start at their start offsets.
    */
-  const assign = async (assigned: TopicPartition[]): Promise<void> => {
+  const assign = async (
+    assigned: TopicPartition[],
+    joined: ConsumerGroupMetadata,
+  ): Promise<void> => {
     const wanted = new Set(assigned.map(tpKey));
     // (1)
     for (const key of partitions.keys()) if (!wanted.has(key)) partitions.delete(key);
@@ -132,6 +143,7 @@ export function createPlatformaticBatchConsumer(
     }
     lostInARow = 0;
     // (3)
+    group = joined;
     await handlers?.onAssignment(assigned);
     // (4)
     for (const [key, epoch] of epochs) {
@@ -311,6 +323,7 @@ export function createPlatformaticBatchConsumer(
   };
 
   return {
+    groupMetadata: () => group,
     async start(topics, batchHandlers) {
       handlers = batchHandlers;
       // Start-up retries start() while Kafka does not answer: the member is made once.
@@ -320,10 +333,15 @@ export function createPlatformaticBatchConsumer(
           maxWaitMs: idleMs,
           partitionMaxBytes: consumerOptions.maxBytesPerPartition,
         });
-        member.consumer.on('consumer:group:join', ({ assignments: assigned }) => {
-          const tps = assignedPartitions(assigned);
+        member.consumer.on('consumer:group:join', (joined) => {
+          const tps = assignedPartitions(joined.assignments);
+          const metadata = {
+            groupId: joined.groupId,
+            generationId: joined.generationId ?? -1,
+            memberId: joined.memberId ?? '',
+          };
           assignments = assignments
-            .then(() => assign(tps))
+            .then(() => assign(tps, metadata))
             .catch((e: unknown) => crash(e as Error));
         });
         member.consumer.on('error', (error: Error) => lost(error));

@@ -10,6 +10,7 @@ import type {
   GroupAssignment,
   GroupPartitionsAssigner,
   offsetCommitV9,
+  offsetFetchV9,
 } from '@platformatic/kafka';
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,10 +20,19 @@ import { backoffMs, classifyKafkaError } from '../faults.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
 import { assignTasks, taskAssignerName } from '../task-assignment.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../types.ts';
+import { brokerSaid } from './errors.ts';
 import { baseOptions } from './options.ts';
 
 /** Attempts of a commit whose failure passes (the library's default retries: 3). */
 const commitAttempts = 4;
+
+/**
+ * How long a start-offset fetch waits for the open transactions holding offsets of its
+ * partitions to complete: longer than a task's transaction timeout (60 s by default), after
+ * which the coordinator aborts a zombie's transaction itself.
+ */
+const stableWaitMs = 120_000;
+const stablePollMs = 50;
 
 /** kafkajs's default: how long the group waits for every member to rejoin in a rebalance. */
 const rebalanceTimeoutMs = 60_000;
@@ -129,16 +139,53 @@ export function createGroupMember(
       ]),
     );
   };
-  /** One OffsetCommit to the group coordinator, under the current generation. */
-  const commitOnce = async (offsets: TopicPartitionOffset[]): Promise<void> => {
+  /** A connection to the group coordinator, and the library's function for API `name` on it. */
+  const onCoordinator = async <Api>(
+    name: string,
+  ): Promise<{ connection: Connection; api: Api }> => {
     const coordinator = await consumer.findGroupCoordinator();
     const broker = (await consumer.metadata({ topics: [] })).brokers.get(coordinator);
     if (broker === undefined)
       throw new Error(`group coordinator ${coordinator} not in the metadata`);
     const connection = await promised<Connection>((cb) => consumer[kGetConnection](broker, cb));
-    const api = await promised<typeof offsetCommitV9.api>((cb) =>
-      consumer[kGetApi]('OffsetCommit', cb),
-    );
+    const api = await promised<Api>((cb) => consumer[kGetApi](name, cb as never));
+    return { connection, api };
+  };
+  /**
+   * The group's committed offsets (-1 where none) with require_stable (KIP-447): while a
+   * transaction holding offsets of these partitions is still open, the coordinator answers
+   * UNSTABLE_OFFSET_COMMIT and the fetch is asked again, so a new owner starts after what the
+   * old owner's last transaction commits, never before it (the library's own fetch does not
+   * ask for stable offsets). Waits at most `stableWaitMs`, then throws.
+   */
+  const stableCommitted = async (tps: TopicPartition[]): Promise<Map<string, bigint>> => {
+    const topics = Object.entries(byTopic(tps)).map(([name, partitionIndexes]) => ({
+      name,
+      partitionIndexes,
+    }));
+    const group = { groupId: consumer.groupId, memberId: null, memberEpoch: -1, topics };
+    const deadline = Date.now() + stableWaitMs;
+    for (;;) {
+      try {
+        const { connection, api } = await onCoordinator<typeof offsetFetchV9.api>('OffsetFetch');
+        if (api.version < 8)
+          throw new Error(`the broker answers OffsetFetch v${api.version}; KIP-447 needs v8`);
+        const response = await api.async(connection, [group], true);
+        const committed = new Map<string, bigint>();
+        for (const g of response.groups)
+          for (const t of g.topics)
+            for (const p of t.partitions)
+              committed.set(`${t.name}/${p.partitionIndex}`, p.committedOffset);
+        return committed;
+      } catch (error) {
+        if (!brokerSaid(error, 'UNSTABLE_OFFSET_COMMIT') || Date.now() > deadline) throw error;
+        await sleep(stablePollMs);
+      }
+    }
+  };
+  /** One OffsetCommit to the group coordinator, under the current generation. */
+  const commitOnce = async (offsets: TopicPartitionOffset[]): Promise<void> => {
+    const { connection, api } = await onCoordinator<typeof offsetCommitV9.api>('OffsetCommit');
     const topics = new Map<string, offsetCommitV9.OffsetCommitRequestTopic>();
     for (const o of offsets) {
       const topic = topics.get(o.topic) ?? { name: o.topic, partitions: [] };
@@ -164,18 +211,13 @@ export function createGroupMember(
     join: async () => void (await consumer.joinGroup({})),
     async startOffsets(tps) {
       const [committed, starts] = await Promise.all([
-        consumer.listCommittedOffsets({
-          topics: Object.entries(byTopic(tps)).map(([topic, partitions]) => ({
-            topic,
-            partitions,
-          })),
-        }),
+        stableCommitted(tps),
         listed(ListOffsetTimestamps.EARLIEST, tps),
       ]);
       return new Map(
         tps.map(({ topic, partition }) => {
-          const done = committed.get(topic)?.[partition] ?? -1n;
           const key = `${topic}/${partition}`;
+          const done = committed.get(key) ?? -1n;
           return [key, done >= 0n ? done : (starts.get(key) ?? 0n)];
         }),
       );

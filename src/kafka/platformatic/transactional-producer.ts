@@ -1,8 +1,25 @@
-import { Admin, FindCoordinatorKeyTypes, Producer } from '@platformatic/kafka';
-import type { Consumer, Message, RetryDelayGetter } from '@platformatic/kafka';
+import {
+  Admin,
+  FindCoordinatorKeyTypes,
+  kGetApi,
+  kGetConnection,
+  Producer,
+} from '@platformatic/kafka';
+import type {
+  Connection,
+  Consumer,
+  RetryDelayGetter,
+  txnOffsetCommitV4,
+} from '@platformatic/kafka';
+
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { KafkaClientOptions } from '../client.ts';
-import type { TopicPartitionOffset, TransactionalProducer } from '../types.ts';
+import type {
+  ConsumerGroupMetadata,
+  TopicPartitionOffset,
+  TransactionalProducer,
+} from '../types.ts';
 import { brokerSaid } from './errors.ts';
 import { baseOptions } from './options.ts';
 import { partitionChooser, producerOptions, sendRecords } from './producer.ts';
@@ -38,10 +55,11 @@ function isFenced(error: unknown): boolean {
  *   turn: once fenced, this producer refuses to begin.
  * - The transaction timeout is the library's `timeout` (it sends its request timeout as the
  *   transaction timeout), so requests of this producer time out after it too.
- * - Offsets: the library adds a consumer's offsets per consumed message with that consumer's
- *   group metadata; ours come as group offsets (generation -1, no member: KIP-447 group
- *   metadata is separate work), so each is added as the message before it, one TxnOffsetCommit
- *   each (the library runs them one at a time).
+ * - Offsets (KIP-447): AddOffsetsToTxn through the library, then one TxnOffsetCommit of our own
+ *   to the group coordinator with every offset and the member's generation and member id (the
+ *   library sends one request per consumed message): the coordinator refuses them
+ *   (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID) once the group has moved past that generation, and
+ *   the transaction can then only abort.
  */
 export function createPlatformaticTransactionalProducer(
   options: KafkaClientOptions,
@@ -84,14 +102,62 @@ export function createPlatformaticTransactionalProducer(
     coordinators.set(groupId, found.nodeId);
     return found.nodeId;
   };
-  /** What the library's addOffset reads of a consumed message: it commits `offset + 1`. */
-  const consumedBefore = (o: TopicPartitionOffset, groupId: string, coordinatorId: number) =>
-    ({
-      topic: o.topic,
-      partition: o.partition,
-      offset: BigInt(o.offset) - 1n,
-      metadata: { consumer: { groupId, generationId: -1, memberId: '', coordinatorId } },
-    }) as unknown as Message<Buffer, Buffer, Buffer, Buffer>;
+  /** One TxnOffsetCommit of every offset, retried while the coordinator is busy or moving. */
+  const commitOffsets = async (
+    group: ConsumerGroupMetadata,
+    offsets: TopicPartitionOffset[],
+  ): Promise<void> => {
+    const topics = new Map<string, txnOffsetCommitV4.TxnOffsetCommitRequestTopic>();
+    for (const o of offsets) {
+      const topic = topics.get(o.topic) ?? { name: o.topic, partitions: [] };
+      topic.partitions.push({
+        partitionIndex: o.partition,
+        committedOffset: BigInt(o.offset),
+        committedLeaderEpoch: -1,
+        committedMetadata: null,
+      });
+      topics.set(o.topic, topic);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const coordinatorId = await coordinatorOf(group.groupId);
+        const broker = (await producer.metadata({ topics: [] })).brokers.get(coordinatorId);
+        if (broker === undefined)
+          throw new Error(`group coordinator ${coordinatorId} not in the metadata`);
+        const connection = await new Promise<Connection>((resolve, reject) =>
+          producer[kGetConnection](broker, (e, c) => (e ? reject(e) : resolve(c as Connection))),
+        );
+        const api = await new Promise<typeof txnOffsetCommitV4.api>((resolve, reject) =>
+          producer[kGetApi]('TxnOffsetCommit', (e, a) =>
+            e ? reject(e) : resolve(a as typeof txnOffsetCommitV4.api),
+          ),
+        );
+        await api.async(
+          connection,
+          transactionalId,
+          group.groupId,
+          producer.producerId as bigint,
+          producer.producerEpoch as number,
+          group.generationId,
+          group.memberId,
+          null,
+          [...topics.values()],
+        );
+        return;
+      } catch (error) {
+        const moved =
+          brokerSaid(error, 'NOT_COORDINATOR') || brokerSaid(error, 'COORDINATOR_NOT_AVAILABLE');
+        const busy =
+          moved ||
+          ['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'REQUEST_TIMED_OUT'].some(
+            (id) => brokerSaid(error, id),
+          );
+        if (!busy || attempt >= retries) throw error;
+        if (moved) coordinators.delete(group.groupId);
+        await sleep(retryDelay(producer, 'txnOffsetCommit', attempt, retries, error as Error));
+      }
+    }
+  };
   /** Ends the open transaction; it is closed on our side whatever the answer. */
   const end = async (how: 'commit' | 'abort'): Promise<void> => {
     const open = transaction;
@@ -118,15 +184,20 @@ export function createPlatformaticTransactionalProducer(
       if (open === undefined) throw new Error(`${transactionalId}: send outside a transaction`);
       return guarded(() => sendRecords(records, choose, (messages) => open.send({ messages })));
     },
-    async sendOffsets(groupId, offsets) {
+    fencesStaleGenerations: true,
+    async sendOffsets(group, offsets) {
       const open = transaction;
       if (open === undefined) throw new Error(`${transactionalId}: offsets outside a transaction`);
       if (offsets.length === 0) return;
-      const coordinatorId = await coordinatorOf(groupId);
       await guarded(async () => {
         // AddOffsetsToTxn: the library reads only the group id of the consumer.
-        await open.addConsumer({ groupId } as Consumer<Buffer, Buffer, Buffer, Buffer>);
-        for (const o of offsets) await open.addOffset(consumedBefore(o, groupId, coordinatorId));
+        await open.addConsumer({ groupId: group.groupId } as Consumer<
+          Buffer,
+          Buffer,
+          Buffer,
+          Buffer
+        >);
+        await commitOffsets(group, offsets);
       });
     },
     commit: () => end('commit'),

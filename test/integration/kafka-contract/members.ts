@@ -1,6 +1,7 @@
 import type {
   BatchConsumer,
   ConsumerFault,
+  ConsumerGroupMetadata,
   FetchedBatch,
   FetchedRecord,
   TopicPartition,
@@ -25,6 +26,8 @@ export interface Member {
   /** The partitions of the latest onAssignment, as `topic/partition`; undefined before the first. */
   owned: Set<string> | undefined;
   assignments: number;
+  /** The consumer's groupMetadata() read in each onAssignment, in order. */
+  groups: ConsumerGroupMetadata[];
   /** `assigned` and `batch <topic>/<partition>@<first offset>` in the order they happened. */
   events: string[];
   /** Errors of onCrash and onLost, and the faults retried: for failure messages. */
@@ -56,6 +59,7 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
     batches: [],
     owned: undefined,
     assignments: 0,
+    groups: [],
     events: [],
     errors: [],
     faults: [],
@@ -74,6 +78,7 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
     async onAssignment(assigned) {
       member.owned = new Set(assigned.map(tpKey));
       member.assignments++;
+      member.groups.push(consumer.groupMetadata());
       member.events.push('assigned');
     },
     onCrash: (error) => void member.errors.push(error),

@@ -1,6 +1,7 @@
 import type { TestContext } from 'node:test';
 
 import type {
+  ConsumerGroupMetadata,
   RecordProducer,
   TopicAdmin,
   TransactionalProducer,
@@ -86,3 +87,10 @@ export async function contractScope(
     },
   };
 }
+
+/** Offsets of `groupId` sent by no member (a tool's, or a test's): the broker checks no generation. */
+export const outsideTheGroup = (groupId: string): ConsumerGroupMetadata => ({
+  groupId,
+  generationId: -1,
+  memberId: '',
+});
