@@ -14,7 +14,7 @@
 //     worktree add`) in the same rounds, interleaved, on the same changelog: a before/after
 //     ratio from one run. `--baseline-client NAME` makes the baseline this checkout's worker on
 //     another Kafka client library (the measured side uses TRIBUTARY_KAFKA_CLIENT, default
-//     kafkajs).
+//     @platformatic/kafka).
 // Writes bench/results/windowed.json; with `--only restore`, only (2), to
 // bench/results/<date>-restore.json.
 import { spawn } from 'node:child_process';
@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stackEndpoints } from '../infra/stack/config.ts';
 import { startWorker } from '../src/app/index.ts';
 import { silentLogger } from '../src/core/index.ts';
-import { createKafkaClient, kafkaLibraries } from '../src/kafka/index.ts';
+import { createKafkaClient, defaultKafkaLibrary, kafkaLibraries } from '../src/kafka/index.ts';
 import { json, string } from '../src/serde/index.ts';
 import { hours, minutes, summary, topology, tumbling } from '../src/topology/index.ts';
 import type { Windowed } from '../src/topology/index.ts';
@@ -94,7 +94,7 @@ async function child(): Promise<void> {
   const guarantee =
     arg('guarantee', 'at_least_once') === 'exactly_once' ? 'exactly_once' : 'at_least_once';
   const began = Date.now();
-  const library = process.env['TRIBUTARY_KAFKA_CLIENT'] ?? 'kafkajs';
+  const library = process.env['TRIBUTARY_KAFKA_CLIENT'] ?? defaultKafkaLibrary;
   const kafkaClient = kafkaLibraries.find((l) => l === library);
   if (kafkaClient === undefined)
     throw new Error(`bench: unknown TRIBUTARY_KAFKA_CLIENT ${library}`);

@@ -1,5 +1,5 @@
 import type { SettingGroup } from '../core/index.ts';
-import { kafkaLibraries } from '../kafka/index.ts';
+import { defaultKafkaLibrary, kafkaLibraries } from '../kafka/index.ts';
 import type { KafkaLibrary } from '../kafka/index.ts';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -23,7 +23,7 @@ const rows = {
   client: {
     env: 'TRIBUTARY_KAFKA_CLIENT',
     expects: 'kafkajs or platformatic',
-    fallback: () => 'kafkajs',
+    fallback: () => defaultKafkaLibrary,
   },
   saslMechanism: {
     env: 'TRIBUTARY_KAFKA_SASL_MECHANISM',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { exitCodeOf, systemClock, TributaryError } from '../core/index.ts';
 import type { Clock, Logger } from '../core/index.ts';
-import { abortedFilterReplaced, createClient } from '../kafka/index.ts';
+import { abortedFilterReplaced, createClient, defaultKafkaLibrary } from '../kafka/index.ts';
 import type { KafkaLibrary, KafkaSasl, KafkaTls } from '../kafka/index.ts';
 import { createMetrics, startMetricsServer } from '../metrics/index.ts';
 import type { WorkerMetrics } from '../metrics/index.ts';
@@ -18,7 +18,7 @@ export interface WorkerOptions {
   /** SASL (PLAIN, SCRAM) and TLS to the brokers, passed to the Kafka client. */
   sasl?: KafkaSasl;
   tls?: KafkaTls;
-  /** The Kafka client library (TRIBUTARY_KAFKA_CLIENT); default kafkajs. */
+  /** The Kafka client library (TRIBUTARY_KAFKA_CLIENT); default @platformatic/kafka. */
   kafkaClient?: KafkaLibrary;
   /** Runs the topology under this application id instead of its own (see withAppId). */
   appId?: string;
@@ -82,7 +82,7 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
       worker: workerId,
       ...(options.logLevel === undefined ? {} : { level: options.logLevel }),
     });
-  const kafkaClient = options.kafkaClient ?? 'kafkajs';
+  const kafkaClient = options.kafkaClient ?? defaultKafkaLibrary;
   const client = createClient(kafkaClient, {
     brokers: options.brokers,
     clientId: `${plan.appId}-${workerId}`,

@@ -10,7 +10,7 @@
  *   const producer = client.recordProducer();
  */
 export { createKafkaClient } from './client.ts';
-export { createClient, kafkaLibraries } from './library.ts';
+export { createClient, defaultKafkaLibrary, kafkaLibraries } from './library.ts';
 export type { KafkaLibrary } from './library.ts';
 export { abortedFilterReplaced } from './kafkajs.ts';
 export type {

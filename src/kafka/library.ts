@@ -7,6 +7,12 @@ export const kafkaLibraries = ['kafkajs', 'platformatic'] as const;
 export type KafkaLibrary = (typeof kafkaLibraries)[number];
 
 /**
+ * The library a worker runs on unless TRIBUTARY_KAFKA_CLIENT says otherwise: @platformatic/kafka
+ * (decision 0001: maintained, least CPU per record, KIP-447 group metadata, manual assignment).
+ */
+export const defaultKafkaLibrary: KafkaLibrary = 'platformatic';
+
+/**
  * The runtime's Kafka client on `library`: kafkajs (with our corrections, src/kafka/kafkajs.ts)
  * or @platformatic/kafka (src/kafka/platformatic/). Both pass the contract suite; the worker
  * sees only the contract's interfaces.
