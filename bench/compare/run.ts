@@ -21,7 +21,10 @@
 // another checkout), --limit-s S (per run, default 600), --keep-topics, --no-build (use the
 // jar as built), --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in
 // DIR), --out FILE (results file, default bench/results/<date>.json), --table FILE (print the
-// table of an earlier results file and stop).
+// table of an earlier results file and stop), --baseline DIR (adds the implementation
+// tributary-baseline: the worker on @platformatic/kafka from another checkout, e.g. a `git
+// worktree add` of the commit before a change with node_modules linked, interleaved with the
+// rest, so a before/after ratio comes from one run).
 //
 // Needs Java 17 + Maven (Kafka Streams, the perf tools and the pre-loader) and Python 3.11 (Quix
 // Streams, installed from PyPI into bench/quix/.venv). Starts the local stack if it is down and
@@ -61,6 +64,11 @@ const limitMs = Number(option('limit-s', '600')) * 1000;
 const profileDir = argv.includes('--profile')
   ? option('profile', 'bench/results/profiles')
   : undefined;
+/** --baseline DIR: another checkout, run as the implementation `tributary-baseline`. */
+const baselineDir = argv.includes('--baseline') ? option('baseline', '') : undefined;
+if (baselineDir === '') throw new Error('bench: --baseline needs a directory');
+if (baselineDir !== undefined && !impls.includes('tributary-baseline'))
+  impls.unshift('tributary-baseline');
 const commitIntervalMs = 100;
 const { kafkaBrokers } = stackEndpoints();
 const brokers = kafkaBrokers.join(',');
@@ -231,16 +239,17 @@ function implementation(name: string, input: string, table?: string): Implementa
     ...['--commit-interval-ms', String(commitIntervalMs), '--state-dir', w.stateDir],
     ...(table === undefined ? [] : ['--table', table]),
   ];
-  if (name === 'tributary' || name === 'tributary-platformatic') {
+  if (name === 'tributary' || name === 'tributary-platformatic' || name === 'tributary-baseline') {
+    const root = name === 'tributary-baseline' ? (baselineDir ?? repo) : repo;
     return {
       command: process.execPath,
       args: () => [
         // As the command's shebang and the Docker image run a worker (see bin/tributary.js).
         '--max-semi-space-size=64',
         ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
-        join(repo, 'bin/tributary.js'),
+        join(root, 'bin/tributary.js'),
         'run',
-        join(repo, 'bench/compare/tributary.ts'),
+        join(root, 'bench/compare/tributary.ts'),
       ],
       env: (w) => ({
         TRIBUTARY_BROKERS: brokers,

@@ -36,37 +36,72 @@ export function producerOptions(
  */
 export function partitionChooser(
   producer: Producer<Buffer, Buffer, Buffer, Buffer>,
-): (records: OutgoingRecord[]) => Promise<Message[]> {
+): (records: OutgoingRecord[]) => Promise<Chosen> {
   let next = 0;
   return async (records) => {
     const topics = [...new Set(records.map((r) => r.topic))];
     const metadata = await producer.metadata({ topics });
-    return records.map((record) => {
-      const count = metadata.topics.get(record.topic)?.partitionsCount ?? 0;
-      if (count === 0) throw new Error(`topic ${record.topic} has no partitions in the metadata`);
+    // One pass, no object per record but the message: the send path of every record.
+    const perTopic = new Map<string, number[]>();
+    let topic: string | undefined;
+    let count = 0;
+    let counted: number[] = [];
+    let earliest = Infinity;
+    let latest = -Infinity;
+    const messages = new Array<Message>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as OutgoingRecord;
+      if (record.topic !== topic) {
+        topic = record.topic;
+        count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+        if (count === 0) throw new Error(`topic ${topic} has no partitions in the metadata`);
+        counted = perTopic.get(topic) ?? [];
+        perTopic.set(topic, counted);
+      }
       const partition =
         record.partition ??
         (record.key === null ? (next = (next + 1) % count) : partitionForKey(record.key, count));
+      counted[partition] = (counted[partition] ?? 0) + 1;
+      if (record.timestamp < earliest) earliest = record.timestamp;
+      if (record.timestamp > latest) latest = record.timestamp;
       // Null keys and values (tombstones) are written as null; the library's types say Buffer,
       // and its validation wants a `value` property.
       const message: Message = {
-        topic: record.topic,
+        topic,
         partition,
         key: record.key as Buffer,
         value: record.value as Buffer,
         timestamp: BigInt(record.timestamp),
-        headers: headersOf(record.headers),
       };
-      return message;
-    });
+      const headers = headersOf(record.headers);
+      if (headers !== undefined) message.headers = headers;
+      messages[i] = message;
+    }
+    const counts = new Map<string, number>();
+    for (const [name, list] of perTopic)
+      list.forEach((n, partition) => counts.set(`${name}/${partition}`, n));
+    return { messages, counts, timestampSpanMs: messages.length === 0 ? 0 : latest - earliest };
   };
 }
 
-/** Our headers as the library writes them: byte keys and values, absent values left out. */
-function headersOf(headers: OutgoingRecord['headers']): Map<Buffer, Buffer> {
-  const map = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(headers))
-    if (value !== undefined) map.set(Buffer.from(name), Buffer.from(value));
+/** The messages of one request, with their count per `topic/partition` and timestamp span. */
+export interface Chosen {
+  messages: Message[];
+  counts: Map<string, number>;
+  /** The latest timestamp minus the earliest. */
+  timestampSpanMs: number;
+}
+
+/**
+ * Our headers as the library writes them: byte keys and values, absent values left out;
+ * undefined when there are none (the library then makes its own empty map).
+ */
+function headersOf(headers: OutgoingRecord['headers']): Map<Buffer, Buffer> | undefined {
+  let map: Map<Buffer, Buffer> | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined) (map ??= new Map()).set(Buffer.from(name), Buffer.from(value));
+  }
   return map;
 }
 
@@ -114,17 +149,23 @@ export function timestampSafePieces(messages: Message[]): Message[][] {
  */
 export async function sendRecords(
   records: OutgoingRecord[],
-  choose: (records: OutgoingRecord[]) => Promise<Message[]>,
+  choose: (records: OutgoingRecord[]) => Promise<Chosen>,
   send: (messages: Message[]) => Promise<ProduceResult>,
 ): Promise<WrittenOffsets> {
   const written: WrittenOffsets = new Map();
+  const sendOne = async (messages: Message[], counts: Map<string, number>): Promise<void> => {
+    const result = await send(messages);
+    const bases = (result.offsets ?? []).map((o) => ({ ...o, baseOffset: o.offset }));
+    for (const [tp, next] of offsetsAfter(bases, counts)) written.set(tp, next);
+  };
   for (const chunk of chunkBySize(records)) {
-    for (const messages of timestampSafePieces(await choose(chunk))) {
-      const result = await send(messages);
-      const bases = (result.offsets ?? []).map((o) => ({ ...o, baseOffset: o.offset }));
-      for (const [tp, next] of offsetsAfter(bases, countPerPartition(messages)))
-        written.set(tp, next);
-    }
+    const chosen = await choose(chunk);
+    // Every record within the library's limit of each other: one piece, counted already.
+    if (chosen.timestampSpanMs <= Number(maxTimestampDeltaMs))
+      await sendOne(chosen.messages, chosen.counts);
+    else
+      for (const piece of timestampSafePieces(chosen.messages))
+        await sendOne(piece, countPerPartition(piece));
   }
   return written;
 }
