@@ -209,6 +209,30 @@ export function classifyKafkaError(error: unknown): FaultKind {
   return named ? 'retriable' : 'fatal';
 }
 
+/**
+ * An offset commit refused for the group's membership while this member has since joined a
+ * newer generation than the one it was sent under: it crossed a rebalance (the member learnt of
+ * the new assignment after the commit went out), and the member is still in the group. Only the
+ * work behind that commit is lost (its task is rebuilt, its batch retried or left stale): a
+ * rejoin would move every member to yet another generation and refuse their commits in turn.
+ * Returns the error to throw instead (TASK_MIGRATED, retriable, the refusal not in its cause
+ * chain, where it would classify as membership), or undefined when the refusal is the member's
+ * own (sent under the generation still current, or without one).
+ */
+export function crossedRebalance(
+  error: unknown,
+  sentGeneration: number,
+  currentGeneration: number,
+): TributaryError | undefined {
+  // Generations only grow; a member that left reads 0 until it joins again: its own refusal.
+  if (sentGeneration < 0 || currentGeneration <= sentGeneration) return undefined;
+  if (classifyKafkaError(error) !== 'membership') return undefined;
+  return new TributaryError(
+    'TASK_MIGRATED',
+    `offsets sent under generation ${sentGeneration} were refused; the member is in generation ${currentGeneration} now: ${rootCause(error)}`,
+  );
+}
+
 /** The protocol error in `error`'s cause chain saying the member lost its place in the group. */
 export function groupMembershipError(error: unknown): Error | undefined {
   for (const e of causesOf(error)) {

@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 
-import { TributaryError } from '../core/index.ts';
 import type { Clock, Logger, Telemetry } from '../core/index.ts';
-import { classifyKafkaError } from '../kafka/index.ts';
+import { crossedRebalance } from '../kafka/index.ts';
 import type {
   ConsumerGroupMetadata,
   OutgoingRecord,
@@ -204,7 +203,10 @@ export function exactlyOnceCommitter(options: {
       if (offsets.length > 0) await producer.sendOffsets(group, offsets);
       await producer.commit();
     } catch (error) {
-      throw migrated(error, group) ?? error;
+      // A refusal that crossed a rebalance loses this task only (kafka/faults.ts).
+      throw (
+        crossedRebalance(error, group.generationId, options.currentGroup().generationId) ?? error
+      );
     }
     options.logger.debug(
       {
@@ -219,23 +221,6 @@ export function exactlyOnceCommitter(options: {
     // (5)
     await persist(handle, changes, written);
     options.telemetry.committed((performance.now() - began) / 1000);
-  };
-  /**
-   * The coordinator refused the offsets for the group's membership while this member has since
-   * joined a newer generation: the commit crossed a rebalance (the assignment the task was kept
-   * in had not reached it yet). Only this task is lost: it is rebuilt and its batch retried,
-   * without rejoining the group, which every member would then have to do again. Under the
-   * generation still current, the refusal means this member is out of the group: rejoin.
-   */
-  const migrated = (error: unknown, sent: ConsumerGroupMetadata): TributaryError | undefined => {
-    if (sent.generationId < 0 || classifyKafkaError(error) !== 'membership') return undefined;
-    const now = options.currentGroup().generationId;
-    if (now === sent.generationId) return undefined;
-    // Not as the cause: a membership error in the chain would make it a rejoin (faults.ts).
-    return new TributaryError(
-      'TASK_MIGRATED',
-      `offsets sent under generation ${sent.generationId} were refused; the member is in generation ${now} now: ${String((error as Error).message ?? error)}`,
-    );
   };
   const due = (handle: TaskHandle): boolean =>
     clock.now() - handle.pending.since >= commitIntervalMs;

@@ -104,9 +104,14 @@ describe('exactly-once commits under KIP-447 group metadata', () => {
   });
 
   it('leaves a refusal under the generation still current as it is: the member is out of the group and rejoins', async () => {
-    for (const apiId of ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']) {
+    for (const [apiId, now] of [
+      ['ILLEGAL_GENERATION', 7],
+      ['UNKNOWN_MEMBER_ID', 7],
+      // Out of the group (the library reads 0 until it joins again): the member's own refusal.
+      ['UNKNOWN_MEMBER_ID', 0],
+    ] as const) {
       const refused = refusal(apiId);
-      const error = await committer(group(7))
+      const error = await committer(group(now))
         .afterBatch(handleWith(producer(refused), group(7)), [], offset)
         .then(
           () => undefined,

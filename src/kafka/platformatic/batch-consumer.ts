@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { KafkaClientOptions } from '../client.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
-import { backoffMs, batchFaultAction } from '../faults.ts';
+import { backoffMs, batchFaultAction, crossedRebalance } from '../faults.ts';
 import type {
   BatchConsumer,
   BatchConsumerHandlers,
@@ -27,6 +29,12 @@ interface PartitionState extends TopicPartition {
   /** A batch of it is being handled (or waits for a handler): it is not fetched meanwhile. */
   busy: boolean;
 }
+
+/** How long a JoinGroup waits for the batches in flight (their handling and commit). */
+const beforeJoinMaxMs = 5_000;
+
+/** How long a commit that crossed a rebalance waits for the newer join's assignment. */
+const recommitWaitMs = 10_000;
 
 /** An idle loop asks the broker again this often; a fetch waits for records at most as long. */
 const idleMs = 100;
@@ -84,6 +92,31 @@ export function createPlatformaticBatchConsumer(
   let rejoining: Promise<void> | undefined;
   let crashed = false;
   let stopped = false;
+  /** The latest join's place in the group and partitions, as the library reported it. */
+  let latestJoin: { group: ConsumerGroupMetadata; partitions: Set<string> } | undefined;
+  const joins = waiter();
+  /** The latest join past generation `past`, waiting for it at most `withinMs`; undefined if none. */
+  const joinAfter = async (past: number, withinMs: number) => {
+    const deadline = Date.now() + withinMs;
+    while (!stopped && Date.now() < deadline) {
+      if (latestJoin !== undefined && latestJoin.group.generationId > past) return latestJoin;
+      await joins.wait(Math.max(1, deadline - Date.now()));
+    }
+    return undefined;
+  };
+  /** From a JoinGroup about to go out to the next assignment: nothing new is handed over. */
+  let joining = false;
+  /**
+   * Before each JoinGroup (group-member.ts): stop handing over batches and wait for those in
+   * flight, so they commit under the generation still current (a group preparing a rebalance
+   * accepts that), at most `beforeJoinMaxMs` (the member must join within the rebalance timeout,
+   * and heartbeats nothing meanwhile).
+   */
+  const beforeJoin = async (): Promise<void> => {
+    joining = true;
+    if (inFlight.size === 0) return;
+    await Promise.race([Promise.allSettled([...inFlight]), sleep(beforeJoinMaxMs)]);
+  };
   /** The member's place in the group at the latest assignment handed to the handlers. */
   let group: ConsumerGroupMetadata = {
     groupId: consumerOptions.groupId,
@@ -146,6 +179,7 @@ export function createPlatformaticBatchConsumer(
     group = joined;
     await handlers?.onAssignment(assigned);
     // (4)
+    joining = false;
     for (const [key, epoch] of epochs) {
       const state = partitions.get(key);
       if (state !== undefined && state.epoch === epoch) state.position = starts.get(key) ?? 0n;
@@ -280,7 +314,7 @@ export function createPlatformaticBatchConsumer(
   /** One round: a fetch of every partition ready, and a batch dispatched for each that has records. */
   const fetchRound = async (): Promise<void> => {
     const ready = [...partitions.values()].filter(
-      (s) => !s.busy && !s.paused && s.position !== undefined,
+      (s) => !joining && !s.busy && !s.paused && s.position !== undefined,
     );
     if (ready.length === 0 || crashed) return idle.wait(idleMs);
     const asked = ready.map((state) => ({
@@ -297,6 +331,8 @@ export function createPlatformaticBatchConsumer(
       if (brokerSaid(error, 'OFFSET_OUT_OF_RANGE') && (await resetOutOfRange(asked))) return;
       throw error;
     }
+    // A JoinGroup began while the fetch was out: the next assignment decides (positions reset).
+    if (joining) return;
     for (const { state, epoch, position } of asked) {
       const answer = fetched.get(state.key);
       // Sought, reassigned or revoked while the fetch was out: its answer is stale.
@@ -328,7 +364,7 @@ export function createPlatformaticBatchConsumer(
       handlers = batchHandlers;
       // Start-up retries start() while Kafka does not answer: the member is made once.
       if (member === undefined) {
-        member = createGroupMember(options, consumerOptions, topics);
+        member = createGroupMember(options, consumerOptions, topics, beforeJoin);
         fetcher = createFetcher(options, {
           maxWaitMs: idleMs,
           partitionMaxBytes: consumerOptions.maxBytesPerPartition,
@@ -340,6 +376,8 @@ export function createPlatformaticBatchConsumer(
             generationId: joined.generationId ?? -1,
             memberId: joined.memberId ?? '',
           };
+          latestJoin = { group: metadata, partitions: new Set(tps.map(tpKey)) };
+          joins.wakeAll();
           assignments = assignments
             .then(() => assign(tps, metadata))
             .catch((e: unknown) => crash(e as Error));
@@ -359,12 +397,42 @@ export function createPlatformaticBatchConsumer(
       state.epoch++;
       idle.wakeAll();
     },
+    /**
+     * Under the generation of the latest assignment handed to the handlers (the one the batch
+     * was handled under), not the library's, which may already be the next one. A refusal that
+     * only crossed a rebalance (the member has joined a newer generation meanwhile, so no
+     * callback ran before its partitions were reassigned: see the README) commits again under
+     * the newer generation when that join left every partition of the commit with this member:
+     * the work is done and still this member's, and its task keeps running. Otherwise that
+     * batch's work alone is lost (TASK_MIGRATED, kafka/faults.ts): the new owner does it again.
+     */
     async commit(offsets: TopicPartitionOffset[]) {
-      if (offsets.length > 0) await (member as GroupMember).commit(offsets);
+      if (offsets.length === 0) return;
+      const current = member as GroupMember;
+      const sent = group;
+      try {
+        await current.commit(offsets, sent);
+        return;
+      } catch (error) {
+        const crossed = crossedRebalance(error, sent.generationId, current.consumer.generationId);
+        if (crossed === undefined) throw error;
+        // The join's assignment comes a SyncGroup after its generation: wait for it.
+        const next = await joinAfter(sent.generationId, recommitWaitMs);
+        if (next === undefined || !offsets.every((o) => next.partitions.has(tpKey(o))))
+          throw crossed;
+        try {
+          await current.commit(offsets, next.group);
+        } catch (again) {
+          throw (
+            crossedRebalance(again, next.group.generationId, current.consumer.generationId) ?? again
+          );
+        }
+      }
     },
     async stop() {
       stopped = true;
       backoff.wakeAll();
+      joins.wakeAll();
       idle.wakeAll();
       await loop;
       // The batches in flight return first; those still waiting for a slot are not handed over.

@@ -19,8 +19,9 @@ import type { KafkaClientOptions } from '../client.ts';
 import { backoffMs, classifyKafkaError } from '../faults.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
 import { assignTasks, taskAssignerName } from '../task-assignment.ts';
-import type { TopicPartition, TopicPartitionOffset } from '../types.ts';
+import type { ConsumerGroupMetadata, TopicPartition, TopicPartitionOffset } from '../types.ts';
 import { brokerSaid } from './errors.ts';
+import { commitRequestTopics } from './offsets.ts';
 import { baseOptions } from './options.ts';
 
 /** Attempts of a commit whose failure passes (the library's default retries: 3). */
@@ -68,12 +69,42 @@ export interface GroupMember {
   /** The log start and the high watermark of each partition, by `topic/partition`. */
   ranges(tps: TopicPartition[]): Promise<Map<string, { start: bigint; end: bigint }>>;
   /**
-   * Commits offsets under the member's current generation. Refused (ILLEGAL_GENERATION,
-   * UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS) if the member is no longer that generation's: the
-   * library's own commit would rejoin and commit again under the next generation, for partitions
-   * the member may have lost meanwhile.
+   * Commits offsets under `group`'s generation and member id: that of the assignment the batch
+   * was handled under (batch-consumer.ts). Refused (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+   * REBALANCE_IN_PROGRESS) once the group has moved past it: the library's own commit would
+   * rejoin and commit again under the next generation, for partitions the member may have lost
+   * meanwhile.
    */
-  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  commit(offsets: TopicPartitionOffset[], group: ConsumerGroupMetadata): Promise<void>;
+}
+
+/**
+ * Makes every JoinGroup the library sends wait for `beforeJoin` first: the eager protocol's
+ * step before a member rejoins, where the Java consumer calls onPartitionsRevoked, and which the
+ * library does not offer (README). While the group prepares a rebalance it still accepts
+ * commits under the current generation, so the batches in flight commit there instead of being
+ * refused after the new generation and handled again by their partitions' new owners. The
+ * library looks the API up by name before each JoinGroup (`kGetApi`), which is where the wait
+ * goes in; a failing `beforeJoin` does not stop the join.
+ */
+function awaitBeforeJoin(
+  consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
+  beforeJoin: () => Promise<void>,
+): void {
+  type Lookup = (name: string, callback: (error: Error | null, api?: unknown) => void) => void;
+  const lookup = (consumer[kGetApi] as Lookup).bind(consumer);
+  const delayed: Lookup = (name, callback) =>
+    lookup(name, (error, api) => {
+      if (error !== null || name !== 'JoinGroup' || typeof api !== 'function')
+        return callback(error, api);
+      const join = api as (...args: unknown[]) => unknown;
+      const wrapped = (...args: unknown[]): void =>
+        void beforeJoin()
+          .catch(() => undefined)
+          .then(() => join(...args));
+      callback(null, Object.assign(wrapped, join));
+    });
+  (consumer as unknown as Record<symbol, Lookup>)[kGetApi] = delayed;
 }
 
 /** A callback-taking call of the library as a promise. */
@@ -107,6 +138,7 @@ export function createGroupMember(
   options: KafkaClientOptions,
   consumerOptions: BatchConsumerOptions,
   topics: string[],
+  beforeJoin: () => Promise<void>,
 ): GroupMember {
   const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
     ...baseOptions(options),
@@ -123,6 +155,7 @@ export function createGroupMember(
     partitionAssigner: platformaticTaskAssigner(consumerOptions.groupOf),
   });
   consumer.topics.trackAll(...topics);
+  awaitBeforeJoin(consumer, beforeJoin);
   /** ListOffsets (read_uncommitted) of the partitions at `timestamp`, by `topic/partition`. */
   const listed = async (timestamp: bigint, tps: TopicPartition[]): Promise<Map<string, bigint>> => {
     const partitions = byTopic(tps);
@@ -183,27 +216,19 @@ export function createGroupMember(
       }
     }
   };
-  /** One OffsetCommit to the group coordinator, under the current generation. */
-  const commitOnce = async (offsets: TopicPartitionOffset[]): Promise<void> => {
+  /** One OffsetCommit to the group coordinator, under `group`'s generation. */
+  const commitOnce = async (
+    offsets: TopicPartitionOffset[],
+    group: ConsumerGroupMetadata,
+  ): Promise<void> => {
     const { connection, api } = await onCoordinator<typeof offsetCommitV9.api>('OffsetCommit');
-    const topics = new Map<string, offsetCommitV9.OffsetCommitRequestTopic>();
-    for (const o of offsets) {
-      const topic = topics.get(o.topic) ?? { name: o.topic, partitions: [] };
-      topic.partitions.push({
-        partitionIndex: o.partition,
-        committedOffset: BigInt(o.offset),
-        committedLeaderEpoch: -1,
-        committedMetadata: null,
-      });
-      topics.set(o.topic, topic);
-    }
     await api.async(
       connection,
       consumer.groupId,
-      consumer.generationId,
-      consumer.memberId ?? '',
+      group.generationId,
+      group.memberId,
       null,
-      [...topics.values()],
+      commitRequestTopics(offsets),
     );
   };
   return {
@@ -222,12 +247,12 @@ export function createGroupMember(
         }),
       );
     },
-    async commit(offsets) {
+    async commit(offsets, group) {
       // A fault that passes (the coordinator loading or moving, a connection lost) is retried a
       // few times, as the library's commit does; a lost membership never is.
       for (let attempt = 1; ; attempt++) {
         try {
-          return await commitOnce(offsets);
+          return await commitOnce(offsets, group);
         } catch (error) {
           if (attempt >= commitAttempts || classifyKafkaError(error) !== 'retriable') throw error;
           await sleep(backoffMs(attempt, Math.random()));

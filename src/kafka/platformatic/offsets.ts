@@ -1,6 +1,35 @@
 import { FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { Admin, Base, FetchIsolationLevelValue } from '@platformatic/kafka';
 
+import type { TopicPartitionOffset } from '../types.ts';
+
+/** One topic of an OffsetCommit or TxnOffsetCommit request (the same shape in both). */
+export interface CommitRequestTopic {
+  name: string;
+  partitions: {
+    partitionIndex: number;
+    committedOffset: bigint;
+    committedLeaderEpoch: number;
+    committedMetadata: null;
+  }[];
+}
+
+/** Offsets to commit grouped by topic, as the commit requests take them (no leader epoch). */
+export function commitRequestTopics(offsets: TopicPartitionOffset[]): CommitRequestTopic[] {
+  const topics = new Map<string, CommitRequestTopic>();
+  for (const o of offsets) {
+    const topic = topics.get(o.topic) ?? { name: o.topic, partitions: [] };
+    topic.partitions.push({
+      partitionIndex: o.partition,
+      committedOffset: BigInt(o.offset),
+      committedLeaderEpoch: -1,
+      committedMetadata: null,
+    });
+    topics.set(o.topic, topic);
+  }
+  return [...topics.values()];
+}
+
 /** The partition count of each topic asked for that exists (fresh metadata, not the cache). */
 export async function partitionCountsOf(
   client: Base,

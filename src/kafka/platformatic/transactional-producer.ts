@@ -21,6 +21,7 @@ import type {
   TransactionalProducer,
 } from '../types.ts';
 import { brokerSaid } from './errors.ts';
+import { commitRequestTopics } from './offsets.ts';
 import { baseOptions } from './options.ts';
 import { partitionChooser, producerOptions, sendRecords } from './producer.ts';
 
@@ -107,17 +108,7 @@ export function createPlatformaticTransactionalProducer(
     group: ConsumerGroupMetadata,
     offsets: TopicPartitionOffset[],
   ): Promise<void> => {
-    const topics = new Map<string, txnOffsetCommitV4.TxnOffsetCommitRequestTopic>();
-    for (const o of offsets) {
-      const topic = topics.get(o.topic) ?? { name: o.topic, partitions: [] };
-      topic.partitions.push({
-        partitionIndex: o.partition,
-        committedOffset: BigInt(o.offset),
-        committedLeaderEpoch: -1,
-        committedMetadata: null,
-      });
-      topics.set(o.topic, topic);
-    }
+    const topics = commitRequestTopics(offsets);
     for (let attempt = 1; ; attempt++) {
       try {
         const coordinatorId = await coordinatorOf(group.groupId);
@@ -141,7 +132,7 @@ export function createPlatformaticTransactionalProducer(
           group.generationId,
           group.memberId,
           null,
-          [...topics.values()],
+          topics,
         );
         return;
       } catch (error) {
