@@ -15,6 +15,7 @@ import type {
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { TributaryError } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
 import { backoffMs, classifyKafkaError } from '../faults.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
@@ -177,9 +178,15 @@ export function createGroupMember(
     name: string,
   ): Promise<{ connection: Connection; api: Api }> => {
     const coordinator = await consumer.findGroupCoordinator();
-    const broker = (await consumer.metadata({ topics: [] })).brokers.get(coordinator);
+    const broker =
+      (await consumer.metadata({ topics: [] })).brokers.get(coordinator) ??
+      (await consumer.metadata({ topics: [], forceUpdate: true })).brokers.get(coordinator);
+    // A coordinator the cluster does not list (its broker restarting): retried, never fatal.
     if (broker === undefined)
-      throw new Error(`group coordinator ${coordinator} not in the metadata`);
+      throw new TributaryError(
+        'KAFKA_UNAVAILABLE',
+        `group coordinator ${coordinator} is not in the cluster's metadata (restarting?)`,
+      );
     const connection = await promised<Connection>((cb) => consumer[kGetConnection](broker, cb));
     const api = await promised<Api>((cb) => consumer[kGetApi](name, cb as never));
     return { connection, api };

@@ -14,6 +14,7 @@ import type {
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { TributaryError } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
 import type {
   ConsumerGroupMetadata,
@@ -113,8 +114,12 @@ export function createPlatformaticTransactionalProducer(
       try {
         const coordinatorId = await coordinatorOf(group.groupId);
         const broker = (await producer.metadata({ topics: [] })).brokers.get(coordinatorId);
+        // A coordinator the cluster does not list (its broker restarting): found again, retried.
         if (broker === undefined)
-          throw new Error(`group coordinator ${coordinatorId} not in the metadata`);
+          throw new TributaryError(
+            'KAFKA_UNAVAILABLE',
+            `group coordinator ${coordinatorId} is not in the cluster's metadata (restarting?)`,
+          );
         const connection = await new Promise<Connection>((resolve, reject) =>
           producer[kGetConnection](broker, (e, c) => (e ? reject(e) : resolve(c as Connection))),
         );
@@ -137,7 +142,9 @@ export function createPlatformaticTransactionalProducer(
         return;
       } catch (error) {
         const moved =
-          brokerSaid(error, 'NOT_COORDINATOR') || brokerSaid(error, 'COORDINATOR_NOT_AVAILABLE');
+          brokerSaid(error, 'NOT_COORDINATOR') ||
+          brokerSaid(error, 'COORDINATOR_NOT_AVAILABLE') ||
+          (error instanceof TributaryError && error.code === 'KAFKA_UNAVAILABLE');
         const busy =
           moved ||
           ['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'REQUEST_TIMED_OUT'].some(
