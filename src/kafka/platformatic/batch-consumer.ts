@@ -33,8 +33,12 @@ interface PartitionState extends TopicPartition {
 /** How long a JoinGroup waits for the batches in flight (their handling and commit). */
 const beforeJoinMaxMs = 5_000;
 
-/** How long a commit that crossed a rebalance waits for the newer join's assignment. */
-const recommitWaitMs = 10_000;
+/**
+ * How long a commit that crossed a rebalance waits for the newer join's assignment (a SyncGroup
+ * after the JoinGroup that moved the generation: milliseconds once every member has joined).
+ * Short, because a worker that stops commits its tasks through here within its shutdown timeout.
+ */
+const recommitWaitMs = 2_000;
 
 /** An idle loop asks the broker again this often; a fetch waits for records at most as long. */
 const idleMs = 100;
