@@ -1,6 +1,7 @@
 import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 
 import type { Headers } from '../core/index.ts';
+import { groupOnly } from './group-metadata.ts';
 import { backoffMs, batchFaultAction, crashAction } from './faults.ts';
 import { taskAssigner } from './task-assigner.ts';
 import { waiter } from './waiter.ts';
@@ -173,7 +174,7 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
   return {
     // kafkajs tells neither the generation nor (to its transactions) the member id: offsets are
     // sent with the group id alone, and the broker checks no generation (types.ts).
-    groupMetadata: () => ({ groupId: options.groupId, generationId: -1, memberId: '' }),
+    groupMetadata: () => groupOnly(options.groupId),
     async start(topics: string[], handlers: BatchConsumerHandlers) {
       await consumer.connect();
       // Start-up retries start() while Kafka does not answer: the listeners are added once.

@@ -32,6 +32,7 @@ export {
 } from './faults.ts';
 export type { BackoffPolicy, BatchFaultAction, FaultKind } from './faults.ts';
 export { crossedRebalance } from './faults.ts';
+export { groupOnly } from './group-metadata.ts';
 export type { BatchConsumerOptions } from './consumer.ts';
 export { kafka4TimestampLimits, timestampLimitsOf } from './admin.ts';
 export { murmur2, toPositive } from './murmur2.ts';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 
 import type { Clock, Logger, Telemetry } from '../core/index.ts';
-import { crossedRebalance } from '../kafka/index.ts';
+import { crossedRebalance, groupOnly } from '../kafka/index.ts';
 import type {
   ConsumerGroupMetadata,
   OutgoingRecord,
@@ -198,7 +198,7 @@ export function exactlyOnceCommitter(options: {
     await options.flushExternal(handle.task);
     // (4)
     const offsets = [...handle.pending.offsets.values()];
-    const group = handle.group ?? { groupId, generationId: -1, memberId: '' };
+    const group = handle.group ?? groupOnly(groupId);
     try {
       if (offsets.length > 0) await producer.sendOffsets(group, offsets);
       await producer.commit();

@@ -2,6 +2,7 @@ import { TributaryError } from '../core/index.ts';
 import {
   backoffMs,
   classifyKafkaError,
+  groupOnly,
   isTimestampRefused,
   kafka4TimestampLimits,
   rootCause,
@@ -142,12 +143,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
   const committer: Committer = exactlyOnce
     ? exactlyOnceCommitter({
         groupId: plan.appId,
-        currentGroup: () =>
-          consumerRef.current?.groupMetadata() ?? {
-            groupId: plan.appId,
-            generationId: -1,
-            memberId: '',
-          },
+        currentGroup: () => consumerRef.current?.groupMetadata() ?? groupOnly(plan.appId),
         commitIntervalMs: deps.commitIntervalMs,
         clock,
         logger,

@@ -10,6 +10,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../types.ts';
+import { groupOnly } from '../group-metadata.ts';
 import { waiter } from '../waiter.ts';
 import { brokerSaid } from './errors.ts';
 import { createFetcher, tpKey } from './fetcher.ts';
@@ -122,11 +123,7 @@ export function createPlatformaticBatchConsumer(
     await Promise.race([Promise.allSettled([...inFlight]), sleep(beforeJoinMaxMs)]);
   };
   /** The member's place in the group at the latest assignment handed to the handlers. */
-  let group: ConsumerGroupMetadata = {
-    groupId: consumerOptions.groupId,
-    generationId: -1,
-    memberId: '',
-  };
+  let group: ConsumerGroupMetadata = groupOnly(consumerOptions.groupId);
 
   const crash = (error: Error): void => {
     crashed = true;

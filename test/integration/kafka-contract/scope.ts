@@ -6,6 +6,7 @@ import type {
   TopicAdmin,
   TransactionalProducer,
 } from '../../../src/kafka/index.ts';
+import { groupOnly } from '../../../src/kafka/index.ts';
 import { endpoints, uniqueName } from '../helpers.ts';
 import type { ContractAdapter, ContractClient } from './adapters.ts';
 
@@ -89,8 +90,4 @@ export async function contractScope(
 }
 
 /** Offsets of `groupId` sent by no member (a tool's, or a test's): the broker checks no generation. */
-export const outsideTheGroup = (groupId: string): ConsumerGroupMetadata => ({
-  groupId,
-  generationId: -1,
-  memberId: '',
-});
+export const outsideTheGroup = (groupId: string): ConsumerGroupMetadata => groupOnly(groupId);
