@@ -442,7 +442,7 @@ export function createPlatformaticBatchConsumer(
         // Leaves at once (LeaveGroup), so the group rebalances without waiting for the session;
         // a rejoin under way (which can wait for a whole rebalance) ends with the client.
         await new Promise<void>((resolve) => member?.consumer.leaveGroup(true, () => resolve()));
-        await member.consumer.close(true);
+        await member.close();
       }
       await rejoining;
       await fetcher?.close();

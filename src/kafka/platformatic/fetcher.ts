@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import type { KafkaRecord, RecordsBatch } from '@platformatic/kafka';
 
+import { TributaryError } from '../../core/index.ts';
 import type { Headers } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
 import { tpKey } from '../bounded-read.ts';
@@ -138,8 +139,20 @@ export function createFetcher(options: KafkaClientOptions, settings: FetcherSett
       for (const position of positions) {
         const info = metadata.topics.get(position.topic);
         const leader = info?.partitions[position.partition]?.leader;
-        if (info === undefined || leader === undefined || leader < 0)
-          throw new Error(`${tpKey(position)}: no leader in the metadata`);
+        // No leader, or one the metadata does not list (its broker restarting): the metadata
+        // is read again and the fetch retried (KAFKA_UNAVAILABLE is retriable).
+        if (
+          info === undefined ||
+          leader === undefined ||
+          leader < 0 ||
+          !metadata.brokers.has(leader)
+        ) {
+          await consumer.metadata({ topics, forceUpdate: true }).catch(() => undefined);
+          throw new TributaryError(
+            'KAFKA_UNAVAILABLE',
+            `${tpKey(position)}: ${leader === undefined || leader < 0 ? 'no leader' : `leader ${leader} not listed`} in the metadata`,
+          );
+        }
         const entry = { topicId: info.id, topic: position.topic, position };
         const list = byLeader.get(leader);
         if (list === undefined) byLeader.set(leader, [entry]);

@@ -1,12 +1,5 @@
-import {
-  Consumer,
-  FetchIsolationLevels,
-  kGetApi,
-  kGetConnection,
-  ListOffsetTimestamps,
-} from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, kGetApi, ListOffsetTimestamps } from '@platformatic/kafka';
 import type {
-  Connection,
   GroupAssignment,
   GroupPartitionsAssigner,
   offsetCommitV9,
@@ -15,18 +8,24 @@ import type {
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { TributaryError } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
 import { backoffMs, classifyKafkaError } from '../faults.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
 import { assignTasks, taskAssignerName } from '../task-assignment.ts';
 import type { ConsumerGroupMetadata, TopicPartition, TopicPartitionOffset } from '../types.ts';
+import { coordinators } from './coordinator.ts';
 import { brokerSaid } from './errors.ts';
 import { commitRequestTopics } from './offsets.ts';
 import { baseOptions } from './options.ts';
 
-/** Attempts of a commit whose failure passes (the library's default retries: 3). */
-const commitAttempts = 4;
+/**
+ * How long a commit whose failure passes (the coordinator loading or moving, a connection lost)
+ * is retried: a coordinator moves when its broker restarts, which takes seconds; a commit given
+ * up discards its task, whose batches are then handled again (duplicates under at-least-once).
+ */
+const commitRetryMs = 15_000;
+/** The longest wait between two attempts of a commit or of a start-offset fetch. */
+const retryCapMs = 1_000;
 
 /**
  * How long a start-offset fetch waits for the open transactions holding offsets of its
@@ -69,6 +68,8 @@ export interface GroupMember {
   startOffsets(tps: TopicPartition[]): Promise<Map<string, bigint>>;
   /** The log start and the high watermark of each partition, by `topic/partition`. */
   ranges(tps: TopicPartition[]): Promise<Map<string, { start: bigint; end: bigint }>>;
+  /** Closes the library's consumer and our coordinator lookups (after leaving the group). */
+  close(): Promise<void>;
   /**
    * Commits offsets under `group`'s generation and member id: that of the assignment the batch
    * was handled under (batch-consumer.ts). Refused (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
@@ -106,15 +107,6 @@ function awaitBeforeJoin(
       callback(null, Object.assign(wrapped, join));
     });
   (consumer as unknown as Record<symbol, Lookup>)[kGetApi] = delayed;
-}
-
-/** A callback-taking call of the library as a promise. */
-function promised<T>(
-  call: (callback: (error: Error | null, value?: T) => void) => void,
-): Promise<T> {
-  return new Promise((resolve, reject) =>
-    call((error, value) => (error ? reject(error) : resolve(value as T))),
-  );
 }
 
 /** Partition numbers per topic. */
@@ -173,24 +165,8 @@ export function createGroupMember(
       ]),
     );
   };
-  /** A connection to the group coordinator, and the library's function for API `name` on it. */
-  const onCoordinator = async <Api>(
-    name: string,
-  ): Promise<{ connection: Connection; api: Api }> => {
-    const coordinator = await consumer.findGroupCoordinator();
-    const broker =
-      (await consumer.metadata({ topics: [] })).brokers.get(coordinator) ??
-      (await consumer.metadata({ topics: [], forceUpdate: true })).brokers.get(coordinator);
-    // A coordinator the cluster does not list (its broker restarting): retried, never fatal.
-    if (broker === undefined)
-      throw new TributaryError(
-        'KAFKA_UNAVAILABLE',
-        `group coordinator ${coordinator} is not in the cluster's metadata (restarting?)`,
-      );
-    const connection = await promised<Connection>((cb) => consumer[kGetConnection](broker, cb));
-    const api = await promised<Api>((cb) => consumer[kGetApi](name, cb as never));
-    return { connection, api };
-  };
+  const coordinator = coordinators(options, consumer);
+  const onCoordinator = <Api>(name: string) => coordinator.on<Api>(consumer.groupId, name);
   /**
    * The group's committed offsets (-1 where none) with require_stable (KIP-447): while a
    * transaction holding offsets of these partitions is still open, the coordinator answers
@@ -218,8 +194,10 @@ export function createGroupMember(
               committed.set(`${t.name}/${p.partitionIndex}`, p.committedOffset);
         return committed;
       } catch (error) {
-        if (!brokerSaid(error, 'UNSTABLE_OFFSET_COMMIT') || Date.now() > deadline) throw error;
-        await sleep(stablePollMs);
+        const moved = coordinator.forgetIfMoved(consumer.groupId, error);
+        if (!(moved || brokerSaid(error, 'UNSTABLE_OFFSET_COMMIT')) || Date.now() > deadline)
+          throw error;
+        await sleep(moved ? retryCapMs : stablePollMs);
       }
     }
   };
@@ -255,14 +233,17 @@ export function createGroupMember(
       );
     },
     async commit(offsets, group) {
-      // A fault that passes (the coordinator loading or moving, a connection lost) is retried a
-      // few times, as the library's commit does; a lost membership never is.
+      // A fault that passes (the coordinator loading or moving, a connection lost) is retried
+      // for `commitRetryMs`, the coordinator found again after it moved; a lost membership
+      // never is.
+      const deadline = Date.now() + commitRetryMs;
       for (let attempt = 1; ; attempt++) {
         try {
           return await commitOnce(offsets, group);
         } catch (error) {
-          if (attempt >= commitAttempts || classifyKafkaError(error) !== 'retriable') throw error;
-          await sleep(backoffMs(attempt, Math.random()));
+          coordinator.forgetIfMoved(consumer.groupId, error);
+          if (Date.now() > deadline || classifyKafkaError(error) !== 'retriable') throw error;
+          await sleep(backoffMs(attempt, Math.random(), { initialMs: 100, maxMs: retryCapMs }));
         }
       }
     },
@@ -272,6 +253,10 @@ export function createGroupMember(
         listed(ListOffsetTimestamps.LATEST, tps),
       ]);
       return new Map([...ends].map(([key, end]) => [key, { start: starts.get(key) ?? 0n, end }]));
+    },
+    async close() {
+      await consumer.close(true);
+      await coordinator.close();
     },
   };
 }

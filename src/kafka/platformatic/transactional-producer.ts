@@ -1,29 +1,17 @@
-import {
-  Admin,
-  FindCoordinatorKeyTypes,
-  kGetApi,
-  kGetConnection,
-  Producer,
-} from '@platformatic/kafka';
-import type {
-  Connection,
-  Consumer,
-  RetryDelayGetter,
-  txnOffsetCommitV4,
-} from '@platformatic/kafka';
+import { Producer } from '@platformatic/kafka';
+import type { Consumer, RetryDelayGetter, txnOffsetCommitV4 } from '@platformatic/kafka';
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { TributaryError } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
 import type {
   ConsumerGroupMetadata,
   TopicPartitionOffset,
   TransactionalProducer,
 } from '../types.ts';
+import { coordinators } from './coordinator.ts';
 import { brokerSaid } from './errors.ts';
 import { commitRequestTopics } from './offsets.ts';
-import { baseOptions } from './options.ts';
 import { partitionChooser, producerOptions, sendRecords } from './producer.ts';
 
 /**
@@ -76,8 +64,7 @@ export function createPlatformaticTransactionalProducer(
     retryDelay,
   });
   const choose = partitionChooser(producer);
-  const coordinators = new Map<string, number>();
-  let admin: Admin | undefined;
+  const coordinator = coordinators(options, producer);
   let transaction: Awaited<ReturnType<typeof producer.beginTransaction>> | undefined;
   let fenced: unknown;
 
@@ -92,18 +79,6 @@ export function createPlatformaticTransactionalProducer(
       throw error;
     }
   };
-  const coordinatorOf = async (groupId: string): Promise<number> => {
-    const known = coordinators.get(groupId);
-    if (known !== undefined) return known;
-    admin ??= new Admin(baseOptions(options));
-    const [found] = await admin.findCoordinator({
-      keyType: FindCoordinatorKeyTypes.GROUP,
-      keys: [groupId],
-    });
-    if (found === undefined) throw new Error(`no coordinator for group ${groupId}`);
-    coordinators.set(groupId, found.nodeId);
-    return found.nodeId;
-  };
   /** One TxnOffsetCommit of every offset, retried while the coordinator is busy or moving. */
   const commitOffsets = async (
     group: ConsumerGroupMetadata,
@@ -112,21 +87,9 @@ export function createPlatformaticTransactionalProducer(
     const topics = commitRequestTopics(offsets);
     for (let attempt = 1; ; attempt++) {
       try {
-        const coordinatorId = await coordinatorOf(group.groupId);
-        const broker = (await producer.metadata({ topics: [] })).brokers.get(coordinatorId);
-        // A coordinator the cluster does not list (its broker restarting): found again, retried.
-        if (broker === undefined)
-          throw new TributaryError(
-            'KAFKA_UNAVAILABLE',
-            `group coordinator ${coordinatorId} is not in the cluster's metadata (restarting?)`,
-          );
-        const connection = await new Promise<Connection>((resolve, reject) =>
-          producer[kGetConnection](broker, (e, c) => (e ? reject(e) : resolve(c as Connection))),
-        );
-        const api = await new Promise<typeof txnOffsetCommitV4.api>((resolve, reject) =>
-          producer[kGetApi]('TxnOffsetCommit', (e, a) =>
-            e ? reject(e) : resolve(a as typeof txnOffsetCommitV4.api),
-          ),
+        const { connection, api } = await coordinator.on<typeof txnOffsetCommitV4.api>(
+          group.groupId,
+          'TxnOffsetCommit',
         );
         await api.async(
           connection,
@@ -141,17 +104,13 @@ export function createPlatformaticTransactionalProducer(
         );
         return;
       } catch (error) {
-        const moved =
-          brokerSaid(error, 'NOT_COORDINATOR') ||
-          brokerSaid(error, 'COORDINATOR_NOT_AVAILABLE') ||
-          (error instanceof TributaryError && error.code === 'KAFKA_UNAVAILABLE');
+        const moved = coordinator.forgetIfMoved(group.groupId, error);
         const busy =
           moved ||
           ['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'REQUEST_TIMED_OUT'].some(
             (id) => brokerSaid(error, id),
           );
         if (!busy || attempt >= retries) throw error;
-        if (moved) coordinators.delete(group.groupId);
         await sleep(retryDelay(producer, 'txnOffsetCommit', attempt, retries, error as Error));
       }
     }
@@ -201,7 +160,7 @@ export function createPlatformaticTransactionalProducer(
     commit: () => end('commit'),
     abort: () => end('abort'),
     async disconnect() {
-      await admin?.close();
+      await coordinator.close();
       await producer.close();
     },
   };
