@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { TributaryError } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
 import { backoffMs, batchFaultAction, crossedRebalance } from '../faults.ts';
@@ -385,7 +386,11 @@ export function createPlatformaticBatchConsumer(
         });
         member.consumer.on('error', (error: Error) => lost(error));
         member.consumer.on('consumer:heartbeat:stalled', ({ lastError, stalledFor }) =>
-          lost(new Error(`no heartbeat answered for ${stalledFor} ms`, { cause: lastError })),
+          lost(
+            new TributaryError('KAFKA_UNAVAILABLE', `no heartbeat answered for ${stalledFor} ms`, {
+              cause: lastError,
+            }),
+          ),
         );
       }
       await member.join();

@@ -241,8 +241,11 @@ export function createGroupMember(
         try {
           return await commitOnce(offsets, group);
         } catch (error) {
-          coordinator.forgetIfMoved(consumer.groupId, error);
-          if (Date.now() > deadline || classifyKafkaError(error) !== 'retriable') throw error;
+          // NOT_COORDINATOR counts as membership in faults.ts (kafkajs rejoins on it); here the
+          // coordinator is only found again.
+          const moved = coordinator.forgetIfMoved(consumer.groupId, error);
+          if (Date.now() > deadline || !(moved || classifyKafkaError(error) === 'retriable'))
+            throw error;
           await sleep(backoffMs(attempt, Math.random(), { initialMs: 100, maxMs: retryCapMs }));
         }
       }
