@@ -54,6 +54,7 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
     // (1)
     const taskHandle = await deps.registry.handleFor(batch);
     const { task } = taskHandle;
+    const of = `batch of ${batch.topic}/${batch.partition}`;
     return task.exclusive(async () => {
       if (deps.stopping()) return 'halt';
       if (deps.registry.get(task.id) !== taskHandle) {
@@ -93,6 +94,7 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
       // (4)
       if (last === undefined) return 'done';
       const next = (BigInt(last.offset) + 1n).toString();
+      task.busyWith(`commit of the ${of}`);
       try {
         await deps.committer.afterBatch(taskHandle, produced, {
           topic: batch.topic,
@@ -111,7 +113,7 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
       );
       deps.position(batch.topic, batch.partition, BigInt(next));
       return 'done';
-    });
+    }, `the ${of} (from its wait for the task to its serdes' lookups)`);
   };
   return {
     async handleBatch(batch) {

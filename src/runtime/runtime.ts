@@ -326,8 +326,14 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       const waited = Date.now() - tickSince;
       if (waited > 30_000 && !tickWarned) {
         tickWarned = true;
+        const now = performance.now();
+        const holders = registry.all.flatMap(({ task }) =>
+          task.holder === undefined
+            ? []
+            : [`${task.id}: ${task.holder.what}, for ${Math.round(now - task.holder.since)} ms`],
+        );
         logger.warn(
-          { ms: waited, tasks: registry.all.map((h) => h.task.id) },
+          { ms: waited, tasks: registry.all.map((h) => h.task.id), holders },
           'punctuation and interval commits have been waiting for a task for over 30 s',
         );
       }
@@ -354,7 +360,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
                 afterTickFault(error);
               }
             }
-          }),
+          }, 'punctuation and interval commit'),
         ),
       );
     } catch (error) {

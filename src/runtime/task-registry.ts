@@ -249,7 +249,7 @@ export class TaskRegistry {
         const offset = (BigInt(last.offset) + 1n).toString();
         await this.deps.committer.afterBatch(handle, produced, { ...tp, offset });
         caughtUp += records.length;
-      });
+      }, 'catch-up of a table-fed task');
     });
     return caughtUp;
   }
@@ -261,7 +261,7 @@ export class TaskRegistry {
     this.handles.delete(id);
     try {
       // After the batch in flight, if any: its records count too.
-      await handle.task.exclusive(() => this.deps.committer.close(handle));
+      await handle.task.exclusive(() => this.deps.committer.close(handle), 'its closing commit');
     } finally {
       addStats(this.retired, handle.task.stats);
     }
@@ -306,12 +306,14 @@ export class TaskRegistry {
     // Each after its batch in flight, if any (which then finds its task gone and leaves it).
     await Promise.all(
       this.all.map((handle) =>
-        handle.task.exclusive(() =>
-          this.discard(
-            handle,
-            reason,
-            'task lost: fenced, or out of the group; it is rebuilt from its changelog when assigned again',
-          ),
+        handle.task.exclusive(
+          () =>
+            this.discard(
+              handle,
+              reason,
+              'task lost: fenced, or out of the group; it is rebuilt from its changelog when assigned again',
+            ),
+          'its discard (every task lost)',
         ),
       ),
     );

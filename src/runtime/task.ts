@@ -275,11 +275,30 @@ export class Task implements NodeHost {
     this.state = 'running';
   }
 
-  /** Runs fn after the task's earlier batches, one at a time. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+  /**
+   * What holds the task now (`exclusive`'s `what`, updated by `busyWith`) and since when
+   * (performance.now()): named in the warning about a task held too long (runtime.ts).
+   */
+  holder: { what: string; since: number } | undefined;
+
+  /** Runs fn after the task's earlier batches, one at a time; `what` names it while it runs. */
+  exclusive<T>(fn: () => Promise<T>, what = 'a step'): Promise<T> {
+    const held = async (): Promise<T> => {
+      this.holder = { what, since: performance.now() };
+      try {
+        return await fn();
+      } finally {
+        this.holder = undefined;
+      }
+    };
+    const run = this.queue.then(held, held);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Renames what holds the task (a step of `exclusive`'s fn), keeping since when it holds it. */
+  busyWith(what: string): void {
+    if (this.holder !== undefined) this.holder.what = what;
   }
 
   /**
