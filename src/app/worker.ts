@@ -18,7 +18,7 @@ export interface WorkerOptions {
   /** SASL (PLAIN, SCRAM) and TLS to the brokers, passed to the Kafka client. */
   sasl?: KafkaSasl;
   tls?: KafkaTls;
-  /** The Kafka client library (TRIBUTARY_KAFKA_CLIENT); default kafkajs (library.ts). */
+  /** The Kafka client library (TRIBUTARY_KAFKA_CLIENT); default @platformatic/kafka (library.ts). */
   kafkaClient?: KafkaLibrary;
   /** Runs the topology under this application id instead of its own (see withAppId). */
   appId?: string;

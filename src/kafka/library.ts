@@ -7,12 +7,13 @@ export const kafkaLibraries = ['kafkajs', 'platformatic'] as const;
 export type KafkaLibrary = (typeof kafkaLibraries)[number];
 
 /**
- * The library a worker runs on unless TRIBUTARY_KAFKA_CLIENT says otherwise: kafkajs, with our
- * corrections, for now. @platformatic/kafka (decision 0001's choice) was the default for part of
- * 2026-12-05 and went back: its rolling-restart test failed in 2 of 4 runs after the pre-join
- * step was added (decision 0001).
+ * The library a worker runs on unless TRIBUTARY_KAFKA_CLIENT says otherwise: @platformatic/kafka
+ * (decision 0001: maintained, least CPU per record, KIP-447 group metadata, manual assignment).
+ * It went back to opt-in for a day (2026-12-05) over a rolling-restart test that failed on it;
+ * the cause found since (commits refused with NOT_COORDINATOR were retried on the same broker,
+ * then discarded their tasks and made the member rejoin) is fixed (decision 0001).
  */
-export const defaultKafkaLibrary: KafkaLibrary = 'kafkajs';
+export const defaultKafkaLibrary: KafkaLibrary = 'platformatic';
 
 /**
  * The runtime's Kafka client on `library`: kafkajs (with our corrections, src/kafka/kafkajs.ts)

@@ -37,7 +37,7 @@ function configError(env: Record<string, string>, flags: Record<string, unknown>
 describe('settings from the environment and flags', () => {
   it('has defaults for everything', () => {
     const settings = loadSettings({});
-    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'], client: 'kafkajs' });
+    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'], client: 'platformatic' });
     assert.equal(settings.guarantee, 'at_least_once');
     assert.deepEqual(settings.metrics, { host: '127.0.0.1', port: 9464 });
     assert.equal(settings.appId, undefined);
@@ -190,7 +190,7 @@ describe('settings from the environment and flags', () => {
     };
     const groups = [kafkaSettings, appSettings] as const;
     const settings = resolveSettings(groups, rawSettings(allSettingGroups, env));
-    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'], client: 'kafkajs' });
+    assert.deepEqual(settings.kafka, { brokers: ['127.0.0.1:9092'], client: 'platformatic' });
     assert.equal(settings.appId, 'eu-1');
     assert.deepEqual(Object.keys(settings).sort(), [
       'appId',
