@@ -32,6 +32,9 @@ interface PartitionState extends TopicPartition {
   busy: boolean;
 }
 
+/** How long a stopping member waits for the answer to its LeaveGroup (stop()). */
+const leaveMaxMs = 5_000;
+
 /** How long a JoinGroup waits for the batches in flight (their handling and commit). */
 const beforeJoinMaxMs = 5_000;
 
@@ -445,8 +448,16 @@ export function createPlatformaticBatchConsumer(
       await Promise.all([...inFlight]);
       if (member !== undefined) {
         // Leaves at once (LeaveGroup), so the group rebalances without waiting for the session;
-        // a rejoin under way (which can wait for a whole rebalance) ends with the client.
-        await new Promise<void>((resolve) => member?.consumer.leaveGroup(true, () => resolve()));
+        // a rejoin under way (which can wait for a whole rebalance) ends with the client. The
+        // coordinator answers a LeaveGroup only after the member's JoinGroup still in flight on
+        // the same connection, so the wait is bounded: past it the client closes, and the group
+        // drops the member after its session instead.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => member?.consumer.leaveGroup(true, () => resolve())),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, leaveMaxMs))),
+        ]);
+        clearTimeout(timer);
         await member.close();
       }
       await rejoining;
