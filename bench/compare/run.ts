@@ -10,8 +10,10 @@
 //   npm run bench -- --impl tributary,kafka-streams --workload w3-eos --rounds 3 --no-raw --no-clients
 //                                                  only W3, the stream-table join (w3-data.ts)
 //
-// Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix (also
-// tributary-platformatic: the same worker on @platformatic/kafka, TRIBUTARY_KAFKA_CLIENT),
+// Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix (`tributary` is
+// the worker on its default client, src/kafka/library.ts; also tributary-kafkajs and
+// tributary-platformatic: the same worker on that client, TRIBUTARY_KAFKA_CLIENT; in results
+// before 2026-12-06 `tributary` was kafkajs),
 // --workload w1,w2-eos,w2-alos,w3-eos (also w2-eos-key and w2-alos-key: W2 with event time per
 // key, Tributary only; w3-alos: W3 at-least-once; W3 runs Tributary and Kafka Streams only),
 // --rounds N (default 3: every workload, implementation, perf tool and client N times,
@@ -22,7 +24,7 @@
 // jar as built), --profile DIR (Tributary's runs with node --cpu-prof, a .cpuprofile per run in
 // DIR), --out FILE (results file, default bench/results/<date>.json), --table FILE (print the
 // table of an earlier results file and stop), --baseline DIR (adds the implementation
-// tributary-baseline: the worker on @platformatic/kafka from another checkout, e.g. a `git
+// tributary-baseline: the worker on its default client from another checkout, e.g. a `git
 // worktree add` of the commit before a change with node_modules linked, interleaved with the
 // rest, so a before/after ratio comes from one run).
 //
@@ -37,7 +39,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { stackEndpoints } from '../../infra/stack/config.ts';
-import { createKafkaClient } from '../../src/kafka/index.ts';
+import { createKafkaClient, defaultKafkaLibrary } from '../../src/kafka/index.ts';
+import type { KafkaLibrary } from '../../src/kafka/index.ts';
 import { committedTotal, machine } from '../kafka-load.ts';
 import { compareW2, line, oracle, partitions, sensorsFor } from './data.ts';
 import type { W2Output } from './data.ts';
@@ -232,6 +235,14 @@ function parseWorkload(name: string): Pick<RunSpec, 'workload' | 'guarantee' | '
   };
 }
 
+/** Tributary's implementations and the Kafka client each runs its worker on. */
+const tributaryClients = new Map<string, KafkaLibrary>([
+  ['tributary', defaultKafkaLibrary],
+  ['tributary-kafkajs', 'kafkajs'],
+  ['tributary-platformatic', 'platformatic'],
+  ['tributary-baseline', defaultKafkaLibrary],
+]);
+
 function implementation(name: string, input: string, table?: string): Implementation {
   const common = (w: RunSpec): string[] => [
     ...['--workload', w.workload, '--guarantee', w.guarantee, '--brokers', brokers],
@@ -239,7 +250,7 @@ function implementation(name: string, input: string, table?: string): Implementa
     ...['--commit-interval-ms', String(commitIntervalMs), '--state-dir', w.stateDir],
     ...(table === undefined ? [] : ['--table', table]),
   ];
-  if (name === 'tributary' || name === 'tributary-platformatic' || name === 'tributary-baseline') {
+  if (tributaryClients.has(name)) {
     const root = name === 'tributary-baseline' ? (baselineDir ?? repo) : repo;
     return {
       command: process.execPath,
@@ -259,8 +270,8 @@ function implementation(name: string, input: string, table?: string): Implementa
         TRIBUTARY_STATE_DIR: w.stateDir,
         TRIBUTARY_METRICS_PORT: '0',
         TRIBUTARY_LOG_LEVEL: 'warn',
-        // The same worker on @platformatic/kafka (TRIBUTARY_KAFKA_CLIENT, decision 0001).
-        TRIBUTARY_KAFKA_CLIENT: name === 'tributary' ? 'kafkajs' : 'platformatic',
+        // The client the implementation names (TRIBUTARY_KAFKA_CLIENT, decision 0001).
+        TRIBUTARY_KAFKA_CLIENT: tributaryClients.get(name) as KafkaLibrary,
         BENCH_WORKLOAD: w.workload,
         BENCH_TIME: w.time,
         BENCH_INPUT: input,
@@ -276,7 +287,7 @@ function implementation(name: string, input: string, table?: string): Implementa
     return { command: python, args: (w) => [join(repo, 'bench/quix/app.py'), ...common(w)] };
   }
   throw new Error(
-    `unknown implementation ${name} (tributary, tributary-platformatic, kafka-streams, quix)`,
+    `unknown implementation ${name} (${[...tributaryClients.keys()].join(', ')}, kafka-streams, quix)`,
   );
 }
 
@@ -604,12 +615,12 @@ function keyVsPartition(runs: RunResult[]): KeyVsPartition[] {
   return out;
 }
 
-/** Tributary's implementations: the worker on kafkajs (`tributary`) and on @platformatic/kafka. */
+/** Tributary's implementations: the worker on its default client (`tributary`) or a named one. */
 const isTributary = (impl: string): boolean => impl.startsWith('tributary');
 
 /**
  * Each Tributary implementation / each other implementation, per workload: records/s and CPU s,
- * per-round ratios (`ours` names the Tributary implementation; `tributary` is kafkajs).
+ * per-round ratios (`ours` names the Tributary implementation).
  */
 function ratiosToPeers(runs: RunResult[]): {
   workload: string;
@@ -683,14 +694,14 @@ function table(allRuns: RunResult[], raw: RunResult[], clientRuns: RunResult[]):
       );
     }
   }
-  const platformatic = ratiosToPeers(allRuns).filter((r) => r.ours !== 'tributary');
-  if (platformatic.length > 0) {
+  const otherClients = ratiosToPeers(allRuns).filter((r) => r.ours !== 'tributary');
+  if (otherClients.length > 0) {
     rows.push(
       '',
       '| workload | Tributary on | / this | records/s ratio | CPU s ratio |',
       '|---|---|---|--:|--:|',
     );
-    for (const r of platformatic)
+    for (const r of otherClients)
       rows.push(
         `| ${r.workload} | ${r.ours} | ${r.peer} | ${times(r.recordsPerSecond)} | ${times(r.cpuSeconds)} |`,
       );
