@@ -113,7 +113,7 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
       );
       deps.position(batch.topic, batch.partition, BigInt(next));
       return 'done';
-    }, `the ${of} (from its wait for the task to its serdes' lookups)`);
+    }, `the ${of} (its serdes' lookups, then processing)`);
   };
   return {
     async handleBatch(batch) {
