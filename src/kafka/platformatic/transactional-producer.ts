@@ -12,6 +12,7 @@ import type {
 import { coordinators } from './coordinator.ts';
 import { brokerSaid } from './errors.ts';
 import { commitRequestTopics } from './offsets.ts';
+import { useOwnProduceEncoder } from './produce-request.ts';
 import { partitionChooser, producerOptions, sendRecords } from './producer.ts';
 
 /**
@@ -63,6 +64,7 @@ export function createPlatformaticTransactionalProducer(
     retries,
     retryDelay,
   });
+  useOwnProduceEncoder(producer);
   const choose = partitionChooser(producer);
   const coordinator = coordinators(options, producer);
   let transaction: Awaited<ReturnType<typeof producer.beginTransaction>> | undefined;
