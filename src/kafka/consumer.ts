@@ -56,9 +56,11 @@ function rejoinError(cause: unknown): Error {
 }
 
 export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions): BatchConsumer {
+  /** The partitions of the latest assignment, announced at each join (sticky assignment). */
+  let owned: TopicPartition[] = [];
   const consumer: Consumer = kafka.consumer({
     groupId: options.groupId,
-    partitionAssigners: [taskAssigner(options.groupOf)],
+    partitionAssigners: [taskAssigner(options.groupOf, () => owned)],
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: options.heartbeatIntervalMs,
     maxBytesPerPartition: options.maxBytesPerPartition,
@@ -187,6 +189,7 @@ export function createBatchConsumer(kafka: Kafka, options: BatchConsumerOptions)
             ).flatMap(([topic, partitions]) =>
               partitions.map((partition) => ({ topic, partition })),
             );
+            owned = assigned;
             void handlers
               .onAssignment(assigned)
               .catch((error: unknown) => handlers.onCrash(error as Error));

@@ -1,15 +1,26 @@
 import { AssignerProtocol } from './kafkajs.ts';
 import type { PartitionAssigner } from 'kafkajs';
 
-import { assignTasks, taskAssignerName } from './task-assignment.ts';
+import {
+  assignTasks,
+  decodeOwnedTasks,
+  encodeOwnedTasks,
+  taskAssignerName,
+} from './task-assignment.ts';
+import type { TopicPartition } from './types.ts';
 
 /**
  * kafkajs's assigner of whole tasks (task-assignment.ts): the partitions of the subscribed
- * topics from the cluster's metadata, dealt to the members.
+ * topics from the cluster's metadata, dealt to the members, each keeping the tasks it announced
+ * as owned where balance allows.
  *
- * `groupOf` maps a topic to its sub-topology id.
+ * `groupOf` maps a topic to its sub-topology id; `owned` gives the partitions of this member's
+ * latest assignment, announced in its subscription's user data at each join.
  */
-export function taskAssigner(groupOf: (topic: string) => number | undefined): PartitionAssigner {
+export function taskAssigner(
+  groupOf: (topic: string) => number | undefined,
+  owned: () => TopicPartition[] = () => [],
+): PartitionAssigner {
   return ({ cluster }) => ({
     name: taskAssignerName,
     version: 1,
@@ -19,13 +30,16 @@ export function taskAssigner(groupOf: (topic: string) => number | undefined): Pa
           .findTopicPartitionMetadata(topic)
           .map(({ partitionId }) => ({ topic, partition: partitionId })),
       );
-      const memberIds = members.map((m) => m.memberId).sort();
-      const assignment = assignTasks(memberIds, partitions, groupOf);
-      return memberIds.map((memberId) => ({
-        memberId,
+      const taskMembers = members.map((m) => ({
+        id: m.memberId,
+        owned: decodeOwnedTasks(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData),
+      }));
+      const assignment = assignTasks(taskMembers, partitions, groupOf);
+      return taskMembers.map(({ id }) => ({
+        memberId: id,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
           version: 1,
-          assignment: assignment.get(memberId) ?? {},
+          assignment: assignment.get(id) ?? {},
           userData: Buffer.alloc(0),
         }),
       }));
@@ -36,7 +50,7 @@ export function taskAssigner(groupOf: (topic: string) => number | undefined): Pa
         metadata: AssignerProtocol.MemberMetadata.encode({
           version: 1,
           topics,
-          userData: Buffer.alloc(0),
+          userData: encodeOwnedTasks(owned(), groupOf),
         }),
       };
     },

@@ -142,6 +142,63 @@ describe('worker runtime over a real broker (3 OS processes, 6 partitions)', () 
     });
   }
 
+  /**
+   * Sticky assignment (task-assignment.ts): with two workers holding 3 tasks each, a third takes
+   * one task from each and gives them back when it stops; every other task stays where it was
+   * (created once in its worker, never closed and rebuilt elsewhere) while records flow. The
+   * round-robin assignment before it moved a task between the first two workers in each step.
+   */
+  it('keeps tasks with their workers while a third joins and leaves (sticky assignment), losing nothing', async (t) => {
+    const { input, output, start } = await setup('it-sticky');
+    const pair = [start('k1'), start('k2')];
+    live.push(...pair);
+    await waitForAssignment(pair, partitions);
+    const before = new Map(pair.map((w) => [w, [...(w.tasks ?? [])]]));
+    const total = 60_000;
+    const producing = produceSlowly(input, sequenced(60, total / 60), 3000, 300);
+    await sleep(1500);
+    const third = start('k3');
+    live.push(third);
+    await waitForAssignment([...pair, third], partitions);
+    const kept = new Map(pair.map((w) => [w, [...(w.tasks ?? [])]]));
+    const created = (w: WorkerProcess): Map<string, number> => {
+      const counts = new Map<string, number>();
+      for (const e of w.log)
+        if (e['msg'] === 'task created')
+          counts.set(String(e['task']), (counts.get(String(e['task'])) ?? 0) + 1);
+      return counts;
+    };
+    const placement = (): string =>
+      [...pair, third].map((w) => `${w.id}: ${(w.tasks ?? []).join(' ')}`).join('; ');
+    for (const w of pair) {
+      const mine = kept.get(w) ?? [];
+      assert.equal(mine.length, 2, `${w.id} keeps 2 of its 3 (${placement()})`);
+      assert.ok(
+        mine.every((task) => before.get(w)?.includes(task)),
+        `${w.id} gained no task of the other (${placement()})`,
+      );
+    }
+    await sleep(1500); // the three share the flow for a while
+    assert.equal(await stopWorker(third), 0);
+    await waitForAssignment(pair, partitions);
+    for (const w of pair) {
+      assert.ok(
+        (kept.get(w) ?? []).every((task) => w.tasks?.includes(task)),
+        `${w.id} still holds what it kept (${placement()})`,
+      );
+      const twice = [...created(w)].filter(([task, n]) => n > 1 && kept.get(w)?.includes(task));
+      assert.deepEqual(twice, [], `${w.id}'s kept tasks were never rebuilt`);
+    }
+    await producing;
+    const { read, unique, workers } = await readUnique(output, total);
+    assert.equal(unique, total, 'every key and sequence number is in the output');
+    assert.ok(workers.has('k3'), 'the third worker took part');
+    t.diagnostic(
+      `sticky 2->3->2: ${total} in, ${read} out, ${read - unique} duplicates; after the scale-out ${[...kept].map(([w, l]) => `${w.id} kept ${l.join(' ')}`).join(', ')}`,
+    );
+    assert.deepEqual(await Promise.all(pair.map((w) => stopWorker(w))), [0, 0]);
+  });
+
   it('takes over the partitions of a worker killed with SIGKILL and loses nothing', async (t) => {
     const { input, output, start } = await setup('it-kill');
     const workers = ['k1', 'k2', 'k3'].map(start);

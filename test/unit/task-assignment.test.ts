@@ -1,17 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { assignTasks } from '../../src/kafka/task-assignment.ts';
+import {
+  assignTasks,
+  decodeOwnedTasks,
+  encodeOwnedTasks,
+} from '../../src/kafka/task-assignment.ts';
+import type { MemberAssignment, TaskMember } from '../../src/kafka/task-assignment.ts';
 
 const partitionsOf = (topic: string, count: number) =>
   Array.from({ length: count }, (_, partition) => ({ topic, partition }));
+
+const fresh = (...ids: string[]): TaskMember[] => ids.map((id) => ({ id, owned: [] }));
+
+/** The task ids each member got, for a topology of one sub-topology (0) reading topic `t`. */
+const tasksOf = (assignment: Map<string, MemberAssignment>): Map<string, string[]> =>
+  new Map([...assignment].map(([id, a]) => [id, (a['t'] ?? []).map((p) => `0_${p}`)]));
 
 describe('assignTasks', () => {
   it("gives a task's co-partitioned topics to one member and deals tasks round-robin to the members sorted by id", () => {
     // Sub-topology 0 reads orders and payments (co-partitioned), sub-topology 1 reads clicks.
     const groupOf = (topic: string) => (topic === 'clicks' ? 1 : 0);
     const assignment = assignTasks(
-      ['m-b', 'm-a'],
+      fresh('m-b', 'm-a'),
       [...partitionsOf('payments', 2), ...partitionsOf('orders', 2), ...partitionsOf('clicks', 2)],
       groupOf,
     );
@@ -27,11 +38,11 @@ describe('assignTasks', () => {
 
   it('gives every partition to a lone member, and nothing to members beyond the tasks', () => {
     assert.deepEqual(
-      assignTasks(['only'], partitionsOf('t', 3), () => 0),
+      assignTasks(fresh('only'), partitionsOf('t', 3), () => 0),
       new Map([['only', { t: [0, 1, 2] }]]),
     );
     assert.deepEqual(
-      assignTasks(['a', 'b', 'c'], partitionsOf('t', 2), () => undefined),
+      assignTasks(fresh('a', 'b', 'c'), partitionsOf('t', 2), () => undefined),
       new Map([
         ['a', { t: [0] }],
         ['b', { t: [1] }],
@@ -39,4 +50,151 @@ describe('assignTasks', () => {
       ]),
     );
   });
+
+  it('keeps tasks where they are when a member joins: only the shares the new member takes move', () => {
+    // One worker owned all 12 tasks; a second joins, then a third.
+    const all = Array.from({ length: 12 }, (_, p) => `0_${p}`);
+    const two = tasksOf(
+      assignTasks([{ id: 'w1', owned: all }, ...fresh('w2')], partitionsOf('t', 12), () => 0),
+    );
+    assert.deepEqual(two.get('w1'), all.slice(0, 6));
+    assert.deepEqual(two.get('w2'), all.slice(6));
+    const three = tasksOf(
+      assignTasks(
+        [
+          { id: 'w1', owned: two.get('w1') ?? [] },
+          { id: 'w2', owned: two.get('w2') ?? [] },
+          ...fresh('w0'), // first by id: order must not matter
+        ],
+        partitionsOf('t', 12),
+        () => 0,
+      ),
+    );
+    // w1 and w2 keep 4 of their 6 each; w0 takes the 2 each gave up.
+    assert.deepEqual(three.get('w1'), all.slice(0, 4));
+    assert.deepEqual(three.get('w2'), all.slice(6, 10));
+    assert.deepEqual(three.get('w0'), ['0_4', '0_5', '0_10', '0_11']);
+  });
+
+  it('moves only the tasks of a member that left, and a task two members claim once', () => {
+    const left = tasksOf(
+      assignTasks(
+        [
+          { id: 'a', owned: ['0_0', '0_1', '0_2'] },
+          { id: 'c', owned: ['0_6', '0_7', '0_8', '0_2'] }, // 0_2 claimed twice: stays with a
+        ],
+        partitionsOf('t', 9),
+        () => 0,
+      ),
+    );
+    // b (0_3, 0_4, 0_5) left: only its tasks move. a and c own 3 each (c's claim of 0_2 is
+    // dropped), so the id gives a the larger share (5 of 9); b's tasks are dealt in turn.
+    assert.deepEqual(left.get('a'), ['0_0', '0_1', '0_2', '0_3', '0_5']);
+    assert.deepEqual(left.get('c'), ['0_4', '0_6', '0_7', '0_8']);
+  });
+
+  it('ignores owned tasks that no longer exist and members claiming more than their share', () => {
+    const got = tasksOf(
+      assignTasks(
+        [
+          { id: 'a', owned: ['0_0', '0_1', '0_2', '0_3', '0_99', 'x'] },
+          { id: 'b', owned: [] },
+        ],
+        partitionsOf('t', 4),
+        () => 0,
+      ),
+    );
+    assert.deepEqual(got.get('a'), ['0_0', '0_1']);
+    assert.deepEqual(got.get('b'), ['0_2', '0_3']);
+  });
+
+  /**
+   * Against an oracle that tries every balanced assignment of small groups: every task once,
+   * shares within one of each other, and as many tasks left in place as any balanced assignment
+   * can leave. Ownership comes from a previous generation (each task owned by one member at
+   * most: some by members that left, some by nobody); claims that overlap (a member that lost
+   * its tasks and still announces them) are checked for balance only.
+   */
+  it('is balanced and keeps as many tasks in place as the best balanced assignment (exhaustive oracle)', () => {
+    let seed = 11;
+    // mulberry32: the low bits of a power-of-two LCG repeat too soon to cover the cases.
+    const random = (n: number): number => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+    };
+    let compared = 0;
+    for (let round = 0; round < 2000; round++) {
+      const taskCount = 1 + random(7);
+      const memberCount = 1 + random(4);
+      const overlapping = random(4) === 0;
+      const members: TaskMember[] = Array.from({ length: memberCount }, (_, i) => ({
+        id: `m${random(100)}-${i}`,
+        owned: [],
+      }));
+      for (let task = 0; task <= taskCount; task++) {
+        // task == taskCount: a task that no longer exists (its topic shrank... or a typo).
+        const owners = overlapping ? 1 + random(2) : 1;
+        for (let k = 0; k < owners; k++) {
+          const owner = random(memberCount + 1); // memberCount: a member that left
+          if (owner < memberCount) (members[owner] as TaskMember).owned.push(`0_${task}`);
+        }
+      }
+      const got = tasksOf(assignTasks(members, partitionsOf('t', taskCount), () => 0));
+      const counts = [...got.values()].map((l) => l.length);
+      const given = [...got.values()].flat();
+      assert.equal(given.length, taskCount);
+      assert.equal(new Set(given).size, taskCount, 'a task given twice');
+      assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `unbalanced: ${counts}`);
+      if (overlapping) continue;
+      const kept = members.reduce(
+        (sum, m) => sum + (got.get(m.id) ?? []).filter((t) => m.owned.includes(t)).length,
+        0,
+      );
+      assert.equal(kept, bestKept(members, taskCount), JSON.stringify({ members, got: [...got] }));
+      compared++;
+    }
+    assert.ok(compared > 1000, `only ${compared} rounds compared with the oracle`);
+  });
+
+  it('round-trips the owned tasks through the subscription user data, and reads junk as none', () => {
+    const groupOf = (topic: string) => (topic === 'clicks' ? 1 : 0);
+    const data = encodeOwnedTasks(
+      [
+        { topic: 'orders', partition: 3 },
+        { topic: 'payments', partition: 3 },
+        { topic: 'clicks', partition: 0 },
+      ],
+      groupOf,
+    );
+    assert.deepEqual(decodeOwnedTasks(data), ['0_3', '1_0']);
+    for (const junk of [Buffer.alloc(0), null, undefined, Buffer.from('{'), Buffer.from('[1]')])
+      assert.deepEqual(decodeOwnedTasks(junk), []);
+  });
 });
+
+/**
+ * The most tasks any balanced assignment leaves with a member that owns them, by trying every
+ * assignment of tasks to members (members^tasks <= 4^7).
+ */
+function bestKept(members: TaskMember[], taskCount: number): number {
+  const m = members.length;
+  const low = Math.floor(taskCount / m);
+  let best = -1;
+  const counts = new Array<number>(m).fill(0);
+  const walk = (task: number, kept: number): void => {
+    if (task === taskCount) {
+      if (counts.every((c) => c === low || c === low + 1)) best = Math.max(best, kept);
+      return;
+    }
+    for (let i = 0; i < m; i++) {
+      if ((counts[i] as number) > low) continue;
+      counts[i] = (counts[i] as number) + 1;
+      walk(task + 1, kept + ((members[i] as TaskMember).owned.includes(`0_${task}`) ? 1 : 0));
+      counts[i] = (counts[i] as number) - 1;
+    }
+  };
+  walk(0, 0);
+  return best;
+}

@@ -369,7 +369,9 @@ export function createPlatformaticBatchConsumer(
       handlers = batchHandlers;
       // Start-up retries start() while Kafka does not answer: the member is made once.
       if (member === undefined) {
-        member = createGroupMember(options, consumerOptions, topics, beforeJoin);
+        member = createGroupMember(options, consumerOptions, topics, beforeJoin, () => [
+          ...partitions.values(),
+        ]);
         fetcher = createFetcher(options, {
           maxWaitMs: idleMs,
           partitionMaxBytes: consumerOptions.maxBytesPerPartition,

@@ -11,7 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaClientOptions } from '../client.ts';
 import { backoffMs, classifyKafkaError } from '../faults.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
-import { assignTasks, taskAssignerName } from '../task-assignment.ts';
+import {
+  assignTasks,
+  decodeOwnedTasks,
+  encodeOwnedTasks,
+  taskAssignerName,
+} from '../task-assignment.ts';
 import type { ConsumerGroupMetadata, TopicPartition, TopicPartitionOffset } from '../types.ts';
 import { coordinators } from './coordinator.ts';
 import { brokerSaid } from './errors.ts';
@@ -38,7 +43,10 @@ const stablePollMs = 50;
 /** kafkajs's default: how long the group waits for every member to rejoin in a rebalance. */
 const rebalanceTimeoutMs = 60_000;
 
-/** The library's assigner of whole tasks (task-assignment.ts). */
+/**
+ * The library's assigner of whole tasks (task-assignment.ts), each member keeping the tasks its
+ * subscription's user data says it owns where balance allows.
+ */
 function platformaticTaskAssigner(
   groupOf: (topic: string) => number | undefined,
 ): GroupPartitionsAssigner {
@@ -49,7 +57,11 @@ function platformaticTaskAssigner(
         partition,
       })),
     );
-    const assignment = assignTasks([...members.keys()], partitions, groupOf);
+    const taskMembers = [...members].map(([id, subscription]) => ({
+      id,
+      owned: decodeOwnedTasks(subscription.metadata),
+    }));
+    const assignment = assignTasks(taskMembers, partitions, groupOf);
     return [...assignment].map(([memberId, byTopic]) => ({
       memberId,
       assignments: new Map(
@@ -132,6 +144,7 @@ export function createGroupMember(
   consumerOptions: BatchConsumerOptions,
   topics: string[],
   beforeJoin: () => Promise<void>,
+  owned: () => TopicPartition[] = () => [],
 ): GroupMember {
   const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
     ...baseOptions(options),
@@ -145,6 +158,8 @@ export function createGroupMember(
     // treats the library's 'stalled' event as a lost membership).
     heartbeatStallTimeout: consumerOptions.sessionTimeoutMs,
     protocols: [{ name: taskAssignerName, version: 1 }],
+    // Each join announces the tasks this member owns (its latest assignment), for stickiness.
+    protocolsMetadata: () => encodeOwnedTasks(owned(), consumerOptions.groupOf),
     partitionAssigner: platformaticTaskAssigner(consumerOptions.groupOf),
   });
   consumer.topics.trackAll(...topics);
