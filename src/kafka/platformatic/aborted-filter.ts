@@ -1,19 +1,27 @@
-import type { fetchV17, RecordsBatch } from '@platformatic/kafka';
+import type { fetchV17 } from '@platformatic/kafka';
 
 type AbortedTransaction = fetchV17.FetchResponsePartitionAbortedTransaction;
+
+/** What the filter reads of a record batch (the library's and fetch-response.ts's both have it). */
+interface Batch {
+  firstOffset: bigint;
+  lastOffsetDelta: number;
+  attributes: number;
+  producerId: bigint;
+  records: readonly { key?: Buffer | null }[];
+}
 
 // Record batch attributes (Kafka's RecordBatch): bit 4 transactional, bit 5 control.
 const transactionalBit = 0x10;
 const controlBit = 0x20;
 
 /** A control record's key: version (int16), then type (int16): 0 abort, 1 commit. */
-function isAbortMarker(batch: RecordsBatch): boolean {
+function isAbortMarker(batch: Batch): boolean {
   const key = batch.records[0]?.key;
   return key !== null && key !== undefined && key.length >= 4 && key.readInt16BE(2) === 0;
 }
 
-const lastOffsetOf = (batch: RecordsBatch): bigint =>
-  batch.firstOffset + BigInt(batch.lastOffsetDelta);
+const lastOffsetOf = (batch: Batch): bigint => batch.firstOffset + BigInt(batch.lastOffsetDelta);
 
 /**
  * The record batches of one partition of a read_committed fetch that hold committed records (or
@@ -30,16 +38,16 @@ const lastOffsetOf = (batch: RecordsBatch): bigint =>
  * producer's two aborts in a fetch, and an abort whose marker is in a later fetch; it only ever
  * drops aborted batches, so this filter may run on its output as well as on a raw response.
  */
-export function committedBatches(
-  batches: readonly RecordsBatch[],
+export function committedBatches<B extends Batch>(
+  batches: readonly B[],
   abortedTransactions: readonly AbortedTransaction[] | null | undefined,
-): RecordsBatch[] {
+): B[] {
   const pending = [...(abortedTransactions ?? [])].sort((a, b) =>
     a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0,
   );
   const aborting = new Set<bigint>();
   let next = 0;
-  const kept: RecordsBatch[] = [];
+  const kept: B[] = [];
   for (const batch of batches) {
     const last = lastOffsetOf(batch);
     for (let t = pending[next]; t !== undefined && t.firstOffset <= last; t = pending[++next])

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
-import type { KafkaRecord, RecordsBatch } from '@platformatic/kafka';
+import type { RecordsBatch } from '@platformatic/kafka';
 
 import { TributaryError } from '../../core/index.ts';
 import type { Headers } from '../../core/index.ts';
@@ -10,6 +10,8 @@ import { tpKey } from '../bounded-read.ts';
 import type { FetchedPartition, FetchPosition, PartitionFetcher } from '../bounded-read.ts';
 import type { FetchedRecord } from '../types.ts';
 import { committedBatches } from './aborted-filter.ts';
+import { fromLibraryBatch, useOwnFetchDecoder } from './fetch-response.ts';
+import type { FetchedBatchRecord, FetchedRecordBatch } from './fetch-response.ts';
 import { baseOptions } from './options.ts';
 
 export type { FetchedPartition, FetchPosition } from '../bounded-read.ts';
@@ -32,41 +34,52 @@ export interface FetcherSettings {
 const logAppendTimeBit = 0x08;
 
 /** Headers as ours: names as text, the last value of a name given more than once. */
-function headersOf(entries: KafkaRecord['headers']): Headers {
+function headersOf(entries: FetchedBatchRecord['headers']): Headers {
   const headers: Headers = {};
-  for (const [name, value] of entries)
-    if (name !== null) headers[name.toString('utf8')] = value ?? undefined;
+  for (let i = 0; i < entries.length; i++) {
+    const [name, value] = entries[i] as [Buffer, Buffer | null];
+    headers[name.toString('utf8')] = value ?? undefined;
+  }
   return headers;
 }
 
-function recordOf(batch: RecordsBatch, record: KafkaRecord): FetchedRecord {
-  const timestamp =
-    (batch.attributes & logAppendTimeBit) !== 0
-      ? batch.maxTimestamp
-      : batch.firstTimestamp + record.timestampDelta;
-  return {
-    key: record.key,
-    value: record.value,
-    timestamp: Number(timestamp),
-    headers: headersOf(record.headers),
-    offset: String(batch.firstOffset + BigInt(record.offsetDelta)),
-  };
-}
+/** Offsets below this add up exactly as numbers (a batch spans less than 2^31 offsets). */
+const exactOffsets = BigInt(Number.MAX_SAFE_INTEGER - 2 ** 31);
 
 /** The committed records of a fetched partition from `from` on, and the offset after its batches. */
 function fetchedPartition(
   from: bigint,
-  batches: RecordsBatch[],
+  fetched: FetchedRecordBatch[] | RecordsBatch[],
   aborted: Parameters<typeof committedBatches>[1],
 ): FetchedPartition {
+  // Below Fetch v17 the library decoded the response (fetch-response.ts): its batches converted.
+  const batches = fetched.map((b) =>
+    typeof b.firstTimestamp === 'bigint'
+      ? fromLibraryBatch(b as RecordsBatch)
+      : (b as FetchedRecordBatch),
+  );
   const last = batches.at(-1);
   const next = last === undefined ? from : last.firstOffset + BigInt(last.lastOffsetDelta) + 1n;
   const records: FetchedRecord[] = [];
-  // A fetch from inside a batch returns the whole batch: the records before `from` are left out.
-  for (const batch of committedBatches(batches, aborted))
-    for (const record of batch.records)
-      if (batch.firstOffset + BigInt(record.offsetDelta) >= from)
-        records.push(recordOf(batch, record));
+  for (const batch of committedBatches(batches, aborted)) {
+    const stamped = (batch.attributes & logAppendTimeBit) !== 0;
+    // A fetch from inside a batch returns the whole batch: the records before `from` are left out.
+    const skipBelow = from > batch.firstOffset ? Number(from - batch.firstOffset) : 0;
+    const exact = batch.firstOffset < exactOffsets;
+    const firstOffset = Number(batch.firstOffset);
+    for (const record of batch.records) {
+      if (record.offsetDelta < skipBelow) continue;
+      records.push({
+        key: record.key,
+        value: record.value,
+        timestamp: stamped ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta,
+        headers: headersOf(record.headers),
+        offset: exact
+          ? String(firstOffset + record.offsetDelta)
+          : String(batch.firstOffset + BigInt(record.offsetDelta)),
+      });
+    }
+  }
   return { records, next: next > from ? next : from };
 }
 
@@ -85,6 +98,7 @@ export function createFetcher(options: KafkaClientOptions, settings: FetcherSett
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     maxWaitTime: settings.maxWaitMs,
   });
+  useOwnFetchDecoder(consumer);
   /** One leader's fetch: the partitions of several topics. */
   const fetchFrom = async (
     node: number,
@@ -122,7 +136,14 @@ export function createFetcher(options: KafkaClientOptions, settings: FetcherSett
         const key = tpKey({ topic, partition: p.partitionIndex });
         const from = asked.get(key);
         if (from === undefined) continue;
-        fetched.push([key, fetchedPartition(from, p.records ?? [], p.abortedTransactions)]);
+        fetched.push([
+          key,
+          fetchedPartition(
+            from,
+            (p.records ?? []) as FetchedRecordBatch[] | RecordsBatch[],
+            p.abortedTransactions,
+          ),
+        ]);
       }
     }
     return fetched;
