@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 
 import { kafkaSaslUser, stackConfig } from './config.ts';
 import { mavenDependencies } from './fetch.ts';

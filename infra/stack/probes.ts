@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 
 import cassandra from 'cassandra-driver';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 import mqtt from 'mqtt';
 
 // Protocol-level readiness checks: each resolves when the server answers a real request and
