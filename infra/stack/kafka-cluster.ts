@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
+import type { Admin } from 'kafkajs';
+
 import { Kafka, logLevel } from '../../src/kafka/kafkajs.ts';
 
 import { kafkaSaslUser, stackConfig } from './config.ts';
@@ -169,7 +171,7 @@ export async function prepareKafkaNodes(options: {
   return specs;
 }
 
-function admin(brokers: string[]): ReturnType<Kafka['admin']> {
+function admin(brokers: string[]): Admin {
   return new Kafka({
     clientId: 'tributary-cluster-probe',
     brokers,
