@@ -1,13 +1,15 @@
 import {
   createAPI,
   fetchV17,
-  kGetApi,
   Reader,
   readKnownTaggedFields,
   readRecordsBatch,
   ResponseError,
 } from '@platformatic/kafka';
-import type { Callback, Consumer, RecordsBatch } from '@platformatic/kafka';
+import type { Consumer, RecordsBatch } from '@platformatic/kafka';
+
+import { overrideApi } from './api-lookup.ts';
+import type { LibraryApi } from './api-lookup.ts';
 
 /**
  * Our decoder of Fetch responses (v17, what @platformatic/kafka 2.12 picks against Kafka 4.x),
@@ -258,27 +260,18 @@ export function parseFetchResponseV17(
   return response as unknown as fetchV17.FetchResponse;
 }
 
-type Api = ((...args: unknown[]) => void) & { key: number; version: number };
-
 /** Fetch v17 with the library's request encoder and our response decoder. */
 const ownFetchV17 = createAPI(
   1,
   17,
   fetchV17.createRequest as (...args: unknown[]) => never,
   parseFetchResponseV17 as never,
-) as unknown as Api;
+) as unknown as LibraryApi;
 
 /**
  * Makes a consumer of the library decode its Fetch responses with ours when the version it
  * picks is v17; any other version keeps the library's (the fetcher then converts).
  */
 export function useOwnFetchDecoder(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): void {
-  type Lookup = (name: string, callback: Callback<Api>) => void;
-  const target = consumer as unknown as Record<symbol, Lookup>;
-  const lookup = (target[kGetApi] as Lookup).bind(consumer);
-  target[kGetApi] = (name, callback) =>
-    lookup(name, (error, api) => {
-      if (error === null && name === 'Fetch' && api?.version === 17) callback(null, ownFetchV17);
-      else callback(error, api);
-    });
+  overrideApi(consumer, 'Fetch', (api) => (api.version === 17 ? ownFetchV17 : api));
 }

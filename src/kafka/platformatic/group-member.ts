@@ -1,4 +1,4 @@
-import { Consumer, FetchIsolationLevels, kGetApi, ListOffsetTimestamps } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
 import type {
   GroupAssignment,
   GroupPartitionsAssigner,
@@ -18,6 +18,7 @@ import {
   taskAssignerName,
 } from '../task-assignment.ts';
 import type { ConsumerGroupMetadata, TopicPartition, TopicPartitionOffset } from '../types.ts';
+import { overrideApi } from './api-lookup.ts';
 import { coordinators } from './coordinator.ts';
 import { brokerSaid } from './errors.ts';
 import { commitRequestTopics } from './offsets.ts';
@@ -105,20 +106,15 @@ function awaitBeforeJoin(
   consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
   beforeJoin: () => Promise<void>,
 ): void {
-  type Lookup = (name: string, callback: (error: Error | null, api?: unknown) => void) => void;
-  const lookup = (consumer[kGetApi] as Lookup).bind(consumer);
-  const delayed: Lookup = (name, callback) =>
-    lookup(name, (error, api) => {
-      if (error !== null || name !== 'JoinGroup' || typeof api !== 'function')
-        return callback(error, api);
-      const join = api as (...args: unknown[]) => unknown;
-      const wrapped = (...args: unknown[]): void =>
+  overrideApi(consumer, 'JoinGroup', (join) =>
+    Object.assign(
+      (...args: unknown[]): void =>
         void beforeJoin()
           .catch(() => undefined)
-          .then(() => join(...args));
-      callback(null, Object.assign(wrapped, join));
-    });
-  (consumer as unknown as Record<symbol, Lookup>)[kGetApi] = delayed;
+          .then(() => join(...args)),
+      join,
+    ),
+  );
 }
 
 /** Partition numbers per topic. */

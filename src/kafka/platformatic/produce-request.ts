@@ -1,5 +1,8 @@
-import { createAPI, crc32c, kGetApi, produceV11, Writer } from '@platformatic/kafka';
-import type { Callback, Producer } from '@platformatic/kafka';
+import { createAPI, crc32c, produceV11, Writer } from '@platformatic/kafka';
+import type { Producer } from '@platformatic/kafka';
+
+import { overrideApi } from './api-lookup.ts';
+import type { LibraryApi } from './api-lookup.ts';
 
 /**
  * Our encoder of Produce requests (v11, the highest @platformatic/kafka 2.12 implements and the
@@ -233,8 +236,6 @@ export function createProduceRequestV11(
   return writer;
 }
 
-type Api = ((...args: unknown[]) => void) & { key: number; version: number };
-
 /** Produce v11 with our request encoder; the library's response parser. */
 const ownProduceV11 = createAPI(
   0,
@@ -245,21 +246,12 @@ const ownProduceV11 = createAPI(
       ? (produceV11.createRequest as (...a: unknown[]) => Writer)(acks, timeout, messages, options)
       : createProduceRequestV11(acks, timeout, messages, options),
   produceV11.parseResponse,
-) as unknown as Api;
+) as unknown as LibraryApi;
 
 /**
  * Makes a producer of the library send its Produce requests through our encoder when the
- * version it picks is v11 (its API lookup, `kGetApi`, chooses by the broker's versions before
- * each send); any other version keeps the library's.
+ * version it picks is v11; any other version keeps the library's.
  */
 export function useOwnProduceEncoder(producer: Producer<Buffer, Buffer, Buffer, Buffer>): void {
-  type Lookup = (name: string, callback: Callback<Api>) => void;
-  const target = producer as unknown as Record<symbol, Lookup>;
-  const lookup = (target[kGetApi] as Lookup).bind(producer);
-  target[kGetApi] = (name, callback) =>
-    lookup(name, (error, api) => {
-      if (error === null && name === 'Produce' && api?.version === 11)
-        callback(null, ownProduceV11);
-      else callback(error, api);
-    });
+  overrideApi(producer, 'Produce', (api) => (api.version === 11 ? ownProduceV11 : api));
 }
