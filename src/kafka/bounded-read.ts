@@ -19,6 +19,11 @@ export interface FetchedPartition {
   records: FetchedRecord[];
   /** The offset after the last batch returned (records, markers or aborted records); the offset asked if none. */
   next: bigint;
+  /**
+   * The partition's last stable offset in the answer (where a read_committed read can get to),
+   * where the fetcher reports it.
+   */
+  stableEnd?: bigint;
 }
 
 /** One read_committed Fetch per partition leader, of all the positions on it at once. */

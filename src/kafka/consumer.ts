@@ -22,6 +22,8 @@ export interface BatchConsumerOptions {
   /** How many partitions' batches run at once. */
   concurrency: number;
   maxBytesPerPartition: number;
+  /** After how long a partition that should move on and does not is reported (onStalled); 60 s by default. */
+  stallReportMs?: number;
 }
 
 /** kafkajs's headers as ours: the last value of a header given more than once. */

@@ -42,6 +42,7 @@ export type {
   BatchConsumerHandlers,
   ChangelogReader,
   ConsumerFault,
+  PartitionStall,
   ConsumerGroupMetadata,
   FetchedBatch,
   FetchedRecord,

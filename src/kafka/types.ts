@@ -60,6 +60,20 @@ export interface BatchConsumerHandlers {
    * may give its partitions to another member before this one is back.
    */
   onLost(error: Error): Promise<void>;
+  /**
+   * A partition of this member has not moved on for a while although it should (records past
+   * its position, or a batch whose handling does not return): for the log. Called again at most
+   * once a minute per partition while it lasts. Adapters that cannot tell do not call it.
+   */
+  onStalled?(stall: PartitionStall): void;
+}
+
+/** What a stalled partition is waiting for (BatchConsumerHandlers.onStalled). */
+export interface PartitionStall extends TopicPartition {
+  /** Seconds since the partition last moved on (or since its batch was handed over). */
+  seconds: number;
+  /** What it waits for, in words, with the fetch state behind it. */
+  waiting: string;
 }
 
 /** A fault the consumer retries: what failed, the attempt (1, 2, ...) and the wait before it. */

@@ -516,6 +516,12 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
             rejoining = true;
             await registry.loseAll(error);
           },
+          onStalled: ({ topic, partition, seconds, waiting }) => {
+            logger.warn(
+              { code: 'PARTITION_STALLED', partition: `${topic}/${partition}`, seconds },
+              `${topic}/${partition} has not moved on for ${seconds} s: waiting for ${waiting}`,
+            );
+          },
         }),
       );
       ticker = setInterval(() => void tick(), deps.punctuateIntervalMs);

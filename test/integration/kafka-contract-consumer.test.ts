@@ -404,3 +404,50 @@ for (const adapter of adapters) {
     });
   });
 }
+
+// Only the @platformatic/kafka adapter keeps its own fetch loop, so only it can tell a partition
+// that stopped moving on (BatchConsumerHandlers.onStalled; kafkajs's loop is the library's).
+for (const adapter of adapters.filter((a) => a.name === 'platformatic')) {
+  describe(`BatchConsumer of ${adapter.name}: stalled partitions`, () => {
+    it('reports a partition whose batch is not handled within the stall time, once per interval, and not after it moves on', async (t) => {
+      const scope = await contractScope(t, adapter);
+      const topic = await scope.createTopic(2);
+      const held = gate();
+      const member = await startMember(scope, {
+        groupId: scope.name('consumer-stall'),
+        topics: [topic],
+        stallReportMs: 2000,
+        // Partition 0's first batch is held; partition 1 goes on.
+        onBatch: async (batch) => {
+          if (batch.partition === 0 && batchesOf(member, { topic, partition: 0 }).length === 1)
+            await held.wait;
+          return 'done';
+        },
+      });
+      await settledOwnership({ member }, partitionsOf(topic, 2));
+      const producer = await scope.recordProducer();
+      await producer.send([...numbered(topic, 0, 'a', 3), ...numbered(topic, 1, 'b', 3)]);
+      await eventually(
+        () => `a stall of ${topic}/0 reported (${JSON.stringify(member.stalls)})`,
+        async () => (member.stalls.length > 0 ? true : undefined),
+        20_000,
+        100,
+      );
+      const [stall] = member.stalls;
+      assert.equal(`${stall?.topic}/${stall?.partition}`, `${topic}/0`, 'the held partition');
+      assert.ok((stall?.seconds ?? 0) >= 2, `stalled at least 2 s: ${stall?.seconds}`);
+      assert.match(stall?.waiting ?? '', /the handling of its batch from offset 0/);
+      held.open();
+      await handledUpTo(member, { topic, partition: 0 }, 3);
+      await handledUpTo(member, { topic, partition: 1 }, 3);
+      // Moving on ends the stall: nothing more is reported.
+      const reported = member.stalls.length;
+      await sleep(5000);
+      assert.equal(member.stalls.length, reported, JSON.stringify(member.stalls));
+      assert.ok(
+        member.stalls.every((s) => s.partition === 0),
+        `partition 1 never stalled: ${JSON.stringify(member.stalls)}`,
+      );
+    });
+  });
+}

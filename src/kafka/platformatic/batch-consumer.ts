@@ -30,7 +30,21 @@ interface PartitionState extends TopicPartition {
   paused: boolean;
   /** A batch of it is being handled (or waits for a handler): it is not fetched meanwhile. */
   busy: boolean;
+  // For the stall watchdog (watchStalls): when things last happened to it, in ms.
+  /** The position last changed (an assignment, a seek, a batch done). */
+  movedAt: number;
+  /** The batch being handled was handed over. */
+  busySince?: number | undefined;
+  /** A fetch answer first showed records past the position since it last moved. */
+  behindSince?: number | undefined;
+  stableEnd?: bigint;
+  askedAt?: number;
+  answeredAt?: number;
+  warnedAt?: number;
 }
+
+/** A partition that should move on and has not for this long is reported (onStalled). */
+const defaultStallReportMs = 60_000;
 
 /** How long a stopping member waits for the answer to its LeaveGroup (stop()). */
 const leaveMaxMs = 5_000;
@@ -122,6 +136,7 @@ export function createPlatformaticBatchConsumer(
    * and heartbeats nothing meanwhile).
    */
   const beforeJoin = async (): Promise<void> => {
+    if (!joining) joiningSince = Date.now();
     joining = true;
     if (inFlight.size === 0) return;
     await Promise.race([Promise.allSettled([...inFlight]), sleep(beforeJoinMaxMs)]);
@@ -133,13 +148,60 @@ export function createPlatformaticBatchConsumer(
     crashed = true;
     handlers?.onCrash(error);
   };
+  /** Sets a partition's position (undefined: none until the next assignment). */
+  const moveTo = (state: PartitionState, position: bigint | undefined): void => {
+    state.position = position;
+    state.movedAt = Date.now();
+    state.behindSince = undefined;
+  };
   /** Nothing is fetched until the next assignment; batches in flight become stale. */
   const suspend = (): void => {
     for (const state of partitions.values()) {
-      state.position = undefined;
+      moveTo(state, undefined);
       state.epoch++;
     }
   };
+  let joiningSince = 0;
+  const stallMs = consumerOptions.stallReportMs ?? defaultStallReportMs;
+
+  /**
+   * Reports each partition that should move on and has not for `stallMs`: a batch handed over
+   * whose handling has not returned, records past a position that does not move, or no
+   * position (start offsets or a rejoin awaited). Nothing moves on while it is paused.
+   */
+  const watchStalls = (): void => {
+    const now = Date.now();
+    const ago = (at: number | undefined): string =>
+      at === undefined ? 'never' : `${Math.round((now - at) / 1000)} s ago`;
+    for (const state of partitions.values()) {
+      if (state.paused || (state.warnedAt !== undefined && now - state.warnedAt < stallMs))
+        continue;
+      let since: number | undefined;
+      let waiting: string | undefined;
+      if (state.busy && state.busySince !== undefined) {
+        since = state.busySince;
+        waiting = `the handling of its batch from offset ${state.position}`;
+      } else if (joining) {
+        since = joiningSince;
+        waiting = 'the member rejoining the group';
+      } else if (state.position === undefined) {
+        since = state.movedAt;
+        waiting = 'its start offset (an assignment)';
+      } else if (state.behindSince !== undefined) {
+        since = state.behindSince;
+        waiting = `a fetch of its records from offset ${state.position} (last stable offset ${state.stableEnd})`;
+      }
+      if (since === undefined || waiting === undefined || now - since < stallMs) continue;
+      state.warnedAt = now;
+      handlers?.onStalled?.({
+        topic: state.topic,
+        partition: state.partition,
+        seconds: Math.round((now - since) / 1000),
+        waiting: `${waiting}; last fetched ${ago(state.askedAt)}, last answered ${ago(state.answeredAt)}, position last moved ${ago(state.movedAt)}`,
+      });
+    }
+  };
+  let watchdog: NodeJS.Timeout | undefined;
 
   /**
    * (1) batches fetched before become stale and the partitions no longer assigned are dropped;
@@ -166,8 +228,9 @@ export function createPlatformaticBatchConsumer(
         epoch: 0,
         paused: false,
         busy: false,
+        movedAt: Date.now(),
       };
-      state.position = undefined;
+      moveTo(state, undefined);
       state.epoch++;
       partitions.set(key, state);
       epochs.set(key, state.epoch);
@@ -187,7 +250,7 @@ export function createPlatformaticBatchConsumer(
     joining = false;
     for (const [key, epoch] of epochs) {
       const state = partitions.get(key);
-      if (state !== undefined && state.epoch === epoch) state.position = starts.get(key) ?? 0n;
+      if (state !== undefined && state.epoch === epoch) moveTo(state, starts.get(key) ?? 0n);
     }
     idle.wakeAll();
   };
@@ -274,13 +337,14 @@ export function createPlatformaticBatchConsumer(
       return batchFailed(state, error);
     }
     failures.delete(state.key);
-    if (outcome === 'done' && !isStale()) state.position = fetched.next;
+    if (outcome === 'done' && !isStale()) moveTo(state, fetched.next);
     else if (outcome === 'halt') state.paused = true;
     else if (outcome === 'rejoin') rejoin();
   };
 
   const dispatch = (state: PartitionState, epoch: number, fetched: FetchedPartition): void => {
     state.busy = true;
+    state.busySince = Date.now();
     const run = (async () => {
       const release = await slots.acquire();
       try {
@@ -288,6 +352,7 @@ export function createPlatformaticBatchConsumer(
       } finally {
         release();
         state.busy = false;
+        state.busySince = undefined;
         idle.wakeAll();
       }
     })();
@@ -310,7 +375,7 @@ export function createPlatformaticBatchConsumer(
       const range = ranges.get(state.key);
       if (range === undefined || state.epoch !== epoch) continue;
       if (position >= range.start && position <= range.end) continue;
-      state.position = range.start;
+      moveTo(state, range.start);
       reset = true;
     }
     return reset;
@@ -328,6 +393,8 @@ export function createPlatformaticBatchConsumer(
       position: state.position as bigint,
     }));
     let fetched;
+    const askedAt = Date.now();
+    for (const { state } of asked) state.askedAt = askedAt;
     try {
       fetched = await (fetcher as Fetcher).fetch(
         asked.map(({ state, position }) => ({ ...state, offset: position })),
@@ -343,9 +410,15 @@ export function createPlatformaticBatchConsumer(
       // Sought, reassigned or revoked while the fetch was out: its answer is stale.
       if (answer === undefined || state.epoch !== epoch || partitions.get(state.key) !== state)
         continue;
+      state.answeredAt = Date.now();
+      if (answer.stableEnd !== undefined) {
+        state.stableEnd = answer.stableEnd;
+        if (answer.stableEnd > position) state.behindSince ??= state.answeredAt;
+        else state.behindSince = undefined;
+      }
       if (answer.records.length > 0) dispatch(state, epoch, answer);
       // Only markers or aborted records: past them.
-      else if (answer.next > position) state.position = answer.next;
+      else if (answer.next > position) moveTo(state, answer.next);
     }
   };
 
@@ -400,11 +473,15 @@ export function createPlatformaticBatchConsumer(
       }
       await member.join();
       loop ??= fetchLoop();
+      if (watchdog === undefined) {
+        watchdog = setInterval(watchStalls, Math.min(15_000, stallMs / 4));
+        watchdog.unref();
+      }
     },
     seek(tp, offset) {
       const state = partitions.get(tpKey(tp));
       if (state === undefined) return;
-      state.position = offset;
+      moveTo(state, offset);
       state.epoch++;
       idle.wakeAll();
     },
@@ -442,6 +519,7 @@ export function createPlatformaticBatchConsumer(
     },
     async stop() {
       stopped = true;
+      clearInterval(watchdog);
       backoff.wakeAll();
       joins.wakeAll();
       idle.wakeAll();

@@ -136,14 +136,13 @@ export function createFetcher(options: KafkaClientOptions, settings: FetcherSett
         const key = tpKey({ topic, partition: p.partitionIndex });
         const from = asked.get(key);
         if (from === undefined) continue;
-        fetched.push([
-          key,
-          fetchedPartition(
-            from,
-            (p.records ?? []) as FetchedRecordBatch[] | RecordsBatch[],
-            p.abortedTransactions,
-          ),
-        ]);
+        const answer = fetchedPartition(
+          from,
+          (p.records ?? []) as FetchedRecordBatch[] | RecordsBatch[],
+          p.abortedTransactions,
+        );
+        answer.stableEnd = p.lastStableOffset;
+        fetched.push([key, answer]);
       }
     }
     return fetched;

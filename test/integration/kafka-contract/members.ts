@@ -4,6 +4,7 @@ import type {
   ConsumerGroupMetadata,
   FetchedBatch,
   FetchedRecord,
+  PartitionStall,
   TopicPartition,
 } from '../../../src/kafka/index.ts';
 import { eventually } from '../helpers.ts';
@@ -16,6 +17,8 @@ export interface MemberOptions {
   topics: string[];
   /** What handleBatch answers (after the batch is recorded); 'done' when absent. */
   onBatch?: (batch: FetchedBatch, consumer: BatchConsumer) => Promise<BatchResult>;
+  /** BatchConsumerOptions.stallReportMs. */
+  stallReportMs?: number;
 }
 
 /** A BatchConsumer group member that records what the consumer tells it. */
@@ -33,6 +36,8 @@ export interface Member {
   /** Errors of onCrash and onLost, and the faults retried: for failure messages. */
   errors: Error[];
   faults: ConsumerFault[];
+  /** What onStalled reported, in order. */
+  stalls: PartitionStall[];
   /** Stops the consumer (once; later calls return the same promise). */
   stop(): Promise<void>;
 }
@@ -52,6 +57,7 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
     heartbeatIntervalMs,
     concurrency: 2,
     maxBytesPerPartition: 1024 * 1024,
+    ...(options.stallReportMs === undefined ? {} : { stallReportMs: options.stallReportMs }),
   });
   let stopping: Promise<void> | undefined;
   const member: Member = {
@@ -63,6 +69,7 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
     events: [],
     errors: [],
     faults: [],
+    stalls: [],
     stop: () => (stopping ??= consumer.stop()),
   };
   scope.defer(() => member.stop());
@@ -83,6 +90,7 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
     },
     onCrash: (error) => void member.errors.push(error),
     onFault: (fault) => void member.faults.push(fault),
+    onStalled: (stall) => void member.stalls.push(stall),
     async onLost(error) {
       member.errors.push(error);
     },
