@@ -1,6 +1,7 @@
 import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { MessageToProduce, ProduceResult, ProducerOptions } from '@platformatic/kafka';
 
+import { TributaryError } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
 import { partitionForKey } from '../partitioner.ts';
 import { chunkBySize } from '../producer.ts';
@@ -55,7 +56,15 @@ export function partitionChooser(
       if (record.topic !== topic) {
         topic = record.topic;
         count = metadata.topics.get(topic)?.partitionsCount ?? 0;
-        if (count === 0) throw new Error(`topic ${topic} has no partitions in the metadata`);
+        // A broker just restarted may not know the topic yet: the metadata is read again and
+        // the send retried (KAFKA_UNAVAILABLE is retriable); the runtime made its topics first.
+        if (count === 0) {
+          await producer.metadata({ topics, forceUpdate: true }).catch(() => undefined);
+          throw new TributaryError(
+            'KAFKA_UNAVAILABLE',
+            `topic ${topic} has no partitions in the metadata`,
+          );
+        }
         counted = perTopic.get(topic) ?? [];
         perTopic.set(topic, counted);
       }
