@@ -27,8 +27,18 @@ export function producerOptions(
     autocreateTopics: true,
     idempotent: true,
     acks: ProduceAcks.ALL,
+    // The library retries an idempotent producer's requests without end unless told otherwise;
+    // a send that cannot complete then hangs its task for good, silently (a rolling restart
+    // of the brokers left one partition's batch waiting for over four minutes). As the Java
+    // producer's delivery.timeout.ms: give up after about a minute, backing off from 100 ms to
+    // 1 s, so the failure reaches the runtime, which logs it and retries the batch.
+    retries: sendRetries,
+    retryDelay: (_client, _operation, attempt) => Math.min(1000, 100 * 2 ** (attempt - 1)),
   };
 }
+
+/** Retries of a request before it fails: about a minute of backoff (producerOptions). */
+export const sendRetries = 60;
 
 /**
  * Chooses the partition of every record before the send, as the Java client does: its own if
