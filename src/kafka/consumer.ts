@@ -24,6 +24,12 @@ export interface BatchConsumerOptions {
   maxBytesPerPartition: number;
   /** After how long a partition that should move on and does not is reported (onStalled); 60 s by default. */
   stallReportMs?: number;
+  /**
+   * Rebalance incrementally (KIP-429) where the adapter can (@platformatic/kafka; kafkajs is
+   * always eager): tasks that stay keep running through a rebalance, and one that moves is given
+   * to its new owner after its old owner closed it. True by default.
+   */
+  cooperative?: boolean;
 }
 
 /** kafkajs's headers as ours: the last value of a header given more than once. */

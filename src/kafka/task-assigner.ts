@@ -2,8 +2,8 @@ import { AssignerProtocol } from './kafkajs.ts';
 import type { PartitionAssigner } from 'kafkajs';
 
 import {
-  assignTasks,
-  decodeOwnedTasks,
+  assignGroupTasks,
+  decodeMemberData,
   encodeOwnedTasks,
   taskAssignerName,
 } from './task-assignment.ts';
@@ -30,11 +30,13 @@ export function taskAssigner(
           .findTopicPartitionMetadata(topic)
           .map(({ partitionId }) => ({ topic, partition: partitionId })),
       );
+      // kafkajs's members are eager; a group may also hold cooperative members of the other
+      // adapter, whose tasks are withheld from others until they give them up.
       const taskMembers = members.map((m) => ({
         id: m.memberId,
-        owned: decodeOwnedTasks(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData),
+        ...decodeMemberData(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData),
       }));
-      const assignment = assignTasks(taskMembers, partitions, groupOf);
+      const assignment = assignGroupTasks(taskMembers, partitions, groupOf);
       return taskMembers.map(({ id }) => ({
         memberId: id,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({

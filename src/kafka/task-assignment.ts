@@ -11,6 +11,18 @@ export interface TaskMember {
   id: string;
   /** Task ids (`<sub-topology>_<partition>`) of its latest assignment; [] for a new member. */
   owned: string[];
+  /**
+   * It rebalances cooperatively: it keeps processing its tasks while the group rebalances, so a
+   * task it owns may go to another member only after it has given it up and rejoined
+   * (`withholdClaimed`). An eager member stops every task before it joins.
+   */
+  cooperative?: boolean;
+}
+
+/** What a member's subscription user data announces. */
+export interface MemberData {
+  owned: string[];
+  cooperative: boolean;
 }
 
 /** The task of a partition: its topic's sub-topology (group) and its partition number. */
@@ -20,32 +32,43 @@ export function taskIdOf(tp: TopicPartition, groupOf: (topic: string) => number 
 
 /**
  * A member's subscription user data: the tasks it owns, so that the group's leader can leave
- * them where they are (`assignTasks`). JSON, `{"owned": [...]}`; the members of a group all
+ * them where they are (`assignTasks`), and whether it rebalances cooperatively. JSON,
+ * `{"owned": [...], "cooperative": true}` (the flag only when true); the members of a group all
  * announce this one protocol, on either client library.
  */
 export function encodeOwnedTasks(
   owned: TopicPartition[],
   groupOf: (topic: string) => number | undefined,
+  cooperative = false,
 ): Buffer {
   const ids = [...new Set(owned.map((tp) => taskIdOf(tp, groupOf)))].sort();
-  return Buffer.from(JSON.stringify({ owned: ids }));
+  return Buffer.from(JSON.stringify(cooperative ? { owned: ids, cooperative } : { owned: ids }));
 }
 
 /**
- * The tasks a member's user data says it owns; [] when it says nothing readable (a member of an
- * older version announces empty user data), which only costs that member its stickiness.
+ * What a member's user data announces: the tasks it owns ([] when it says nothing readable: a
+ * member of an older version announces empty user data, which only costs it its stickiness),
+ * and whether it is cooperative (only an explicit `true`: anything else is eager, the safe side).
  */
-export function decodeOwnedTasks(userData: Buffer | string | null | undefined): string[] {
-  if (userData === null || userData === undefined || userData.length === 0) return [];
+export function decodeMemberData(userData: Buffer | string | null | undefined): MemberData {
+  if (userData === null || userData === undefined || userData.length === 0)
+    return { owned: [], cooperative: false };
   try {
-    const parsed = JSON.parse(userData.toString()) as { owned?: unknown };
-    return Array.isArray(parsed.owned)
-      ? parsed.owned.filter((id): id is string => typeof id === 'string')
-      : [];
+    const parsed = JSON.parse(userData.toString()) as { owned?: unknown; cooperative?: unknown };
+    return {
+      owned: Array.isArray(parsed.owned)
+        ? parsed.owned.filter((id): id is string => typeof id === 'string')
+        : [],
+      cooperative: parsed.cooperative === true,
+    };
   } catch {
-    return [];
+    return { owned: [], cooperative: false };
   }
 }
+
+/** The tasks a member's user data says it owns (decodeMemberData). */
+export const decodeOwnedTasks = (userData: Buffer | string | null | undefined): string[] =>
+  decodeMemberData(userData).owned;
 
 /** Task ids in the order tasks are dealt: by partition, then by sub-topology. */
 function byPartitionThenGroup(a: string, b: string): number {
@@ -135,4 +158,46 @@ export function assignTasks(
     for (const list of Object.values(member)) list.sort((a, b) => a - b);
   }
   return assignment;
+}
+
+/**
+ * The incremental (cooperative) step of KIP-429, on top of `assignTasks`: a task the assignment
+ * gives to one member while another, cooperative, member still claims it is given to nobody in
+ * this generation. The claimant sees the task missing from its assignment, closes it (its last
+ * commit) and rejoins without it; that rejoin's rebalance gives the task to its new owner. So a
+ * task is never processed by two members at once, while every task that stays where it is keeps
+ * running through both rebalances. A task claimed only by eager members (they stop every task
+ * before joining) or by members no longer in the group moves at once.
+ */
+export function withholdClaimed(
+  assignment: Map<string, MemberAssignment>,
+  members: TaskMember[],
+  groupOf: (topic: string) => number | undefined,
+): Map<string, MemberAssignment> {
+  const claimants = new Map<string, string[]>();
+  for (const member of members)
+    if (member.cooperative === true)
+      for (const id of new Set(member.owned))
+        claimants.set(id, [...(claimants.get(id) ?? []), member.id]);
+  const withheld = new Map<string, MemberAssignment>();
+  for (const [memberId, byTopic] of assignment) {
+    const kept: MemberAssignment = {};
+    for (const [topic, partitions] of Object.entries(byTopic)) {
+      const mine = partitions.filter((partition) =>
+        (claimants.get(taskIdOf({ topic, partition }, groupOf)) ?? []).every((c) => c === memberId),
+      );
+      if (mine.length > 0) kept[topic] = mine;
+    }
+    withheld.set(memberId, kept);
+  }
+  return withheld;
+}
+
+/** The group's assignment, as both adapters' assigners make it: sticky, then incremental. */
+export function assignGroupTasks(
+  members: TaskMember[],
+  partitions: TopicPartition[],
+  groupOf: (topic: string) => number | undefined,
+): Map<string, MemberAssignment> {
+  return withholdClaimed(assignTasks(members, partitions, groupOf), members, groupOf);
 }

@@ -49,8 +49,13 @@ export interface BatchConsumerHandlers {
    * lost and its assignment may be stale).
    */
   handleBatch(batch: FetchedBatch): Promise<'done' | 'halt' | 'skip' | 'rejoin'>;
-  /** Called after each (re)join of the group with the partitions now owned by this member. */
-  onAssignment(assigned: TopicPartition[]): Promise<void>;
+  /**
+   * Called after each (re)join of the group with the partitions now owned by this member. With
+   * `cooperative`, the partitions no longer assigned are nobody else's until this member has
+   * rejoined after this call (withheld by the assignor): their tasks commit under the new
+   * generation before they are closed. Without, they may already be another member's.
+   */
+  onAssignment(assigned: TopicPartition[], info?: { cooperative: boolean }): Promise<void>;
   /** Called when the consumer stops for good because of an error it cannot recover from. */
   onCrash(error: Error): void;
   /** Called before each retry of a fault that passes (faults.ts): for the log and readiness. */
@@ -111,6 +116,12 @@ export interface BatchConsumer {
    * read inside onAssignment, the generation of that assignment).
    */
   groupMetadata(): ConsumerGroupMetadata;
+  /**
+   * True while this member rebalances: from its JoinGroup to the assignment handed over. An
+   * exactly-once task holds its transaction's commit meanwhile (commit.ts). Adapters that do not
+   * tell leave it out.
+   */
+  rebalancing?(): boolean;
   /** Commits offsets for this member's group (after the outputs they produced are acknowledged). */
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   /** Stops fetching, waits for the batches in flight, leaves the group and disconnects. */

@@ -155,6 +155,9 @@ export function atLeastOnceCommitter(
   };
 }
 
+/** How long past its due time a transaction waits for a rebalance to end before it commits. */
+const rebalanceHoldMs = 10_000;
+
 /**
  * exactly_once: each task writes through its own transactional producer; a transaction stays
  * open across batches and commits (with the input offsets) once `commitIntervalMs` has passed.
@@ -168,6 +171,13 @@ export function exactlyOnceCommitter(options: {
   logger: Logger;
   telemetry: Telemetry;
   flushExternal: (task: Task) => Promise<void>;
+  /**
+   * True while the member rebalances (BatchConsumer.rebalancing): a due commit waits, at most
+   * `rebalanceHoldMs` past its due time, since offsets sent as the group moves to its next
+   * generation are refused, and the transaction aborted, while the task is still this
+   * member's (an incremental rebalance keeps its tasks running).
+   */
+  rebalancing?: () => boolean;
 }): Committer {
   const { groupId, commitIntervalMs, clock } = options;
   const producerOf = (handle: TaskHandle): TransactionalProducer => {
@@ -222,8 +232,11 @@ export function exactlyOnceCommitter(options: {
     await persist(handle, changes, written);
     options.telemetry.committed((performance.now() - began) / 1000);
   };
-  const due = (handle: TaskHandle): boolean =>
-    clock.now() - handle.pending.since >= commitIntervalMs;
+  const due = (handle: TaskHandle): boolean => {
+    const open = clock.now() - handle.pending.since;
+    if (open < commitIntervalMs) return false;
+    return options.rebalancing?.() !== true || open >= commitIntervalMs + rebalanceHoldMs;
+  };
   return {
     async afterBatch(handle, produced, offset) {
       const producer = producerOf(handle);

@@ -4,10 +4,12 @@ import type { TaskRegistry } from './task-registry.ts';
 
 /**
  * After each join of the group: (1) close the tasks whose partitions this worker no longer
- * owns, committing what they have open (their queued batches finish first; under KIP-447 the
- * coordinator refuses offsets of the past generation, so that commit aborts), and move the kept
+ * owns, committing what they have open (their queued batches finish first), and move the kept
  * tasks to the new generation, then (2) create the tasks it now owns (restoring their stores),
- * so they are ready before their first batch.
+ * so they are ready before their first batch. In an eager rebalance the revoked tasks commit
+ * under the past generation (under KIP-447 the coordinator refuses it, so that commit aborts:
+ * their partitions may already be another member's); in a cooperative one, under the new (the
+ * assignor gives their partitions to nobody before this worker rejoins).
  *
  * kafkajs has no callback before partitions are revoked, so (1) runs after the rejoin. At-least-
  * once commits every batch, so a revoked task has at most its batches in flight uncommitted.
@@ -18,11 +20,14 @@ export async function onAssignment(
   registry: TaskRegistry,
   assigned: TopicPartition[],
   logger: Logger,
+  cooperative = false,
 ): Promise<void> {
   const owned = new Map<TaskId, number>();
   for (const tp of assigned) owned.set(registry.taskIdOf(tp), tp.partition);
   const revoked = registry.all.map((h) => h.task.id).filter((id) => !owned.has(id));
-  // (1)
+  // (1) A cooperative rebalance withholds the revoked tasks from others until this worker
+  // rejoins: they commit under the new generation, which the coordinator accepts.
+  if (cooperative) registry.adoptGroup();
   await Promise.all(revoked.map((id) => registry.close(id)));
   registry.adoptGroup();
   // (2)

@@ -149,6 +149,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         logger,
         telemetry: deps.telemetry,
         flushExternal,
+        rebalancing: () => consumerRef.current?.rebalancing?.() === true,
       })
     : atLeastOnceCommitter(
         producer,
@@ -458,7 +459,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
             if (outcome === 'done') connected = true;
             return outcome;
           },
-          onAssignment: async (tps) => {
+          onAssignment: async (tps, info) => {
             rebalances++;
             assigning++;
             try {
@@ -466,7 +467,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
               for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
               try {
-                await onAssignment(registry, tps, logger);
+                await onAssignment(registry, tps, logger, info?.cooperative === true);
               } catch (error) {
                 // A full or unwritable disk met while restoring: one line with its code, stop.
                 if (failOnFatalState(error)) return;

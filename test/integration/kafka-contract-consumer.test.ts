@@ -15,6 +15,7 @@ import {
   describeMember,
   settledOwnership,
   startMember,
+  tpKey,
 } from './kafka-contract/members.ts';
 import type { Member } from './kafka-contract/members.ts';
 import { numbered, offsetsOf, valuesOf } from './kafka-contract/records.ts';
@@ -448,6 +449,107 @@ for (const adapter of adapters.filter((a) => a.name === 'platformatic')) {
         member.stalls.every((s) => s.partition === 0),
         `partition 1 never stalled: ${JSON.stringify(member.stalls)}`,
       );
+    });
+  });
+}
+
+// Incremental (cooperative) rebalancing, KIP-429 on the classic protocol: only the
+// @platformatic/kafka adapter's members are cooperative (kafkajs's are eager), so a group of
+// both is tested too.
+for (const adapter of adapters.filter((a) => a.name === 'platformatic')) {
+  describe(`BatchConsumer of ${adapter.name}: incremental rebalancing`, () => {
+    it('keeps handling the partitions a member keeps while the group rebalances, and hands a moving partition to its new owner only after its old owner let it go', async (t) => {
+      const scope = await contractScope(t, adapter);
+      const partitions = 6;
+      const topic = await scope.createTopic(partitions);
+      const tps = partitionsOf(topic, partitions);
+      const groupId = scope.name('consumer-cooperative');
+      // `slow` is eager and holds one batch when told: its JoinGroup then waits for that batch
+      // (at most 5 s), and the group's rebalance with it.
+      const held = gate();
+      let hold = false;
+      const slow = await startMember(scope, {
+        groupId,
+        topics: [topic],
+        cooperative: false,
+        onBatch: async () => {
+          if (hold) {
+            hold = false;
+            await held.wait;
+          }
+          return 'done';
+        },
+      });
+      const first = await startMember(scope, { groupId, topics: [topic] });
+      await settledOwnership({ slow, first }, tps);
+      const before = new Set(first.owned);
+
+      // A record to every partition every 100 ms, for the whole test.
+      const producer = await scope.recordProducer();
+      let producing = true;
+      let rounds = 0;
+      const sent = (async () => {
+        for (; producing; rounds++) {
+          await producer.send(tps.flatMap((tp) => numbered(topic, tp.partition, `r${rounds}-`, 1)));
+          await sleep(100);
+        }
+      })();
+      await sleep(1500);
+      hold = true;
+      await eventually(
+        () => 'slow holding a batch',
+        async () => (hold ? undefined : true),
+        10_000,
+        50,
+      );
+      const joinedAt = Date.now();
+      const second = await startMember(scope, { groupId, topics: [topic] });
+      await settledOwnership({ slow, first, second }, tps, 60_000);
+      held.open();
+      await sleep(1000);
+      producing = false;
+      await sent;
+
+      // (1) first's kept partitions: batches handed over while the group waited for slow, from
+      // 1.5 s after second's JoinGroup (first has rejoined by then: it heartbeats every 500 ms)
+      // until first heard of its new assignment. The eager protocol hands none over meanwhile.
+      const rebalanced = first.assignedAt.find((at) => at > joinedAt) ?? Infinity;
+      assert.ok(
+        rebalanced - joinedAt > 3000,
+        `the rebalance waited for slow: first's assignment came ${rebalanced - joinedAt} ms after second joined`,
+      );
+      const kept = [...before].filter((tp) => first.owned?.has(tp));
+      assert.ok(kept.length > 0, `first keeps some of ${[...before].join(' ')}`);
+      const during = first.batches.filter(
+        ({ batch, began }) =>
+          began > joinedAt + 1500 && began < rebalanced && kept.includes(tpKey(batch)),
+      );
+      assert.ok(
+        during.length > 0,
+        `first handled its kept partitions (${kept.join(' ')}) during the rebalance (${rebalanced - joinedAt} ms): ${describeMember('first', first)}`,
+      );
+      t.diagnostic(
+        `first handled ${during.length} batches of its kept partitions during the ${rebalanced - joinedAt} ms rebalance`,
+      );
+      // (2) Each partition that went from first to second: second's first batch of it was
+      // handed over after first's last one was answered.
+      const moved = [...before].filter((tp) => second.owned?.has(tp));
+      assert.ok(moved.length > 0, `some partition moved from first to second`);
+      for (const key of moved) {
+        const last = first.batches.filter(({ batch }) => tpKey(batch) === key).at(-1);
+        const next = second.batches.find(({ batch }) => tpKey(batch) === key);
+        assert.ok(last?.ended !== undefined && next !== undefined, `${key} handled by both`);
+        assert.ok(
+          next.began >= last.ended,
+          `${key}: second began at ${next.began}, first's last batch ended at ${last.ended}`,
+        );
+      }
+      // (3) Nothing lost: every partition's last record (one per round) reached its final owner.
+      for (const tp of tps) {
+        const owner = [slow, first, second].find((m) => m.owned?.has(tpKey(tp)));
+        assert.ok(owner !== undefined, `${tpKey(tp)} owned`);
+        await handledUpTo(owner, tp, rounds);
+      }
     });
   });
 }

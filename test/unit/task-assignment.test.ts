@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import {
+  assignGroupTasks,
   assignTasks,
+  decodeMemberData,
   decodeOwnedTasks,
   encodeOwnedTasks,
 } from '../../src/kafka/task-assignment.ts';
@@ -171,6 +173,105 @@ describe('assignTasks', () => {
     assert.deepEqual(decodeOwnedTasks(data), ['0_3', '1_0']);
     for (const junk of [Buffer.alloc(0), null, undefined, Buffer.from('{'), Buffer.from('[1]')])
       assert.deepEqual(decodeOwnedTasks(junk), []);
+  });
+});
+
+describe('assignGroupTasks: incremental (cooperative) rebalancing', () => {
+  it('gives a task a cooperative member still owns to nobody else until that member gave it up and rejoined; an eager owner loses it at once', () => {
+    const all = ['0_0', '0_1', '0_2', '0_3'];
+    const coop = tasksOf(
+      assignGroupTasks(
+        [
+          { id: 'a', owned: all, cooperative: true },
+          { id: 'b', owned: [], cooperative: true },
+        ],
+        partitionsOf('t', 4),
+        () => 0,
+      ),
+    );
+    assert.deepEqual(coop.get('a'), ['0_0', '0_1']);
+    assert.deepEqual(coop.get('b'), [], 'withheld while a still claims them');
+    // a rejoins without 0_2 and 0_3 (it closed them): now b gets them.
+    const next = tasksOf(
+      assignGroupTasks(
+        [
+          { id: 'a', owned: ['0_0', '0_1'], cooperative: true },
+          { id: 'b', owned: [], cooperative: true },
+        ],
+        partitionsOf('t', 4),
+        () => 0,
+      ),
+    );
+    assert.deepEqual(next.get('b'), ['0_2', '0_3']);
+    const eager = tasksOf(
+      assignGroupTasks(
+        [
+          { id: 'a', owned: all },
+          { id: 'b', owned: [], cooperative: true },
+        ],
+        partitionsOf('t', 4),
+        () => 0,
+      ),
+    );
+    assert.deepEqual(eager.get('b'), ['0_2', '0_3'], 'an eager member stopped them before joining');
+  });
+
+  /**
+   * Random groups rebalanced round after round, members joining and leaving, each member
+   * announcing what its previous assignment gave it (cooperative ones; eager ones too): at no
+   * point is a task given to one member while another cooperative member of the group claims
+   * it, nothing is given twice, and a group that stops changing has every task given, balanced,
+   * by its second rebalance.
+   */
+  it('never gives a task two owners at once, and settles within two rebalances (random groups)', () => {
+    let seed = 5;
+    const random = (n: number): number => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+    };
+    for (let trial = 0; trial < 300; trial++) {
+      const taskCount = 1 + random(9);
+      let members: TaskMember[] = [];
+      let next = 0;
+      for (let round = 0; round < 12; round++) {
+        // The group changes in the first rounds only: one joins, one leaves, or nothing.
+        if (round < 8) {
+          const change = random(3);
+          if (change === 0 || members.length === 0)
+            members.push({ id: `m${next++}`, owned: [], cooperative: random(4) !== 0 });
+          else if (change === 1 && members.length > 1) members.splice(random(members.length), 1);
+        }
+        const got = tasksOf(assignGroupTasks(members, partitionsOf('t', taskCount), () => 0));
+        const given = [...got.values()].flat();
+        assert.equal(new Set(given).size, given.length, 'a task given twice');
+        for (const [id, tasks] of got)
+          for (const task of tasks)
+            assert.ok(
+              !members.some((m) => m.id !== id && m.cooperative === true && m.owned.includes(task)),
+              `${task} given to ${id} while another cooperative member owns it`,
+            );
+        if (round >= 10) {
+          assert.equal(given.length, taskCount, `round ${round}: every task given`);
+          const counts = [...got.values()].map((l) => l.length);
+          assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `unbalanced: ${counts}`);
+        }
+        // Each member now owns what it was given (a cooperative one gave up the rest).
+        members = members.map((m) => ({ ...m, owned: got.get(m.id) ?? [] }));
+      }
+    }
+  });
+
+  it('announces the cooperative flag in the user data, and reads anything else as eager', () => {
+    const data = encodeOwnedTasks([{ topic: 't', partition: 1 }], () => 0, true);
+    assert.deepEqual(decodeMemberData(data), { owned: ['0_1'], cooperative: true });
+    assert.deepEqual(decodeMemberData(encodeOwnedTasks([], () => 0)), {
+      owned: [],
+      cooperative: false,
+    });
+    for (const junk of [Buffer.from('{"cooperative":"yes"}'), Buffer.from('{'), null])
+      assert.equal(decodeMemberData(junk).cooperative, false);
   });
 });
 

@@ -127,8 +127,20 @@ export function createPlatformaticBatchConsumer(
     }
     return undefined;
   };
-  /** From a JoinGroup about to go out to the next assignment: nothing new is handed over. */
+  /** Incremental rebalances (KIP-429): kept partitions go on through a rebalance (group-member.ts). */
+  const cooperative = consumerOptions.cooperative !== false;
+  /** Eager: from a JoinGroup about to go out to the next assignment, nothing new is handed over. */
   let joining = false;
+  /** From a JoinGroup about to go out to its assignment handed over (both protocols). */
+  let joinSent = false;
+  /** From a JoinGroup without a member id after having one, to the next assignment. */
+  let dropped = false;
+  /**
+   * Cooperative: partitions revoked by the latest assignment, which the assignor gives to nobody
+   * before this member rejoins: a commit of theirs that crossed the rebalance may go again under
+   * the new generation.
+   */
+  const releasing = new Set<string>();
   /**
    * Before each JoinGroup (group-member.ts): stop handing over batches and wait for those in
    * flight, so they commit under the generation still current (a group preparing a rebalance
@@ -136,6 +148,23 @@ export function createPlatformaticBatchConsumer(
    * and heartbeats nothing meanwhile).
    */
   const beforeJoin = async (): Promise<void> => {
+    joinSent = true;
+    // The library rejoins by itself, without a member id, when the coordinator no longer knows
+    // this member (UNKNOWN_MEMBER_ID: its session expired): the group may have given its
+    // partitions to others meanwhile, so every task is lost (KIP-429's onPartitionsLost), and
+    // nothing is claimed.
+    if (group.memberId !== '' && member?.consumer.memberId === null && !dropped && !stopped) {
+      dropped = true;
+      suspend();
+      const error = new TributaryError(
+        'KAFKA_UNAVAILABLE',
+        'the group no longer knows this member (its session expired): it joins again as a new one',
+      );
+      handlers?.onFault({ error, attempt: 1, what: 'group membership', rejoin: true });
+      void handlers?.onLost(error).catch((e: unknown) => crash(e as Error));
+    }
+    // Cooperative: nothing stops; every task this member owns stays its own until it says not.
+    if (cooperative) return;
     if (!joining) joiningSince = Date.now();
     joining = true;
     if (inFlight.size === 0) return;
@@ -204,24 +233,38 @@ export function createPlatformaticBatchConsumer(
   let watchdog: NodeJS.Timeout | undefined;
 
   /**
-   * (1) batches fetched before become stale and the partitions no longer assigned are dropped;
-   * (2) the start offsets are read (committed, else log start): if they cannot be, the
-   *     membership counts as lost and the member rejoins;
+   * (1) the partitions no longer assigned are dropped (their batches fetched before become
+   *     stale); eager: so do the batches of every other partition, which all start again from
+   *     their start offsets; cooperative: a partition kept with its position goes on untouched;
+   * (2) the start offsets of the others are read (committed, else log start): if they cannot
+   *     be, the membership counts as lost and the member rejoins;
    * (3) the handlers hear of the assignment, with the generation it belongs to (an error there
-   *     crashes the consumer);
-   * (4) the partitions not sought meanwhile start at their start offsets.
+   *     crashes the consumer); they close the revoked partitions' tasks;
+   * (4) the partitions not sought meanwhile start at their start offsets;
+   * (5) cooperative, after revoking some: rejoin without them, for the assignor to give them on.
    */
   const assign = async (
     assigned: TopicPartition[],
     joined: ConsumerGroupMetadata,
   ): Promise<void> => {
     const wanted = new Set(assigned.map(tpKey));
+    // A new member id: the group dropped this member in between, so nothing is kept.
+    const sameMember = group.memberId === '' || joined.memberId === group.memberId;
+    dropped = false;
     // (1)
-    for (const key of partitions.keys()) if (!wanted.has(key)) partitions.delete(key);
+    let revoked = 0;
+    for (const [key, state] of partitions) {
+      if (wanted.has(key)) continue;
+      partitions.delete(key);
+      state.epoch++;
+      revoked++;
+    }
     const epochs = new Map<string, number>();
     for (const tp of assigned) {
       const key = tpKey(tp);
-      const state = partitions.get(key) ?? {
+      const kept = partitions.get(key);
+      if (cooperative && sameMember && kept !== undefined && kept.position !== undefined) continue;
+      const state = kept ?? {
         ...tp,
         key,
         position: undefined,
@@ -236,28 +279,38 @@ export function createPlatformaticBatchConsumer(
       epochs.set(key, state.epoch);
     }
     // (2)
-    let starts: Map<string, bigint>;
+    let starts = new Map<string, bigint>();
     try {
-      starts = await (member as GroupMember).startOffsets(assigned);
+      if (epochs.size > 0)
+        starts = await (member as GroupMember).startOffsets(
+          assigned.filter((tp) => epochs.has(tpKey(tp))),
+        );
     } catch (error) {
       return lost(error as Error);
     }
     lostInARow = 0;
     // (3)
     group = joined;
-    await handlers?.onAssignment(assigned);
+    await handlers?.onAssignment(assigned, { cooperative });
     // (4)
     joining = false;
+    joinSent = false;
     for (const [key, epoch] of epochs) {
       const state = partitions.get(key);
       if (state !== undefined && state.epoch === epoch) moveTo(state, starts.get(key) ?? 0n);
     }
     idle.wakeAll();
+    // (5)
+    if (cooperative && revoked > 0) rejoin(false);
   };
 
-  /** Joins the group again (after 'rejoin', a fenced task, or a lost membership), retrying with backoff. */
-  const rejoin = (): void => {
-    suspend();
+  /**
+   * Joins the group again (after 'rejoin', a fenced task, or a lost membership: every partition
+   * stops until the next assignment; or after a cooperative revocation: nothing stops),
+   * retrying with backoff.
+   */
+  const rejoin = (stopAll = true): void => {
+    if (stopAll) suspend();
     if (rejoining !== undefined || stopped) return;
     rejoining = (async () => {
       for (let attempt = 1; !stopped; attempt++) {
@@ -438,13 +491,15 @@ export function createPlatformaticBatchConsumer(
 
   return {
     groupMetadata: () => group,
+    rebalancing: () => joinSent,
     async start(topics, batchHandlers) {
       handlers = batchHandlers;
       // Start-up retries start() while Kafka does not answer: the member is made once.
       if (member === undefined) {
-        member = createGroupMember(options, consumerOptions, topics, beforeJoin, () => [
-          ...partitions.values(),
-        ]);
+        // A member the group dropped claims nothing: its partitions may be others' by now.
+        member = createGroupMember(options, consumerOptions, topics, beforeJoin, () =>
+          dropped ? [] : [...partitions.values()],
+        );
         fetcher = createFetcher(options, {
           maxWaitMs: idleMs,
           partitionMaxBytes: consumerOptions.maxBytesPerPartition,
@@ -457,6 +512,11 @@ export function createPlatformaticBatchConsumer(
             memberId: joined.memberId ?? '',
           };
           latestJoin = { group: metadata, partitions: new Set(tps.map(tpKey)) };
+          if (cooperative) {
+            releasing.clear();
+            for (const key of partitions.keys())
+              if (!latestJoin.partitions.has(key)) releasing.add(key);
+          }
           joins.wakeAll();
           assignments = assignments
             .then(() => assign(tps, metadata))
@@ -502,12 +562,19 @@ export function createPlatformaticBatchConsumer(
         await current.commit(offsets, sent);
         return;
       } catch (error) {
-        const crossed = crossedRebalance(error, sent.generationId, current.consumer.generationId);
+        // Cooperative: the coordinator may move to the next generation (every member has
+        // joined) before this member reads its JoinGroup's answer.
+        const newer =
+          cooperative && joinSent
+            ? Math.max(sent.generationId + 1, current.consumer.generationId)
+            : current.consumer.generationId;
+        const crossed = crossedRebalance(error, sent.generationId, newer);
         if (crossed === undefined) throw error;
         // The join's assignment comes a SyncGroup after its generation: wait for it.
         const next = await joinAfter(sent.generationId, recommitWaitMs);
-        if (next === undefined || !offsets.every((o) => next.partitions.has(tpKey(o))))
-          throw crossed;
+        const stillMine = (key: string): boolean =>
+          next?.partitions.has(key) === true || releasing.has(key);
+        if (next === undefined || !offsets.every((o) => stillMine(tpKey(o)))) throw crossed;
         try {
           await current.commit(offsets, next.group);
         } catch (again) {

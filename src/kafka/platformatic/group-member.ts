@@ -12,8 +12,8 @@ import type { KafkaClientOptions } from '../client.ts';
 import { backoffMs, classifyKafkaError } from '../faults.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
 import {
-  assignTasks,
-  decodeOwnedTasks,
+  assignGroupTasks,
+  decodeMemberData,
   encodeOwnedTasks,
   taskAssignerName,
 } from '../task-assignment.ts';
@@ -60,9 +60,9 @@ function platformaticTaskAssigner(
     );
     const taskMembers = [...members].map(([id, subscription]) => ({
       id,
-      owned: decodeOwnedTasks(subscription.metadata),
+      ...decodeMemberData(subscription.metadata),
     }));
-    const assignment = assignTasks(taskMembers, partitions, groupOf);
+    const assignment = assignGroupTasks(taskMembers, partitions, groupOf);
     return [...assignment].map(([memberId, byTopic]) => ({
       memberId,
       assignments: new Map(
@@ -155,7 +155,8 @@ export function createGroupMember(
     heartbeatStallTimeout: consumerOptions.sessionTimeoutMs,
     protocols: [{ name: taskAssignerName, version: 1 }],
     // Each join announces the tasks this member owns (its latest assignment), for stickiness.
-    protocolsMetadata: () => encodeOwnedTasks(owned(), consumerOptions.groupOf),
+    protocolsMetadata: () =>
+      encodeOwnedTasks(owned(), consumerOptions.groupOf, consumerOptions.cooperative !== false),
     partitionAssigner: platformaticTaskAssigner(consumerOptions.groupOf),
   });
   consumer.topics.trackAll(...topics);

@@ -19,13 +19,20 @@ export interface MemberOptions {
   onBatch?: (batch: FetchedBatch, consumer: BatchConsumer) => Promise<BatchResult>;
   /** BatchConsumerOptions.stallReportMs. */
   stallReportMs?: number;
+  /** BatchConsumerOptions.cooperative (the adapter's default when absent). */
+  cooperative?: boolean;
 }
 
 /** A BatchConsumer group member that records what the consumer tells it. */
 export interface Member {
   consumer: BatchConsumer;
-  /** Every batch handed to handleBatch, in call order, with what it answered (once it did). */
-  batches: { batch: FetchedBatch; result?: BatchResult }[];
+  /**
+   * Every batch handed to handleBatch, in call order, with what it answered (once it did), and
+   * when (Date.now()) it was handed over and answered.
+   */
+  batches: { batch: FetchedBatch; result?: BatchResult; began: number; ended?: number }[];
+  /** When (Date.now()) each onAssignment was called, in order. */
+  assignedAt: number[];
   /** The partitions of the latest onAssignment, as `topic/partition`; undefined before the first. */
   owned: Set<string> | undefined;
   assignments: number;
@@ -58,11 +65,13 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
     concurrency: 2,
     maxBytesPerPartition: 1024 * 1024,
     ...(options.stallReportMs === undefined ? {} : { stallReportMs: options.stallReportMs }),
+    ...(options.cooperative === undefined ? {} : { cooperative: options.cooperative }),
   });
   let stopping: Promise<void> | undefined;
   const member: Member = {
     consumer,
     batches: [],
+    assignedAt: [],
     owned: undefined,
     assignments: 0,
     groups: [],
@@ -75,16 +84,18 @@ export async function startMember(scope: ContractScope, options: MemberOptions):
   scope.defer(() => member.stop());
   await consumer.start(options.topics, {
     async handleBatch(batch) {
-      const entry: { batch: FetchedBatch; result?: BatchResult } = { batch };
+      const entry: Member['batches'][number] = { batch, began: Date.now() };
       member.batches.push(entry);
       member.events.push(`batch ${tpKey(batch)}@${batch.records[0]?.offset ?? 'empty'}`);
       entry.result =
         options.onBatch === undefined ? 'done' : await options.onBatch(batch, consumer);
+      entry.ended = Date.now();
       return entry.result;
     },
     async onAssignment(assigned) {
       member.owned = new Set(assigned.map(tpKey));
       member.assignments++;
+      member.assignedAt.push(Date.now());
       member.groups.push(consumer.groupMetadata());
       member.events.push('assigned');
     },
@@ -121,7 +132,8 @@ export function describeMember(name: string, member: Member): string {
 
 /**
  * Waits until the latest assignments of the members own each of `tps` exactly once between
- * them (every member has been assigned, none shares a partition): the group settled.
+ * them (every member has been assigned, none shares a partition, none is left without one
+ * while there are enough): the group settled.
  */
 export async function settledOwnership(
   members: Record<string, Member>,
@@ -139,7 +151,10 @@ export async function settledOwnership(
       if (all.some((m) => m.owned === undefined)) return undefined;
       const owners = wanted.map((tp) => all.filter((m) => m.owned?.has(tp)).length);
       const extra = all.some((m) => [...(m.owned ?? [])].some((tp) => !wanted.includes(tp)));
-      return owners.every((n) => n === 1) && !extra ? true : undefined;
+      // An incremental rebalance first gives a moving partition to nobody (its old owner keeps
+      // it until it let it go): a member still without any is not settled yet.
+      const idle = all.length <= wanted.length && all.some((m) => m.owned?.size === 0);
+      return owners.every((n) => n === 1) && !extra && !idle ? true : undefined;
     },
     timeoutMs,
     100,
