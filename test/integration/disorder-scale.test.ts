@@ -8,7 +8,11 @@
 // (f) Live devices, one of them reconnecting after 6 hours offline with its buffer in a burst:
 //     by key time every window once; by partition time, the windows and the late readings
 //     (dead letters) the oracle names, so the partition's time moved with its task.
-// In both the added workers took tasks, and their stops (SIGTERM) exit 0 during the flow.
+// (g) (f)'s input shape under at-least-once: the rebalances are incremental and graceful (each
+//     moving task committed and closed by its old owner before its new owner starts, the added
+//     workers committing before they leave), so no batch is handled twice and the output must
+//     be as exact as under exactly-once: at-least-once allows duplicates on a crash, not here.
+// In each the added workers took tasks, and their stops (SIGTERM) exit 0 during the flow.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
@@ -168,6 +172,26 @@ describe('windowed aggregation of real-source-shaped input while the group scale
       [...(byPartition?.oracle.late.values() ?? [])].some((r) => r.device === generated.focus),
       'by partition time, the burst has late readings',
     );
+    await scaleOutAndIn(t, generated, input, apps);
+  });
+
+  it('(g) devices reconnecting with hours of buffered readings, under at-least-once, while the workers scale 1 -> 3 -> 1: no batch handled twice, so every window once; by partition time, the late readings the oracle names', async (t) => {
+    // As (f), another seed: 40 devices x 24 h of 1-minute readings, one offline 6 h.
+    const generated = reconnect(baseSeed + 7, {
+      devices: 40,
+      hours: 24,
+      intervalMs: minuteMs,
+      maxDelayMs: 3 * minuteMs,
+      offlineMs: 6 * 60 * minuteMs,
+      burstMs: 5 * minuteMs,
+      maxLatencyMs: 10 * minuteMs,
+    });
+    const { input, apps } = await harness.prepare({
+      scenario: 'reconnect',
+      generated,
+      modes: ['key', 'partition'],
+      guarantee: 'at_least_once',
+    });
     await scaleOutAndIn(t, generated, input, apps);
   });
 });
