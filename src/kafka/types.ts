@@ -117,9 +117,9 @@ export interface BatchConsumer {
    */
   groupMetadata(): ConsumerGroupMetadata;
   /**
-   * True while this member rebalances: from its JoinGroup to the assignment handed over. An
-   * exactly-once task holds its transaction's commit meanwhile (commit.ts). Adapters that do not
-   * tell leave it out.
+   * True while this member rebalances incrementally: from its JoinGroup to the assignment
+   * handed over, its tasks still running. An exactly-once task holds its transaction's commit
+   * meanwhile (commit.ts). Eager members and adapters that do not tell leave it out or say false.
    */
   rebalancing?(): boolean;
   /** Commits offsets for this member's group (after the outputs they produced are acknowledged). */

@@ -491,7 +491,9 @@ export function createPlatformaticBatchConsumer(
 
   return {
     groupMetadata: () => group,
-    rebalancing: () => joinSent,
+    // Eager: the batches in flight commit before the JoinGroup goes out (beforeJoin), under the
+    // generation still current; holding them would only abort the revoked tasks' transactions.
+    rebalancing: () => cooperative && joinSent,
     async start(topics, batchHandlers) {
       handlers = batchHandlers;
       // Start-up retries start() while Kafka does not answer: the member is made once.
