@@ -238,3 +238,38 @@ export function skew(
     description: `${options.devices} devices x ${options.hours} h, one reading per ${options.intervalMs / minuteMs} min, latencies up to ${options.maxLatencyMs / minuteMs} min; ${deviceName(ahead)}'s clock ${skewMs / minuteMs} min ahead`,
   };
 }
+
+/**
+ * (d) Devices that send some readings again, as an MQTT QoS 1 link or a gateway unsure of what
+ * went out does: each reading (not a marker, nor one of the focus device's: its reconnect burst
+ * moves its time hours in minutes) is repeated with probability `fraction`, the copy arriving 1
+ * to `maxLaterReadings` readings of the whole stream later (with 40 devices at one reading a
+ * minute, 200 readings are about 5 minutes). The copies are marked `duplicate`; a topology
+ * deduplicating with a retention of the window's size plus grace drops every one, since its
+ * device's time moves on far less than that before it comes.
+ */
+export function withDuplicates(
+  generated: Generated,
+  seed: number,
+  fraction: number,
+  maxLaterReadings: number,
+): Generated {
+  const random = seeded(seed);
+  const markerTime = generated.readings.at(-1)?.time;
+  const data = generated.readings.filter((r) => r.time !== markerTime);
+  const markers = generated.readings.filter((r) => r.time === markerTime);
+  const copies = new Map<number, Reading[]>();
+  let count = 0;
+  data.forEach((reading, i) => {
+    if (random() >= fraction || reading.device === generated.focus) return;
+    const at = Math.min(data.length - 1, i + 1 + below(random, maxLaterReadings));
+    copies.set(at, [...(copies.get(at) ?? []), { ...reading, duplicate: true }]);
+    count++;
+  });
+  const readings = data.flatMap((reading, i) => [reading, ...(copies.get(i) ?? [])]);
+  return {
+    ...generated,
+    readings: [...readings, ...markers],
+    description: `${generated.description}; ${count} readings sent again up to ${maxLaterReadings} readings later`,
+  };
+}

@@ -10,6 +10,9 @@
 //   the reading itself included; late readings count in no window.
 // - A window is emitted once, when the clock passes end + grace: the oracle's windows are those
 //   closed by the clock's final value.
+// - A reading marked `duplicate` (a copy sent again within the deduplication's retention) takes
+//   its place in its partition and counts nowhere else: it is dropped before the windows, and
+//   its event time equals one already seen, so it moves no clock.
 import { partitionForKey } from '../../src/kafka/index.ts';
 import type { Summary } from '../../src/topology/index.ts';
 import type { Reading, ScenarioWindow, TimeMode } from './disorder-scenarios.ts';
@@ -57,6 +60,8 @@ export function disorderOracle(
     partitionSizes[partition] = offset + 1;
     const position: Position = `${partition}/${offset}`;
     positions.set(position, r);
+    // A copy sent again within the deduplication's retention: dropped before the windows.
+    if (r.duplicate === true) continue;
     const clock = mode === 'key' ? `key ${r.device}` : `partition ${partition}`;
     const time = Math.max(clocks.get(clock) ?? Number.NEGATIVE_INFINITY, r.time);
     clocks.set(clock, time);

@@ -12,15 +12,19 @@
 //     moving task committed and closed by its old owner before its new owner starts, the added
 //     workers committing before they leave), so no batch is handled twice and the output must
 //     be as exact as under exactly-once: at-least-once allows duplicates on a crash, not here.
+// (h) (g) with 2% of the live readings sent again a few minutes later, deduplicated before the
+//     windows by a store of their own, under at-least-once: the dedup store moves with its task
+//     too, so no copy reaches a window on the new owner either.
 // In each the added workers took tasks, and their stops (SIGTERM) exit 0 during the flow.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 
-import { backfill, reconnect } from './disorder-generators.ts';
+import { backfill, reconnect, withDuplicates } from './disorder-generators.ts';
 import type { Generated } from './disorder-generators.ts';
 import { publishReadings } from './disorder-io.ts';
 import { baseSeed, checkApps, disorderHarness, partitions, stopAll } from './disorder-run.ts';
+import { scenarioWindows } from './disorder-scenarios.ts';
 import type { App } from './disorder-run.ts';
 import { eventually } from './helpers.ts';
 import { kafka, readTopic } from './topics.ts';
@@ -192,6 +196,34 @@ describe('windowed aggregation of real-source-shaped input while the group scale
       modes: ['key', 'partition'],
       guarantee: 'at_least_once',
     });
+    await scaleOutAndIn(t, generated, input, apps);
+  });
+
+  it('(h) reconnecting devices that also send readings again, deduplicated, under at-least-once, while the workers scale 1 -> 3 -> 1: every copy dropped, every window once; by partition time, the late readings the oracle names', async (t) => {
+    const generated = withDuplicates(
+      reconnect(baseSeed + 8, {
+        devices: 40,
+        hours: 24,
+        intervalMs: minuteMs,
+        maxDelayMs: 3 * minuteMs,
+        offlineMs: 6 * 60 * minuteMs,
+        burstMs: 5 * minuteMs,
+        maxLatencyMs: 10 * minuteMs,
+      }),
+      baseSeed + 9,
+      0.02,
+      200,
+    );
+    const { sizeMs, graceMs } = scenarioWindows.reconnect;
+    const { input, apps } = await harness.prepare({
+      scenario: 'reconnect',
+      generated,
+      modes: ['key', 'partition'],
+      guarantee: 'at_least_once',
+      workerEnv: { DEDUP_RETENTION_MS: String(sizeMs + graceMs) },
+    });
+    const copies = generated.readings.filter((r) => r.duplicate === true).length;
+    assert.ok(copies > 500, `readings sent again: ${copies}`);
     await scaleOutAndIn(t, generated, input, apps);
   });
 });

@@ -8,6 +8,12 @@ export interface Reading {
   /** Event time, ms since the epoch. */
   time: number;
   value: number;
+  /**
+   * Set on a copy a device sent again (a QoS 1 resend, a gateway replaying what it was not sure
+   * went out): same device, time and value. The oracle leaves such a copy out of every window
+   * and clock, as the deduplication before the windows does (withDuplicates).
+   */
+  duplicate?: true;
 }
 
 export type Scenario = 'backfill' | 'reconnect' | 'skew';
