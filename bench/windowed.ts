@@ -1,6 +1,7 @@
 // Windowed aggregation benchmark. Needs the local stack (npm run stack -- up).
 //
 //   npm run bench:windowed [-- --records N] [--only restore] [--rounds N] [--baseline DIR]
+//   (BENCH_PROFILE_DIR=DIR: a CPU profile of each measured process in DIR)
 //                          [--baseline-client kafkajs|platformatic]
 //
 // (1) 1,000,000 pre-loaded readings of 10,000 sensors on 12 partitions, an hourly tumbling
@@ -166,7 +167,19 @@ async function runChild(args: string[], baseline?: Baseline): Promise<Record<str
   const child = spawn(
     process.execPath,
     // The child measures as many records as the parent loaded.
-    ['--import', 'tsx', script, '--child', '--records', String(total), ...args],
+    [
+      // BENCH_PROFILE_DIR: a CPU profile of each measured process, written there.
+      ...(process.env['BENCH_PROFILE_DIR'] === undefined
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE_DIR']}`]),
+      '--import',
+      'tsx',
+      script,
+      '--child',
+      '--records',
+      String(total),
+      ...args,
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
