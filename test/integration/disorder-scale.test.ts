@@ -33,6 +33,21 @@ import type { WorkerProcess } from './workers.ts';
 
 const minuteMs = 60_000;
 
+/**
+ * (f), (g) and (h)'s input: 40 devices x 24 h of 1-minute readings (~57,600), latencies up to
+ * 10 min; one device offline 6 h, then its buffer in a 5-minute burst among the live readings.
+ */
+const liveDevices = (seed: number): Generated =>
+  reconnect(seed, {
+    devices: 40,
+    hours: 24,
+    intervalMs: minuteMs,
+    maxDelayMs: 3 * minuteMs,
+    offlineMs: 6 * 60 * minuteMs,
+    burstMs: 5 * minuteMs,
+    maxLatencyMs: 10 * minuteMs,
+  });
+
 /** The group's committed offset of each partition of `topic` (-1 where none). */
 async function committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
   const admin = kafka.admin();
@@ -154,17 +169,7 @@ describe('windowed aggregation of real-source-shaped input while the group scale
   });
 
   it('(f) devices reconnecting with hours of buffered readings, under exactly-once, while the workers scale 1 -> 3 -> 1: per key every window once; by partition time, the late readings the oracle names', async (t) => {
-    // 40 devices x 24 h of 1-minute readings (~57,600), latencies up to 10 min; one device
-    // offline 6 h, then its buffer in a 5-minute burst among the live readings.
-    const generated = reconnect(baseSeed + 6, {
-      devices: 40,
-      hours: 24,
-      intervalMs: minuteMs,
-      maxDelayMs: 3 * minuteMs,
-      offlineMs: 6 * 60 * minuteMs,
-      burstMs: 5 * minuteMs,
-      maxLatencyMs: 10 * minuteMs,
-    });
+    const generated = liveDevices(baseSeed + 6);
     const { input, apps } = await harness.prepare({
       scenario: 'reconnect',
       generated,
@@ -180,16 +185,7 @@ describe('windowed aggregation of real-source-shaped input while the group scale
   });
 
   it('(g) devices reconnecting with hours of buffered readings, under at-least-once, while the workers scale 1 -> 3 -> 1: no batch handled twice, so every window once; by partition time, the late readings the oracle names', async (t) => {
-    // As (f), another seed: 40 devices x 24 h of 1-minute readings, one offline 6 h.
-    const generated = reconnect(baseSeed + 7, {
-      devices: 40,
-      hours: 24,
-      intervalMs: minuteMs,
-      maxDelayMs: 3 * minuteMs,
-      offlineMs: 6 * 60 * minuteMs,
-      burstMs: 5 * minuteMs,
-      maxLatencyMs: 10 * minuteMs,
-    });
+    const generated = liveDevices(baseSeed + 7);
     const { input, apps } = await harness.prepare({
       scenario: 'reconnect',
       generated,
@@ -200,20 +196,7 @@ describe('windowed aggregation of real-source-shaped input while the group scale
   });
 
   it('(h) reconnecting devices that also send readings again, deduplicated, under at-least-once, while the workers scale 1 -> 3 -> 1: every copy dropped, every window once; by partition time, the late readings the oracle names', async (t) => {
-    const generated = withDuplicates(
-      reconnect(baseSeed + 8, {
-        devices: 40,
-        hours: 24,
-        intervalMs: minuteMs,
-        maxDelayMs: 3 * minuteMs,
-        offlineMs: 6 * 60 * minuteMs,
-        burstMs: 5 * minuteMs,
-        maxLatencyMs: 10 * minuteMs,
-      }),
-      baseSeed + 9,
-      0.02,
-      200,
-    );
+    const generated = withDuplicates(liveDevices(baseSeed + 8), baseSeed + 9, 0.02, 200);
     const { sizeMs, graceMs } = scenarioWindows.reconnect;
     const { input, apps } = await harness.prepare({
       scenario: 'reconnect',

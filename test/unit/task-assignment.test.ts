@@ -15,6 +15,20 @@ const partitionsOf = (topic: string, count: number) =>
 
 const fresh = (...ids: string[]): TaskMember[] => ids.map((id) => ({ id, owned: [] }));
 
+/**
+ * A seeded whole number in [0, n) per call: mulberry32 (the low bits of a power-of-two LCG
+ * repeat too soon to cover the cases).
+ */
+function randomBelow(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
 /** The task ids each member got, for a topology of one sub-topology (0) reading topic `t`. */
 const tasksOf = (assignment: Map<string, MemberAssignment>): Map<string, string[]> =>
   new Map([...assignment].map(([id, a]) => [id, (a['t'] ?? []).map((p) => `0_${p}`)]));
@@ -118,14 +132,7 @@ describe('assignTasks', () => {
    * its tasks and still announces them) are checked for balance only.
    */
   it('is balanced and keeps as many tasks in place as the best balanced assignment (exhaustive oracle)', () => {
-    let seed = 11;
-    // mulberry32: the low bits of a power-of-two LCG repeat too soon to cover the cases.
-    const random = (n: number): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-    };
+    const random = randomBelow(11);
     let compared = 0;
     for (let round = 0; round < 2000; round++) {
       const taskCount = 1 + random(7);
@@ -224,13 +231,7 @@ describe('assignGroupTasks: incremental (cooperative) rebalancing', () => {
    * by its second rebalance.
    */
   it('never gives a task two owners at once, and settles within two rebalances (random groups)', () => {
-    let seed = 5;
-    const random = (n: number): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-    };
+    const random = randomBelow(5);
     for (let trial = 0; trial < 300; trial++) {
       const taskCount = 1 + random(9);
       let members: TaskMember[] = [];
