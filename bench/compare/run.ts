@@ -10,7 +10,8 @@
 //   npm run bench -- --impl tributary,kafka-streams --workload w3-eos --rounds 3 --no-raw --no-clients
 //                                                  only W3, the stream-table join (w3-data.ts)
 //
-// Options: --records N (default 1,000,000), --impl tributary,kafka-streams,quix (`tributary` is
+// Options: --records N (default 1,000,000), --sensors N (the readings' keys, default 10,000;
+// as many as the records for state of that many keys), --impl tributary,kafka-streams,quix (`tributary` is
 // the worker on its default client, src/kafka/library.ts; also tributary-kafkajs and
 // tributary-platformatic: the same worker on that client, TRIBUTARY_KAFKA_CLIENT; in results
 // before 2026-12-06 `tributary` was kafkajs),
@@ -59,6 +60,8 @@ const option = (name: string, fallback: string): string => {
   return i >= 0 ? (argv[i + 1] ?? fallback) : fallback;
 };
 const total = Number(option('records', '1000000'));
+// --sensors N: the readings' keys (data.ts, sensorsFor); the oracle and the pre-load read it.
+if (argv.includes('--sensors')) process.env['BENCH_SENSORS'] = option('sensors', '');
 const impls = option('impl', 'tributary,kafka-streams,quix').split(',');
 const workloads = option('workload', 'w1,w2-eos,w2-alos,w3-eos').split(',');
 const rounds = Number(option('rounds', '3'));
@@ -806,6 +809,7 @@ async function main(): Promise<void> {
     machine: machine(),
     setup: {
       records: total,
+      sensors: sensorsFor(total),
       partitions,
       recordBytes: Buffer.byteLength(line(0, total).split('\t')[2] ?? ''),
       commitIntervalMs,
