@@ -165,34 +165,63 @@ export function oracle(total: number): Oracle {
 
 /** Differences between W2 results and the oracle (empty when equal); sums within 1e-9 relative. */
 export function compareW2(results: W2Output[], expected: Map<string, W2Output>): string[] {
+  const check = w2Check(expected);
+  for (const w of results) check.add(w);
+  return check.problems();
+}
+
+/**
+ * compareW2 one window at a time (`add`), for outputs too large to hold as a list: the problems
+ * once every window is added, and how many were.
+ */
+export function w2Check(expected: Map<string, W2Output>): {
+  add(w: W2Output): void;
+  problems(): string[];
+  readonly count: number;
+} {
   const problems: string[] = [];
   const seen = new Map<string, number>();
-  for (const w of results) {
-    const id = `${w.sensor}@${w.start}`;
-    seen.set(id, (seen.get(id) ?? 0) + 1);
-    const e = expected.get(id);
-    if (e === undefined) {
-      if (problems.length < 5) problems.push(`unexpected window ${id}`);
-      continue;
-    }
-    const close = (a: number, b: number): boolean =>
-      Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
-    if (
-      w.end !== e.end ||
-      w.count !== e.count ||
-      !close(w.sum, e.sum) ||
-      w.min !== e.min ||
-      w.max !== e.max
-    ) {
-      if (problems.length < 5)
-        problems.push(`window ${id}: ${JSON.stringify(w)} != ${JSON.stringify(e)}`);
-    }
-  }
-  const missing = [...expected.keys()].filter((id) => !seen.has(id)).length;
-  const twice = [...seen.values()].filter((n) => n > 1).length;
-  const unexpected = [...seen.keys()].filter((id) => !expected.has(id)).length;
-  if (missing > 0) problems.push(`${missing} windows missing`);
-  if (twice > 0) problems.push(`${twice} windows emitted more than once`);
-  if (unexpected > 0) problems.push(`${unexpected} windows not in the oracle`);
-  return problems;
+  let count = 0;
+  const close = (a: number, b: number): boolean =>
+    Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+  return {
+    add(w) {
+      count++;
+      const id = `${w.sensor}@${w.start}`;
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      const e = expected.get(id);
+      if (e === undefined) {
+        if (problems.length < 5) problems.push(`unexpected window ${id}`);
+        return;
+      }
+      if (
+        w.end !== e.end ||
+        w.count !== e.count ||
+        !close(w.sum, e.sum) ||
+        w.min !== e.min ||
+        w.max !== e.max
+      ) {
+        if (problems.length < 5)
+          problems.push(`window ${id}: ${JSON.stringify(w)} != ${JSON.stringify(e)}`);
+      }
+    },
+    problems() {
+      const all = [...problems];
+      let missing = 0;
+      for (const id of expected.keys()) if (!seen.has(id)) missing++;
+      let twice = 0;
+      let unexpected = 0;
+      for (const [id, n] of seen) {
+        if (n > 1) twice++;
+        if (!expected.has(id)) unexpected++;
+      }
+      if (missing > 0) all.push(`${missing} windows missing`);
+      if (twice > 0) all.push(`${twice} windows emitted more than once`);
+      if (unexpected > 0) all.push(`${unexpected} windows not in the oracle`);
+      return all;
+    },
+    get count() {
+      return count;
+    },
+  };
 }

@@ -34,6 +34,7 @@
 // leaves it up. Writes bench/results/<date>.json and prints a markdown table with the ratios
 // Tributary / peer.
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,7 +44,7 @@ import { stackEndpoints } from '../../infra/stack/config.ts';
 import { createKafkaClient, defaultKafkaLibrary } from '../../src/kafka/index.ts';
 import type { KafkaLibrary } from '../../src/kafka/index.ts';
 import { committedTotal, machine } from '../kafka-load.ts';
-import { compareW2, line, oracle, partitions, sensorsFor } from './data.ts';
+import { line, oracle, partitions, sensorsFor, w2Check } from './data.ts';
 import type { W2Output } from './data.ts';
 import { compareW3, metaLine, w3Line } from './w3-data.ts';
 import type { W3Output } from './w3-data.ts';
@@ -92,16 +93,6 @@ async function run(command: string, args: string[], what: string): Promise<void>
   const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`${what} failed (${command} exit ${code})`);
-}
-
-/** Runs a command to its end and returns its stdout. */
-async function capture(command: string, args: string[]): Promise<string> {
-  const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}`);
-  return out;
 }
 
 async function createTopic(topic: string, config: Record<string, string> = {}): Promise<void> {
@@ -168,11 +159,29 @@ async function countRecords(topic: string): Promise<number> {
 
 /** A topic's committed records' values, read with kcat (read_committed). */
 async function readValues(topic: string): Promise<string[]> {
-  const out = await capture('kcat', [
-    ...['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\\n'],
-    ...['-X', 'isolation.level=read_committed'],
-  ]);
-  return out.split('\n').filter((l) => l.length > 0);
+  const values: string[] = [];
+  await eachValue(topic, (value) => values.push(value));
+  return values;
+}
+
+/**
+ * Hands each committed record's value of a topic to `use`, line by line as kcat prints them
+ * (read_committed): no string of the whole topic, which ten million windows would exceed.
+ */
+async function eachValue(topic: string, use: (value: string) => void): Promise<void> {
+  const child = spawn(
+    'kcat',
+    [
+      ...['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\\n'],
+      ...['-X', 'isolation.level=read_committed'],
+    ],
+    { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  for await (const line of lines) if (line.length > 0) use(line);
+  const code =
+    child.exitCode ?? (await new Promise<number | null>((resolve) => child.on('exit', resolve)));
+  if (code !== 0) throw new Error(`kcat reading ${topic} exited ${code}`);
 }
 
 interface RunResult {
@@ -365,13 +374,14 @@ async function measureRun(
           ? `${values.length} joined readings, equal to the oracle`
           : `${values.length} joined readings: ${problems.join('; ')}`;
     } else {
-      const values = (await readValues(output)).map((v) => JSON.parse(v) as W2Output);
-      const problems = compareW2(values, time === 'key' ? expected().w2ByKey : expected().w2);
+      const check = w2Check(time === 'key' ? expected().w2ByKey : expected().w2);
+      await eachValue(output, (v) => check.add(JSON.parse(v) as W2Output));
+      const problems = check.problems();
       result.correct = problems.length === 0;
       result.output =
         problems.length === 0
-          ? `${values.length} windows, equal to the oracle`
-          : `${values.length} windows: ${problems.join('; ')}`;
+          ? `${check.count} windows, equal to the oracle`
+          : `${check.count} windows: ${problems.join('; ')}`;
     }
     result.ok = true;
   } catch (error) {
