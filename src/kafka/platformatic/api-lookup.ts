@@ -25,3 +25,52 @@ export function overrideApi(
       else callback(error, api);
     });
 }
+
+/** A topic as a Metadata response lists it (the fields read here). */
+interface ListedTopic {
+  name: string | null;
+  partitions: unknown[];
+}
+
+/**
+ * Makes a Metadata response that leaves out a topic asked for, or lists it without partitions,
+ * a retriable error with stale metadata (the library then reads it again, from another broker
+ * if need be). A broker that has just restarted may answer so before it knows the cluster's
+ * topics; the library indexes the topics it asked for without checking, so such an answer threw
+ * a TypeError in its producer's send (`metadata.topics.get(topic).partitionsCount`) out of a
+ * socket callback, and the worker exited 1 in a rolling restart of the brokers.
+ */
+export function guardMetadata(client: object): void {
+  overrideApi(client, 'Metadata', (metadata) =>
+    Object.assign((...args: unknown[]): void => {
+      const asked = args[1];
+      const callback = args[args.length - 1] as (
+        error: unknown,
+        response?: { topics: ListedTopic[] },
+      ) => void;
+      metadata(...args.slice(0, -1), (error: unknown, response?: { topics: ListedTopic[] }) => {
+        if (error == null && Array.isArray(asked) && response !== undefined) {
+          const listed = new Set(
+            response.topics.filter((t) => t.partitions.length > 0).map((t) => t.name),
+          );
+          const names = (asked as (string | { name?: string | null })[]).map((topic) =>
+            typeof topic === 'string' ? topic : (topic.name ?? null),
+          );
+          const missing = names.filter((topic) => topic !== null && !listed.has(topic));
+          if (missing.length > 0) {
+            callback(
+              Object.assign(
+                new Error(
+                  `the broker's metadata lists no partitions of ${missing.join(', ')} (restarting?)`,
+                ),
+                { canRetry: true, hasStaleMetadata: true, retriable: true },
+              ),
+            );
+            return;
+          }
+        }
+        callback(error, response);
+      });
+    }, metadata),
+  );
+}

@@ -12,6 +12,7 @@ import type { FetchedRecord } from '../types.ts';
 import { committedBatches } from './aborted-filter.ts';
 import { fromLibraryBatch, useOwnFetchDecoder } from './fetch-response.ts';
 import type { FetchedBatchRecord, FetchedRecordBatch } from './fetch-response.ts';
+import { guardMetadata } from './api-lookup.ts';
 import { baseOptions } from './options.ts';
 
 export type { FetchedPartition, FetchPosition } from '../bounded-read.ts';
@@ -99,6 +100,7 @@ export function createFetcher(options: KafkaClientOptions, settings: FetcherSett
     maxWaitTime: settings.maxWaitMs,
   });
   useOwnFetchDecoder(consumer);
+  guardMetadata(consumer);
   /** One leader's fetch: the partitions of several topics. */
   const fetchFrom = async (
     node: number,

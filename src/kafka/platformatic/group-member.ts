@@ -18,7 +18,7 @@ import {
   taskAssignerName,
 } from '../task-assignment.ts';
 import type { ConsumerGroupMetadata, TopicPartition, TopicPartitionOffset } from '../types.ts';
-import { overrideApi } from './api-lookup.ts';
+import { guardMetadata, overrideApi } from './api-lookup.ts';
 import { coordinators } from './coordinator.ts';
 import { brokerSaid } from './errors.ts';
 import { commitRequestTopics } from './offsets.ts';
@@ -161,6 +161,7 @@ export function createGroupMember(
   });
   consumer.topics.trackAll(...topics);
   awaitBeforeJoin(consumer, beforeJoin);
+  guardMetadata(consumer);
   /** ListOffsets (read_uncommitted) of the partitions at `timestamp`, by `topic/partition`. */
   const listed = async (timestamp: bigint, tps: TopicPartition[]): Promise<Map<string, bigint>> => {
     const partitions = byTopic(tps);

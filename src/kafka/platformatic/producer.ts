@@ -7,6 +7,7 @@ import { partitionForKey } from '../partitioner.ts';
 import { chunkBySize } from '../producer.ts';
 import type { OutgoingRecord, RecordProducer, WrittenOffsets } from '../types.ts';
 import { countPerPartition, offsetsAfter } from '../written-offsets.ts';
+import { guardMetadata } from './api-lookup.ts';
 import { baseOptions } from './options.ts';
 import { useOwnProduceEncoder } from './produce-request.ts';
 
@@ -198,6 +199,7 @@ export async function sendRecords(
 export function createPlatformaticRecordProducer(options: KafkaClientOptions): RecordProducer {
   const producer = new Producer<Buffer, Buffer, Buffer, Buffer>(producerOptions(options));
   useOwnProduceEncoder(producer);
+  guardMetadata(producer);
   const choose = partitionChooser(producer);
   return {
     // Registers the idempotent producer id, so a broker that cannot be reached fails here.

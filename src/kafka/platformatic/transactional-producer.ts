@@ -9,6 +9,7 @@ import type {
   TopicPartitionOffset,
   TransactionalProducer,
 } from '../types.ts';
+import { guardMetadata } from './api-lookup.ts';
 import { coordinators } from './coordinator.ts';
 import { brokerSaid } from './errors.ts';
 import { commitRequestTopics } from './offsets.ts';
@@ -65,6 +66,7 @@ export function createPlatformaticTransactionalProducer(
     retryDelay,
   });
   useOwnProduceEncoder(producer);
+  guardMetadata(producer);
   const choose = partitionChooser(producer);
   const coordinator = coordinators(options, producer);
   let transaction: Awaited<ReturnType<typeof producer.beginTransaction>> | undefined;
