@@ -67,15 +67,13 @@ export function partitionChooser(
       if (record.topic !== topic) {
         topic = record.topic;
         count = metadata.topics.get(topic)?.partitionsCount ?? 0;
-        // A broker just restarted may not know the topic yet: the metadata is read again and
-        // the send retried (KAFKA_UNAVAILABLE is retriable); the runtime made its topics first.
-        if (count === 0) {
-          await producer.metadata({ topics, forceUpdate: true }).catch(() => undefined);
+        // guardMetadata (api-lookup.ts) refuses an answer without the topic's partitions as
+        // retriable stale metadata, so none reaches here; kept as the invariant it is.
+        if (count === 0)
           throw new TributaryError(
             'KAFKA_UNAVAILABLE',
             `topic ${topic} has no partitions in the metadata`,
           );
-        }
         counted = perTopic.get(topic) ?? [];
         perTopic.set(topic, counted);
       }
