@@ -27,6 +27,11 @@ const membershipTypes = new Set([
   // The same code 16 as @platformatic/kafka names it.
   'NOT_COORDINATOR',
   'FENCED_INSTANCE_ID',
+  // Kafka 4's group coordinator deletes a classic group once its last member is gone (here: its
+  // session expired) if the group holds no committed offsets; an OffsetCommit v9+ under the old
+  // generation then gets GROUP_ID_NOT_FOUND (older versions get ILLEGAL_GENERATION). The member
+  // is out of the group all the same: it rejoins, as a new member of a new group.
+  'GROUP_ID_NOT_FOUND',
 ]);
 
 /**

@@ -194,7 +194,14 @@ describe("classifyKafkaError on @platformatic/kafka's errors", () => {
   });
 
   it('finds the lost membership inside the aggregate, for the consumer to rejoin', () => {
-    for (const apiId of ['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS']) {
+    // GROUP_ID_NOT_FOUND: the commit of a member whose session expired in a group Kafka 4 deleted
+    // with it (no offsets committed yet); CI saw a worker exit 1 on it before it was membership.
+    for (const apiId of [
+      'ILLEGAL_GENERATION',
+      'UNKNOWN_MEMBER_ID',
+      'REBALANCE_IN_PROGRESS',
+      'GROUP_ID_NOT_FOUND',
+    ]) {
       const error = retried(answered(apiId));
       assert.equal(classifyKafkaError(error), 'membership', apiId);
       const action = batchFaultAction(error);
