@@ -26,6 +26,13 @@ export type { ChangelogRange, StoreOnDisk, WipeCause, WipeCauseKind } from './st
 export { checkStateDirWritable } from './state-dirs.ts';
 export { isFatalStateError, stateError, stateFaultOf } from './state-errors.ts';
 export type { StateFault } from './state-errors.ts';
+export {
+  CachedStore,
+  entryOverheadBytes,
+  StoreCacheBudget,
+  StoreNotLoadedError,
+} from './cached-store.ts';
+export type { KeyReader } from './cached-store.ts';
 export { bytesCodec, jsonCodec, MemoryStore } from './memory-store.ts';
 export { OrderedIndex } from './ordered-index.ts';
 export { KeyValueStoreHandle, WindowStoreHandle, windowStoreKey } from './processor-stores.ts';

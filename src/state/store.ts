@@ -2,9 +2,11 @@
  * A task's local state, read and written synchronously by operators. Keys are bytes (the
  * operator encodes its key, and for windows the window start, into them); values are typed.
  *
- * Every live entry is held in memory, so a read never awaits: a single awaited RocksDB call
- * costs ~50 us (docs/decisions/0002). Writes mark entries dirty; at commit the runtime flushes
- * the dirty entries, in one batch, to the store's changelog topic and to RocksDB.
+ * A read never awaits: a single awaited RocksDB call costs ~50 us (docs/decisions/0002). A
+ * MemoryStore holds every live entry in memory; a CachedStore holds a bounded part of them, and
+ * the runtime has the entries a batch reads loaded before the batch runs (cached-store.ts).
+ * Writes mark entries dirty; at commit the runtime flushes the dirty entries, in one batch, to
+ * the store's changelog topic and to RocksDB.
  */
 export interface StateStore<V> {
   readonly name: string;
@@ -31,6 +33,11 @@ export interface StoreCache {
   /** The changes since the last flush, encoded (a null value deletes), and forgets them. */
   flush(): StoreChange[];
   apply(key: Buffer, value: Buffer | null): void;
+  /**
+   * RocksDB now holds these flushed changes (commit step 5). A store that keeps every entry in
+   * memory has nothing to do; a cached store (cached-store.ts) may evict them from then on.
+   */
+  persisted?(changes: readonly StoreChange[]): void;
   /** Drops every entry and every pending change (before a restore from the beginning). */
   clear(): void;
 }
