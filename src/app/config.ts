@@ -113,6 +113,12 @@ const workerRows = {
     env: 'TRIBUTARY_KAFKA_WAIT_TIMEOUT_MS',
     expects: `${ms} 1000 to 86400000 (unset: start-up waits for the brokers indefinitely)`,
   },
+  storeCacheMb: {
+    env: 'TRIBUTARY_STORE_CACHE_MB',
+    expects:
+      'an integer number of MiB from 1 to 1048576 (memory of the worker for the entries of stores kept in RocksDB)',
+    fallback: () => '64',
+  },
   workerId: {
     env: 'TRIBUTARY_WORKER_ID',
     expects: "1 to 100 of the characters a-z A-Z 0-9 '.' '_' '-'",
@@ -131,6 +137,8 @@ export interface WorkerSettings {
   shutdownTimeoutMs: number;
   /** How long start-up waits for the brokers; undefined: indefinitely. */
   kafkaWaitTimeoutMs: number | undefined;
+  /** MiB of the worker's memory for cached stores' entries (cached-store.ts). */
+  storeCacheMb: number;
   workerId: string;
 }
 
@@ -147,6 +155,7 @@ export const workerSettings: SettingGroup<WorkerSettings> = {
     'maxBytesPerPartition',
     'shutdownTimeoutMs',
     'kafkaWaitTimeoutMs',
+    'storeCacheMb',
     'workerId',
   ],
   resolve: (r) => ({
@@ -161,6 +170,7 @@ export const workerSettings: SettingGroup<WorkerSettings> = {
       r.optional(workerRows.kafkaWaitTimeoutMs) === undefined
         ? undefined
         : r.integer(workerRows.kafkaWaitTimeoutMs, 1000, 86_400_000),
+    storeCacheMb: r.integer(workerRows.storeCacheMb, 1, 1_048_576),
     workerId: r.name(workerRows.workerId, 100),
   }),
 };

@@ -35,6 +35,7 @@ export function workerOptionsFrom(
       ? {}
       : { kafkaWaitTimeoutMs: settings.kafkaWaitTimeoutMs }),
     stateDir: settings.stateDir,
+    storeCacheMb: settings.storeCacheMb,
     workerId: settings.workerId,
     logLevel: settings.logLevel,
     metrics: settings.metrics,

@@ -41,6 +41,11 @@ export interface WorkerOptions {
   punctuateIntervalMs?: number;
   /** Where task stores live: `<stateDir>/<appId>/<taskId>/<store>`. Default `<tmpdir>/tributary`. */
   stateDir?: string;
+  /**
+   * MiB of memory for the entries of stores whose live copy is RocksDB (src/state/cached-store.ts),
+   * shared by all of them. Default 64.
+   */
+  storeCacheMb?: number;
   /** This worker's name in logs and its Kafka client id; default `<host>-<pid>`. */
   workerId?: string;
   /** The group drops a worker silent this long (Kafka's session.timeout.ms). Default 30 s. */
@@ -106,6 +111,7 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
     commitIntervalMs,
     punctuateIntervalMs: options.punctuateIntervalMs ?? 1000,
     stateDir: options.stateDir ?? join(tmpdir(), 'tributary'),
+    storeCacheBytes: (options.storeCacheMb ?? 64) * 1024 * 1024,
     admin: client.topicAdmin(),
     replicationFactor: options.replicationFactor ?? 'auto',
     producer: client.recordProducer(),

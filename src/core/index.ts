@@ -50,6 +50,7 @@ export type {
   OperatorSnapshot,
   PartitionLag,
   RuntimeSnapshot,
+  StoreCacheSnapshot,
   TaskSnapshot,
   Telemetry,
   WorkerTotals,

@@ -56,6 +56,17 @@ export interface WorkerTotals {
   wiped: number;
 }
 
+/** Reads of cached stores' entries: from memory (hits) or from RocksDB (misses). */
+export interface StoreCacheSnapshot {
+  hits: number;
+  misses: number;
+  /** Entries dropped from memory to stay within the budget. */
+  evictions: number;
+  /** Estimated bytes the cached entries hold now. */
+  bytes: number;
+  limitBytes: number;
+}
+
 export interface RuntimeSnapshot {
   tasks: TaskSnapshot[];
   /** Worker-wide counters, which unlike the per-task ones survive a task's close. */
@@ -65,4 +76,6 @@ export interface RuntimeSnapshot {
   restoring: number;
   /** Joined the group, every assigned task restored, not stopping. */
   ready: boolean;
+  /** The stores kept in RocksDB behind a bounded cache (src/state/cached-store.ts). */
+  storeCache?: StoreCacheSnapshot;
 }

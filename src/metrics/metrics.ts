@@ -210,6 +210,45 @@ export function createMetrics(options: MetricsOptions): WorkerMetrics {
       },
     });
   }
+  const cacheCounter = (
+    name: string,
+    help: string,
+    value: (c: NonNullable<RuntimeSnapshot['storeCache']>) => number,
+  ): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        const c = current()?.storeCache;
+        if (c !== undefined) this.inc(value(c));
+      },
+    });
+  };
+  cacheCounter(
+    'tributary_store_cache_hits_total',
+    'Keys a batch reads that the cache of stores kept in RocksDB held (or knew absent).',
+    (c) => c.hits,
+  );
+  cacheCounter(
+    'tributary_store_cache_misses_total',
+    'Keys a batch reads that stores kept in RocksDB read from disk before the batch ran.',
+    (c) => c.misses,
+  );
+  cacheCounter(
+    'tributary_store_cache_evictions_total',
+    'Entries the cache of stores kept in RocksDB dropped to stay within TRIBUTARY_STORE_CACHE_MB.',
+    (c) => c.evictions,
+  );
+  new Gauge({
+    name: 'tributary_store_cache_bytes',
+    help: 'Estimated bytes the cache of stores kept in RocksDB holds (limit: TRIBUTARY_STORE_CACHE_MB).',
+    registers,
+    collect() {
+      this.set(current()?.storeCache?.bytes ?? 0);
+    },
+  });
   new Gauge({
     name: 'tributary_tasks_restoring',
     help: 'Tasks being created: restoring their stores before they process.',

@@ -95,6 +95,7 @@ export async function persist(
   if (handle.persistence.size === 0) return;
   for (const [store, list] of changes) {
     await handle.persistence.get(store)?.write(list);
+    handle.task.stores.get(store)?.memory.persisted?.(list);
     handle.sinceCheckpoint += list.length;
   }
   for (const { spec } of handle.task.stores.values()) {

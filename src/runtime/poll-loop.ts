@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks';
 
+import { TributaryError } from '../core/index.ts';
 import type { Telemetry } from '../core/index.ts';
 import type { FetchedBatch } from '../kafka/index.ts';
+import { deleteCheckpoint } from '../state/index.ts';
 import type { Committer, TaskHandle } from './commit.ts';
 import { HaltError } from './processor-node.ts';
 import type { TaskRegistry } from './task-registry.ts';
@@ -22,8 +24,11 @@ export interface PollLoopDeps {
    */
   rejoining: () => boolean;
   telemetry: Telemetry;
-  /** A commit failed after the batch changed the task's state: the task must be rebuilt. */
-  corrupted: (handle: TaskHandle, error: unknown) => Promise<void>;
+  /**
+   * A commit failed after the batch changed the task's state (or a store could not be read):
+   * the task must be rebuilt. `why` is the warning logged, if not the commit's.
+   */
+  corrupted: (handle: TaskHandle, error: unknown, why?: string) => Promise<void>;
   /** After a batch is committed: the partition's next offset to process. */
   position: (topic: string, partition: number, next: bigint) => void;
 }
@@ -38,8 +43,9 @@ export interface PollLoop {
  * Handles one fetched batch (kafkajs runs the batches of one partition one after another):
  *
  *   (1) find (or create: restore, initialise) the task of the batch's partition
- *   (2) let serdes prepare the batch (e.g. fetch unknown schemas), the only await before processing
- *   (3) process every record synchronously, in offset order, collecting what it produced
+ *   (2) let serdes prepare the batch (e.g. fetch unknown schemas)
+ *   (3) have cached stores read the keys the batch needs from RocksDB (the last await), then
+ *       process every record synchronously, in offset order, collecting what it produced
  *   (4) commit as the guarantee says (commit.ts): outputs and changelogs, then the offset
  *
  * Returns 'halt' (and processes nothing more) once stopping or after a `fail` operator failed.
@@ -81,7 +87,29 @@ export function pollLoop(deps: PollLoopDeps): PollLoop {
         const start = BigInt(first.offset);
         taskHandle.restartFrom.set(key, floor !== undefined && floor > start ? floor : start);
       }
-      // (3)
+      // (3) a task with cached stores first loads the entries the batch reads (cached-store.ts)
+      const loading = task.prefetch(batch.topic, batch.records);
+      if (loading !== undefined) {
+        task.busyWith(`the RocksDB reads of the ${of}`);
+        try {
+          await loading;
+        } catch (error) {
+          // A store that cannot be read (a corrupt or missing file) is a fault of the task's
+          // local state, found while it runs rather than at its restore: its checkpoint goes,
+          // so the task's next build wipes its stores and restores them from the changelog
+          // (Kafka Streams' TaskCorruptedException). Nothing of the batch was processed.
+          if (error instanceof TributaryError && error.code === 'STATE_CORRUPT') {
+            await deleteCheckpoint(taskHandle.taskDir);
+            await deps.corrupted(
+              taskHandle,
+              error,
+              'a store of the task cannot be read: task discarded, its local state wiped and restored from the changelog',
+            );
+          }
+          throw error;
+        }
+        task.busyWith(`the ${of}`);
+      }
       let produced;
       try {
         produced = task.process(batch.topic, batch.partition, batch.records);

@@ -7,6 +7,7 @@ import type {
 } from '../core/index.ts';
 import { TributaryError } from '../core/index.ts';
 import type { Timer, Timers } from '../core/index.ts';
+import { StoreNotLoadedError } from '../state/index.ts';
 import type { ErrorPolicy } from '../topology/plan.ts';
 
 type AnyRecord = StreamRecord<unknown, unknown>;
@@ -123,7 +124,9 @@ export class ProcessorNode {
       this.processor.process(record, this.context);
     } catch (error) {
       if (error instanceof HaltError) throw error;
-      if (this.onError === 'fail') throw new HaltError(this.name, error);
+      // A bug of the runtime, not of the record: no error policy applies.
+      if (this.onError === 'fail' || error instanceof StoreNotLoadedError)
+        throw new HaltError(this.name, error);
       this.host.operatorFailed(this.name, this.onError, error);
     }
   }

@@ -11,6 +11,9 @@ import type { StateLocation, TaskPersistence } from './task-stores.ts';
 
 export type { StateLocation, TaskPersistence } from './task-stores.ts';
 
+/** Changelog records restored per RocksDB write batch. */
+const restoreWriteBatch = 50_000;
+
 export interface RestoredTask {
   persistence: TaskPersistence;
   /** Changelog offsets the stores now reflect (the start of the next checkpoint). */
@@ -66,6 +69,12 @@ export async function restoreTask(
       if (target.source === undefined) applyChangelog(task, target.name, records, target.changes);
       else
         await applySourceTopic(task, target.name, target.source, tp.topic, records, target.changes);
+      // Written as it is read, so a long changelog is never held whole: what the changelog
+      // holds is committed, and the checkpoint is written only after the restore.
+      if (target.changes.length >= restoreWriteBatch) {
+        await persistence.get(target.name)?.write(target.changes);
+        target.changes = [];
+      }
     });
     // (3)
     for (const [topic, { name, changes }] of byTopic) {

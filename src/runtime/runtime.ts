@@ -25,7 +25,7 @@ import type {
   TopicPartition,
   TransactionalProducer,
 } from '../kafka/index.ts';
-import { checkStateDirWritable, isFatalStateError } from '../state/index.ts';
+import { checkStateDirWritable, isFatalStateError, StoreCacheBudget } from '../state/index.ts';
 import type { AnyExternalSink, Plan } from '../topology/plan.ts';
 import { atLeastOnceCommitter, exactlyOnceCommitter } from './commit.ts';
 import { externalWriter } from './external-writes.ts';
@@ -51,6 +51,8 @@ export interface RuntimeDeps {
   /** How often operators' punctuate hooks run and idle transactions commit. */
   punctuateIntervalMs: number;
   stateDir: string;
+  /** The worker's memory for cached stores (cached-store.ts); default 64 MiB. */
+  storeCacheBytes?: number;
   admin: TopicAdmin;
   /** Replicas of the internal topics the worker creates; default 'auto' (min(3, brokers)). */
   replicationFactor?: ReplicationSetting;
@@ -166,7 +168,9 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     ...new Set([...plan.subtopologies.flatMap((sub) => sub.sinkTopics), plan.dlqTopic]),
   ];
   const globals = new GlobalTables(plan.globalTables, logger, deps.follower);
+  const storeCache = new StoreCacheBudget(deps.storeCacheBytes ?? 64 * 1024 * 1024);
   const registry = new TaskRegistry({
+    storeCache,
     timestamps,
     globals,
     prepareBatch: (batch) => prepareTopicBatch(serdes.get(batch.topic), batch),
@@ -253,11 +257,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     stopping: stoppingNow,
     rejoining: () => rejoining,
     telemetry: deps.telemetry,
-    corrupted: async (handle, error) => {
+    corrupted: async (handle, error, why) => {
       // Sought back first: a batch fetched meanwhile is then stale and left, not run on a
       // successor task past the aborted batches.
       rewind(handle);
-      await registry.discard(handle, error);
+      await registry.discard(handle, error, why);
       if (!failOnFatalState(error)) await afterTimestampRefusal(error);
     },
     position: (topic, partition, next) => {
@@ -561,6 +565,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         totals: registry.totals(),
         rebalances,
         restoring,
+        storeCache: {
+          hits: storeCache.hits,
+          misses: storeCache.misses,
+          evictions: storeCache.evictions,
+          bytes: storeCache.bytes,
+          limitBytes: storeCache.totalBytes,
+        },
         ready: state === 'running' && connected && assigning === 0 && restoring === 0,
       };
     },

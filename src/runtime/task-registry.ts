@@ -9,6 +9,7 @@ import type {
   TransactionalProducer,
 } from '../kafka/index.ts';
 import { taskStateDir } from '../state/index.ts';
+import type { StoreCacheBudget } from '../state/index.ts';
 import type { Plan, SubTopology } from '../topology/plan.ts';
 import { emptyPending } from './commit.ts';
 import type { Committer, TaskHandle } from './commit.ts';
@@ -37,6 +38,8 @@ export interface TaskRegistryDeps {
   globals?: GlobalStores;
   /** The per-batch serde work of a source topic (Avro), as the poll loop does it. */
   prepareBatch?: (batch: FetchedBatch) => Promise<void>;
+  /** The worker's memory for cached stores: without it every store is held whole in memory. */
+  storeCache?: StoreCacheBudget;
 }
 
 /**
@@ -149,6 +152,7 @@ export class TaskRegistry {
       logger,
       ...(this.deps.timestamps === undefined ? {} : { timestamps: this.deps.timestamps }),
       ...(this.deps.globals === undefined ? {} : { globals: this.deps.globals }),
+      ...(this.deps.storeCache === undefined ? {} : { storeCache: this.deps.storeCache }),
     });
     const handle: TaskHandle = {
       task,

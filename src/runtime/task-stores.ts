@@ -4,6 +4,7 @@ import type { ChangelogReader } from '../kafka/index.ts';
 import { deleteCheckpoint, readCheckpointFile, storeDir, taskStateDir } from '../state/index.ts';
 import type { ChangelogRange, WipeCause } from '../state/index.ts';
 import { checkpointFault, describeWipeCause } from '../state/index.ts';
+import { CachedStore } from '../state/index.ts';
 import { RocksDbPersistence } from '../state/rocksdb/index.ts';
 import type { Task } from './task.ts';
 
@@ -31,6 +32,8 @@ interface StoreEntry {
   dir: string;
   apply: (key: Buffer, value: Buffer) => void;
   clear: () => void;
+  /** A store whose live copy is RocksDB: it is not loaded into memory, it reads from there. */
+  cached: CachedStore<unknown> | undefined;
 }
 
 /**
@@ -58,6 +61,7 @@ export async function openTaskStores(
     dir: storeDir(location.stateDir, location.appId, task.id, spec.name),
     apply: (key, value) => memory.apply(key, value),
     clear: () => memory.clear(),
+    cached: memory instanceof CachedStore ? memory : undefined,
   }));
   // (1)
   const file = await readCheckpointFile(taskDir);
@@ -104,7 +108,9 @@ export async function openTaskStores(
   );
   for (const store of stores) {
     store.clear();
-    persistence.set(store.name, await RocksDbPersistence.open(store.dir));
+    const db = await RocksDbPersistence.open(store.dir, store.cached !== undefined);
+    store.cached?.attach(db, false);
+    persistence.set(store.name, db);
     from.set(store.changelogTopic, (ranges.get(store.changelogTopic)?.start ?? 0n).toString());
   }
   return { persistence, from, wiped: fault };
@@ -128,9 +134,11 @@ async function openAll(
     store.clear();
     let loaded = 0;
     try {
-      const db = await RocksDbPersistence.open(store.dir);
+      const db = await RocksDbPersistence.open(store.dir, store.cached !== undefined);
       persistence.set(store.name, db);
-      if (offset !== undefined) loaded = await db.loadAll(store.apply);
+      // A cached store reads what it needs from RocksDB as batches come.
+      if (store.cached !== undefined) store.cached.attach(db, offset !== undefined);
+      else if (offset !== undefined) loaded = await db.loadAll(store.apply);
     } catch (error) {
       if (error instanceof TributaryError && error.code === 'STATE_CORRUPT') {
         const reason = error.cause instanceof Error ? error.cause.message : error.message;

@@ -12,6 +12,7 @@ import type {
 import type { FetchedRecord, OutgoingRecord } from '../kafka/index.ts';
 import {
   bytesCodec,
+  CachedStore,
   jsonCodec,
   KeyValueStoreHandle,
   MemoryStore,
@@ -19,9 +20,11 @@ import {
   TimerStore,
   WindowStoreHandle,
 } from '../state/index.ts';
-import type { StoreCache, StoreChange } from '../state/index.ts';
+import type { StoreCache, StoreCacheBudget, StoreChange } from '../state/index.ts';
+import { encodeKey } from '../operators/aggregate-spec.ts';
 import { storesOf } from '../topology/plan.ts';
 import type {
+  AggregateNode,
   AnyExternalSink,
   AnySerde,
   ErrorPolicy,
@@ -71,8 +74,85 @@ export function addStats(into: TaskStats, from: TaskStats): void {
 /** A task's store: its in-memory layer (with the write cache) and its plan entry. */
 export interface TaskStore {
   spec: StoreSpec;
-  /** A MemoryStore, or a SeenStore for a dedup step (spec.kind 'seen'). */
+  /**
+   * A MemoryStore, a CachedStore (an aggregate's store kept in RocksDB: see cachedAggregates), or
+   * a SeenStore for a dedup step (spec.kind 'seen').
+   */
   memory: StoreCache;
+}
+
+/** A record as its source decoded it, or why it could not be. */
+type Decoded =
+  { ok: true; key: unknown; value: unknown; timestamp: number } | { ok: false; error: unknown };
+
+/** A cached store and how a source record names the key its operator will read. */
+interface Prefetcher {
+  store: CachedStore<unknown>;
+  keyOf: (key: unknown) => Buffer;
+}
+
+/**
+ * Nodes that pass each record on with its key unchanged: they may drop it or change its value,
+ * never its key. What reaches an aggregate through them only has keys its source decoded.
+ */
+function keepsKey(node: PlanNode): boolean {
+  return (
+    node.kind === 'mapValues' ||
+    node.kind === 'filter' ||
+    node.kind === 'peek' ||
+    node.kind === 'branch' ||
+    node.kind === 'merge' ||
+    (node.kind === 'process' && node.label === 'dedup')
+  );
+}
+
+/**
+ * The aggregates of a sub-topology whose store can live in RocksDB behind a bounded cache
+ * (cached-store.ts), by store name, with the sources whose records reach them: an aggregate
+ * without a window (it reads one key per record: the record's), whose store no other node reads
+ * (a join's lookups are not known before the batch), fed only by sources through nodes that keep
+ * the key, so the keys a batch reads are known once its records are decoded. Windowed aggregates
+ * and every other store stay whole in memory (decision 0025 says why and what comes next).
+ */
+export function cachedAggregates(
+  subtopology: SubTopology,
+): Map<string, { node: AggregateNode; sources: string[] }> {
+  const parents = new Map<string, PlanNode[]>();
+  const byName = new Map(subtopology.nodes.map((n) => [n.name, n]));
+  for (const node of subtopology.nodes)
+    for (const child of node.children) {
+      const list = parents.get(child);
+      if (list === undefined) parents.set(child, [node]);
+      else list.push(node);
+    }
+  const connected = new Set(
+    subtopology.nodes.flatMap((n) => (n.kind === 'process' ? (n.connected ?? []) : [])),
+  );
+  const found = new Map<string, { node: AggregateNode; sources: string[] }>();
+  for (const node of subtopology.nodes) {
+    if (node.kind !== 'process' || node.label !== 'aggregate' || node.window !== undefined)
+      continue;
+    const spec = node.stores[0];
+    if (spec === undefined || node.stores.length !== 1) continue;
+    if (spec.serdes !== undefined || spec.source !== undefined || connected.has(spec.name))
+      continue;
+    if (spec.kind !== undefined && spec.kind !== 'key-value') continue;
+    const sources = new Set<string>();
+    const seen = new Set<string>();
+    const pending = [...(parents.get(node.name) ?? [])];
+    let keyed = true;
+    while (pending.length > 0 && keyed) {
+      const p = pending.pop() as PlanNode;
+      if (seen.has(p.name)) continue;
+      seen.add(p.name);
+      if (p.kind === 'source') sources.add(p.name);
+      else if (keepsKey(p)) pending.push(...(parents.get(p.name) ?? []));
+      else keyed = false;
+    }
+    if (keyed && sources.size > 0 && byName.has(node.name))
+      found.set(spec.name, { node, sources: [...sources] });
+  }
+  return found;
 }
 
 /** What a task's stores changed since the last flush: changelog records and the raw changes. */
@@ -103,6 +183,12 @@ export interface TaskOptions {
   timestamps?: TimestampGuard;
   /** The worker's global tables (plan.globalTables), which joinGlobal nodes look up. */
   globals?: GlobalStores;
+  /**
+   * The worker's memory for cached stores: the aggregates cachedAggregates finds keep their
+   * store in RocksDB behind a cache of this budget. Without it (the test driver) every store is
+   * held whole in memory.
+   */
+  storeCache?: StoreCacheBudget;
 }
 
 /**
@@ -147,6 +233,10 @@ export class Task implements NodeHost {
   private state: 'created' | 'running' | 'closed' = 'created';
   /** Batches of one task (several source topics) run one after the other. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Per source node: the cached stores its records' keys are read from. */
+  private readonly prefetchers = new Map<string, Prefetcher[]>();
+  /** A batch decoded by `prefetch`, for `process` to use rather than decode it again. */
+  private decoded: { records: FetchedRecord[]; decoded: Decoded[] } | undefined;
 
   constructor(options: TaskOptions) {
     this.id = options.id;
@@ -156,24 +246,33 @@ export class Task implements NodeHost {
     this.timestamps = options.timestamps;
     this.globals = options.globals;
     this.logger = options.logger.child({ task: options.id });
-    this.build(options.subtopology);
+    this.build(options.subtopology, options.storeCache);
   }
 
   get taskId(): string {
     return this.id;
   }
 
-  private build(subtopology: SubTopology): void {
+  private build(subtopology: SubTopology, storeCache: StoreCacheBudget | undefined): void {
+    const cached = storeCache === undefined ? new Map() : cachedAggregates(subtopology);
     for (const spec of subtopology.stores) {
       // Processor API stores hold the bytes their serdes wrote (and timers); the built-in
       // aggregates' hold their values as they are, encoded as JSON at commit.
       const bytes = spec.serdes !== undefined || spec.kind === 'timers' || spec.kind === 'window';
-      const memory =
-        spec.kind === 'seen'
-          ? new SeenStore(spec.name, spec.withIds === true)
-          : bytes
-            ? new MemoryStore<Buffer>(spec.name, bytesCodec)
-            : new MemoryStore<unknown>(spec.name, jsonCodec());
+      const aggregate = cached.get(spec.name);
+      let memory: StoreCache;
+      if (aggregate !== undefined && storeCache !== undefined) {
+        const store = new CachedStore<unknown>(spec.name, jsonCodec(), storeCache);
+        const { node } = aggregate;
+        for (const source of aggregate.sources) {
+          const list = this.prefetchers.get(source) ?? [];
+          list.push({ store, keyOf: (key) => encodeKey(node, key, spec.name) });
+          this.prefetchers.set(source, list);
+        }
+        memory = store;
+      } else if (spec.kind === 'seen') memory = new SeenStore(spec.name, spec.withIds === true);
+      else if (bytes) memory = new MemoryStore<Buffer>(spec.name, bytesCodec);
+      else memory = new MemoryStore<unknown>(spec.name, jsonCodec());
       this.stores.set(spec.name, { spec, memory });
     }
     const byName = new Map<string, ProcessorNode>();
@@ -302,6 +401,50 @@ export class Task implements NodeHost {
   }
 
   /**
+   * Before `process`, for a task with cached stores (cached-store.ts): decodes the batch (kept
+   * for `process`) and has each cached store its source feeds load the keys the batch's records
+   * will read, in one RocksDB read per store. Returns undefined when there is nothing to wait for.
+   */
+  prefetch(topic: string, records: FetchedRecord[]): Promise<void> | undefined {
+    if (this.prefetchers.size === 0 || this.state !== 'running') return undefined;
+    const source = this.sources.get(topic);
+    const prefetchers = source === undefined ? undefined : this.prefetchers.get(source.name);
+    if (source === undefined || prefetchers === undefined) return undefined;
+    const decoded = records.map((input) => this.decode(source, topic, input));
+    this.decoded = { records, decoded };
+    let waits: Promise<void>[] | undefined;
+    for (const { store, keyOf } of prefetchers) {
+      const keys: Buffer[] = [];
+      for (const d of decoded) {
+        if (!d.ok) continue;
+        try {
+          keys.push(keyOf(d.key));
+        } catch {
+          // A key the aggregate cannot encode: it fails that record itself, reading nothing.
+        }
+      }
+      const wait = store.prefetch(keys);
+      if (wait !== undefined) (waits ??= []).push(wait);
+    }
+    return waits === undefined ? undefined : Promise.all(waits).then(() => undefined);
+  }
+
+  /** A fetched record as its source decodes it (key, value, event time), or why it cannot be. */
+  private decode(source: SourceEntry, topic: string, input: FetchedRecord): Decoded {
+    try {
+      const key = source.key.deserialize(input.key, topic);
+      const value = source.value.deserialize(input.value, topic);
+      const timestamp =
+        source.timestamp === undefined
+          ? input.timestamp
+          : source.timestamp(key, value, input.timestamp);
+      return { ok: true, key, value, timestamp };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /**
    * Decodes and processes the records of one fetched batch, in offset order, and returns what
    * they produced (outputs and dead letters). Throws HaltError when a `fail` operator failed.
    */
@@ -310,6 +453,8 @@ export class Task implements NodeHost {
     const source = this.sources.get(topic);
     if (source === undefined) throw new Error(`task ${this.id} does not read topic ${topic}`);
     this.collected = [];
+    const decoded = this.decoded?.records === records ? this.decoded.decoded : undefined;
+    this.decoded = undefined;
     try {
       // Compared per record only in a batch that starts below the floor (one delivered again):
       // the usual batch pays one BigInt, not one per record.
@@ -319,24 +464,19 @@ export class Task implements NodeHost {
         floorOf !== undefined && first !== undefined && BigInt(first.offset) < floorOf
           ? floorOf
           : undefined;
-      for (const input of records) {
+      for (let i = 0; i < records.length; i++) {
+        const input = records[i] as FetchedRecord;
         if (floor !== undefined && BigInt(input.offset) < floor) continue;
         this.input = input;
         this.source = { topic, partition, offset: input.offset };
         source.recordsIn++;
-        let key: unknown;
-        let value: unknown;
-        let timestamp = input.timestamp;
-        try {
-          key = source.key.deserialize(input.key, topic);
-          value = source.value.deserialize(input.value, topic);
-          if (source.timestamp !== undefined)
-            timestamp = source.timestamp(key, value, input.timestamp);
-        } catch (error) {
-          if (source.onError === 'fail') throw new HaltError(source.name, error);
-          this.operatorFailed(source.name, source.onError, error);
+        const d = decoded?.[i] ?? this.decode(source, topic, input);
+        if (!d.ok) {
+          if (source.onError === 'fail') throw new HaltError(source.name, d.error);
+          this.operatorFailed(source.name, source.onError, d.error);
           continue;
         }
+        const { key, value, timestamp } = d;
         const record = { key, value, timestamp, headers: input.headers };
         if (this.streamTimeMs === undefined || timestamp > this.streamTimeMs)
           this.streamTimeMs = timestamp;
@@ -541,6 +681,7 @@ export class Task implements NodeHost {
     this.state = 'closed';
     this.external.clear();
     for (const node of this.nodes) await node.processor.close?.();
+    this.releaseCaches();
   }
 
   async close(): Promise<void> {
@@ -548,5 +689,12 @@ export class Task implements NodeHost {
     this.state = 'closed';
     await this.queue;
     for (const node of this.nodes) await node.processor.close?.();
+    this.releaseCaches();
+  }
+
+  /** Gives the cached stores' share of the worker's budget back (the task is closed). */
+  private releaseCaches(): void {
+    for (const { memory } of this.stores.values())
+      if (memory instanceof CachedStore) memory.release();
   }
 }
