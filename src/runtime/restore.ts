@@ -27,7 +27,9 @@ export interface RestoredTask {
  *       disk and the changelog, load each store from RocksDB and read its changelog from the
  *       checkpointed offset; otherwise (no checkpoint, or a fault: then all the task's local
  *       state is wiped, with one warning) read the changelog from its start;
- *   (3) apply what was read to memory and write it to RocksDB in one batch per store.
+ *   (3) apply what was read to memory (a cached store, which lives in RocksDB, only drops the
+ *       copies it holds: cached-store.ts) and write it to RocksDB, in batches of
+ *       `restoreWriteBatch` records as it is read.
  *
  * RocksDB only ever receives committed changes (the runtime writes it after a commit), so a
  * checkpointed store needs the changelog tail only. Returns the open stores.

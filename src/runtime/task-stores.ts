@@ -41,8 +41,9 @@ interface StoreEntry {
  *
  *   (1) read the checkpoint; if there is one, check it against the stores on disk and the
  *       changelogs' offsets (state-check.ts);
- *   (2) if it holds, open every store and load what the checkpoint covers into memory; a store
- *       that cannot be opened or read (corrupt or missing files) is a fault too;
+ *   (2) if it holds, open every store and load what the checkpoint covers into memory (not a
+ *       cached store: it reads from RocksDB as batches come); a store that cannot be opened or
+ *       read (corrupt or missing files) is a fault too;
  *   (3) on a fault: close what is open, delete every store directory of the task and its
  *       checkpoint, log one warning naming the cause, and open the stores empty: the changelog
  *       is then read from its start. A full or unwritable disk is not a fault of the state but
