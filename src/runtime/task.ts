@@ -118,7 +118,6 @@ export function cachedAggregates(
   subtopology: SubTopology,
 ): Map<string, { node: AggregateNode; sources: string[] }> {
   const parents = new Map<string, PlanNode[]>();
-  const byName = new Map(subtopology.nodes.map((n) => [n.name, n]));
   for (const node of subtopology.nodes)
     for (const child of node.children) {
       const list = parents.get(child);
@@ -149,8 +148,7 @@ export function cachedAggregates(
       else if (keepsKey(p)) pending.push(...(parents.get(p.name) ?? []));
       else keyed = false;
     }
-    if (keyed && sources.size > 0 && byName.has(node.name))
-      found.set(spec.name, { node, sources: [...sources] });
+    if (keyed && sources.size > 0) found.set(spec.name, { node, sources: [...sources] });
   }
   return found;
 }
