@@ -1,6 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import type { PartitionLag, RuntimeSnapshot, Telemetry, WorkerTotals } from '../core/index.ts';
+import type {
+  PartitionLag,
+  RuntimeSnapshot,
+  StoreCacheSnapshot,
+  Telemetry,
+  WorkerTotals,
+} from '../core/index.ts';
 
 export interface MetricsOptions {
   app: string;
@@ -180,67 +186,61 @@ export function createMetrics(options: MetricsOptions): WorkerMetrics {
       });
     },
   });
-  // Worker-wide: unlike the per-task series, these keep the counts of closed and discarded tasks.
-  const totals: [string, string, (t: WorkerTotals) => number][] = [
+  // Worker-wide counters read from the snapshot (undefined: no series). The totals, unlike the
+  // per-task series, keep the counts of closed and discarded tasks.
+  const total =
+    (value: (t: WorkerTotals) => number) =>
+    (s: RuntimeSnapshot): number | undefined =>
+      s.totals === undefined ? undefined : value(s.totals);
+  const cache =
+    (value: (c: StoreCacheSnapshot) => number) =>
+    (s: RuntimeSnapshot): number | undefined =>
+      s.storeCache === undefined ? undefined : value(s.storeCache);
+  const workerCounters: [string, string, (s: RuntimeSnapshot) => number | undefined][] = [
     [
       'tributary_worker_records_processed_total',
       'Records processed by all tasks this worker ran, closed and discarded ones included.',
-      (t) => t.processed,
+      total((t) => t.processed),
     ],
     [
       'tributary_worker_records_produced_total',
       'Records produced by all tasks this worker ran, closed and discarded ones included.',
-      (t) => t.produced,
+      total((t) => t.produced),
     ],
     [
       'tributary_state_wipes_total',
       "Times a task's local state was found corrupt or inconsistent (see the warning log) and wiped, to be restored from the changelog.",
-      (t) => t.wiped,
+      total((t) => t.wiped),
+    ],
+    [
+      'tributary_store_cache_hits_total',
+      'Keys a batch reads that the cache of stores kept in RocksDB held (or knew absent).',
+      cache((c) => c.hits),
+    ],
+    [
+      'tributary_store_cache_misses_total',
+      'Keys a batch reads that stores kept in RocksDB read from disk before the batch ran.',
+      cache((c) => c.misses),
+    ],
+    [
+      'tributary_store_cache_evictions_total',
+      'Entries the cache of stores kept in RocksDB dropped to stay within TRIBUTARY_STORE_CACHE_MB.',
+      cache((c) => c.evictions),
     ],
   ];
-  for (const [name, help, value] of totals) {
+  for (const [name, help, value] of workerCounters) {
     new Counter({
       name,
       help,
       registers,
       collect() {
         this.reset();
-        const t = current()?.totals;
-        if (t !== undefined) this.inc(value(t));
+        const s = current();
+        const v = s === undefined ? undefined : value(s);
+        if (v !== undefined) this.inc(v);
       },
     });
   }
-  const cacheCounter = (
-    name: string,
-    help: string,
-    value: (c: NonNullable<RuntimeSnapshot['storeCache']>) => number,
-  ): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        const c = current()?.storeCache;
-        if (c !== undefined) this.inc(value(c));
-      },
-    });
-  };
-  cacheCounter(
-    'tributary_store_cache_hits_total',
-    'Keys a batch reads that the cache of stores kept in RocksDB held (or knew absent).',
-    (c) => c.hits,
-  );
-  cacheCounter(
-    'tributary_store_cache_misses_total',
-    'Keys a batch reads that stores kept in RocksDB read from disk before the batch ran.',
-    (c) => c.misses,
-  );
-  cacheCounter(
-    'tributary_store_cache_evictions_total',
-    'Entries the cache of stores kept in RocksDB dropped to stay within TRIBUTARY_STORE_CACHE_MB.',
-    (c) => c.evictions,
-  );
   new Gauge({
     name: 'tributary_store_cache_bytes',
     help: 'Estimated bytes the cache of stores kept in RocksDB holds (limit: TRIBUTARY_STORE_CACHE_MB).',

@@ -47,6 +47,35 @@ async function committedTotal(groupId: string, topic: string): Promise<number> {
   }
 }
 
+/**
+ * Waits until the group `appId` has committed at least `total` records of `input` (polled every
+ * `pollMs`), or the worker exited; then fails if it did.
+ */
+async function committedUpTo(
+  appId: string,
+  input: string,
+  worker: WorkerProcess,
+  total: number,
+  timeoutMs: number,
+  pollMs = 500,
+): Promise<void> {
+  let committed = 0;
+  await eventually(
+    () => `${worker.id} to commit ${total} records (${committed} committed)`,
+    async () => {
+      committed = await committedTotal(appId, input);
+      return committed >= total || worker.child.exitCode !== null ? true : undefined;
+    },
+    timeoutMs,
+    pollMs,
+  );
+  assert.equal(
+    worker.child.exitCode,
+    null,
+    `${worker.id} exited: ${worker.stderr.join('').slice(-2000)}`,
+  );
+}
+
 /** A metric's value (summed over its series) in a /metrics body. */
 function metric(body: string, name: string): number {
   let sum = 0;
@@ -78,7 +107,21 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     return dir;
   };
-  const track = (worker: WorkerProcess): WorkerProcess => {
+  /** A worker of the counts fixture, killed at the end if it still runs. */
+  const startCounts = (settings: {
+    id: string;
+    appId: string;
+    stateDir: string;
+    guarantee?: 'at_least_once' | 'exactly_once';
+    env: Record<string, string>;
+  }): WorkerProcess => {
+    const { appId } = settings;
+    const worker = startWorkerProcess({
+      ...settings,
+      input: `${appId}-in`,
+      output: `${appId}-out`,
+      fixture,
+    });
     cleanups.push(() => worker.child.kill('SIGKILL'));
     return worker;
   };
@@ -101,33 +144,13 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
       i < keys ? `k${i}\t{"v":${first(i)}}` : `k${(i - keys) * every}\t{"v":7}`,
     );
     const port = await freePort();
-    const worker = track(
-      startWorkerProcess({
-        id: 'w1',
-        appId,
-        input,
-        output,
-        fixture,
-        stateDir: stateDir(),
-        env: {
-          STORE_CACHE_MB: '16',
-          MIN_COUNT: '2',
-          METRICS_PORT: String(port),
-          LOG_LEVEL: 'warn',
-        },
-      }),
-    );
-    await eventually(
-      () =>
-        `the worker to commit the input's ${keys + second} records (exit ${worker.child.exitCode}; ${worker.stderr.join('').slice(-1000)})`,
-      async () =>
-        worker.child.exitCode === null && (await committedTotal(appId, input)) < keys + second
-          ? undefined
-          : true,
-      600_000,
-      2000,
-    );
-    assert.equal(worker.child.exitCode, null, worker.stderr.join('').slice(-2000));
+    const worker = startCounts({
+      id: 'w1',
+      appId,
+      stateDir: stateDir(),
+      env: { STORE_CACHE_MB: '16', MIN_COUNT: '2', METRICS_PORT: String(port), LOG_LEVEL: 'warn' },
+    });
+    await committedUpTo(appId, input, worker, keys + second, 600_000, 2000);
     const body = (await httpGet(`http://127.0.0.1:${port}/metrics`)).body;
     const evictions = metric(body, 'tributary_store_cache_evictions_total');
     const misses = metric(body, 'tributary_store_cache_misses_total');
@@ -168,45 +191,22 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
     });
     const dir = stateDir();
     const start = (id: string): WorkerProcess =>
-      track(
-        startWorkerProcess({
-          id,
-          appId,
-          input,
-          output,
-          fixture,
-          guarantee: 'exactly_once',
-          stateDir: dir,
-          env: { STORE_CACHE_MB: '2', MIN_COUNT: String(passes), LOG_LEVEL: 'info' },
-        }),
-      );
+      startCounts({
+        id,
+        appId,
+        guarantee: 'exactly_once',
+        stateDir: dir,
+        env: { STORE_CACHE_MB: '2', MIN_COUNT: String(passes), LOG_LEVEL: 'info' },
+      });
     const first = start('w1');
     // Killed once it has committed part of the input: the store is then mostly on disk only.
-    let committed = 0;
-    await eventually(
-      () => `the first worker to commit 20% of the input (${committed} committed)`,
-      async () => {
-        committed = await committedTotal(appId, input);
-        return committed >= keys * passes * 0.2 || first.child.exitCode !== null ? true : undefined;
-      },
-      300_000,
-      200,
-    );
-    assert.equal(first.child.exitCode, null, first.stderr.join('').slice(-2000));
+    await committedUpTo(appId, input, first, keys * passes * 0.2, 300_000, 200);
     first.signal('SIGKILL');
     await first.exited;
     const atKill = await committedTotal(appId, input);
+    assert.ok(atKill < keys * passes, `killed before the end (${atKill} committed)`);
     const second = start('w2');
-    await eventually(
-      () => `the second worker to commit the whole input (${committed} committed)`,
-      async () => {
-        committed = await committedTotal(appId, input);
-        return committed >= keys * passes || second.child.exitCode !== null ? true : undefined;
-      },
-      300_000,
-      1000,
-    );
-    assert.equal(second.child.exitCode, null, second.stderr.join('').slice(-2000));
+    await committedUpTo(appId, input, second, keys * passes, 300_000, 1000);
     const restored = second.log
       .filter((l) => l['msg'] === 'store restored')
       .reduce((sum, l) => sum + Number(l['records'] ?? 0), 0);
@@ -239,33 +239,16 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
     ]);
     const dir = stateDir();
     const start = (id: string): WorkerProcess =>
-      track(
-        startWorkerProcess({
-          id,
-          appId,
-          input,
-          output,
-          fixture,
-          stateDir: dir,
-          env: { STORE_CACHE_MB: '1', MIN_COUNT: '2', LOG_LEVEL: 'info' },
-        }),
-      );
-    const committedUpTo = async (worker: WorkerProcess, total: number): Promise<void> => {
-      await eventually(
-        () => `${worker.id} to commit ${total} records (exit ${worker.child.exitCode})`,
-        async () =>
-          (await committedTotal(appId, input)) >= total || worker.child.exitCode !== null
-            ? true
-            : undefined,
-        120_000,
-        500,
-      );
-      assert.equal(worker.child.exitCode, null, worker.stderr.join('').slice(-2000));
-    };
+      startCounts({
+        id,
+        appId,
+        stateDir: dir,
+        env: { STORE_CACHE_MB: '1', MIN_COUNT: '2', LOG_LEVEL: 'info' },
+      });
     const first = (i: number): number => i % 1000;
     await preloadWithKcat(endpoints.kafkaBrokers, input, keys, (i) => `k${i}\t{"v":${first(i)}}`);
     const w1 = start('w1');
-    await committedUpTo(w1, keys);
+    await committedUpTo(appId, input, w1, keys, 120_000);
     // A clean stop flushes every store to its .sst files and writes the checkpoints.
     assert.equal(await stopWorker(w1), 0);
     for (let p = 0; p < partitions; p++) {
@@ -285,7 +268,7 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
     }
     await preloadWithKcat(endpoints.kafkaBrokers, input, keys, (i) => `k${i}\t{"v":7}`);
     const w2 = start('w2');
-    await committedUpTo(w2, 2 * keys);
+    await committedUpTo(appId, input, w2, 2 * keys, 120_000);
     const discarded = w2.log.filter((l) =>
       String(l['msg']).startsWith('a store of the task cannot be read'),
     );

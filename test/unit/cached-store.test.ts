@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import { CachedStore, jsonCodec, StoreCacheBudget } from '../../src/state/index.ts';
 import type { KeyReader, StoreChange } from '../../src/state/index.ts';
 import { RocksDbPersistence } from '../../src/state/rocksdb/index.ts';
+// A seeded PRNG (mulberry32), so a failure replays.
+import { random } from '../../tools/generators/index.ts';
 
 /** RocksDB as a Map of committed bytes (pure logic: the real one is tested below). */
 class FakeDisk implements KeyReader {
@@ -23,18 +25,6 @@ class FakeDisk implements KeyReader {
       else this.data.set(key.toString('latin1'), value);
     }
   }
-}
-
-/** A deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const key = (n: number): Buffer => Buffer.from(`sensor-${n}`);
