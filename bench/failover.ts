@@ -14,12 +14,13 @@
 // partitions past its offset at the kill is that task's first committed output on its new owner.
 // Reports per round the seconds to the last of them (the failover), to the survivor's
 // assignment (detection: the session timeout, then the rebalance), and the records the survivor
-// restored; the median and spread over the rounds. Writes bench/results/<date>-failover.json.
+// restored; the median and spread over the rounds. Writes bench/results/<date>-failover.json, or
+// `--out FILE`.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -235,8 +236,11 @@ async function main(): Promise<void> {
     },
     rounds: results,
   };
+  const out = arg('out', '');
   writeFileSync(
-    new URL(`./results/${result.date.slice(0, 10)}-failover.json`, import.meta.url),
+    out !== ''
+      ? resolve(out)
+      : new URL(`./results/${result.date.slice(0, 10)}-failover.json`, import.meta.url),
     JSON.stringify(result, null, 2) + '\n',
   );
   console.log(JSON.stringify(result.summary, null, 2));

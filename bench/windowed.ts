@@ -17,11 +17,12 @@
 //     another Kafka client library (the measured side uses TRIBUTARY_KAFKA_CLIENT, default
 //     @platformatic/kafka).
 // Writes bench/results/windowed.json; with `--only restore`, only (2), to
-// bench/results/<date>-restore.json.
+// bench/results/<date>-restore.json; `--out FILE` writes FILE instead (a second run of the day
+// would overwrite the first's file).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { stackEndpoints } from '../infra/stack/config.ts';
@@ -368,10 +369,17 @@ async function main(): Promise<void> {
     ...(throughput === undefined ? {} : { throughput }),
     restore,
   };
-  const file = onlyRestore
-    ? `./results/${result.date.slice(0, 10)}-restore.json`
-    : './results/windowed.json';
-  writeFileSync(new URL(file, import.meta.url), JSON.stringify(result, null, 2) + '\n');
+  const out = arg('out', '');
+  const file =
+    out !== ''
+      ? resolve(out)
+      : new URL(
+          onlyRestore
+            ? `./results/${result.date.slice(0, 10)}-restore.json`
+            : './results/windowed.json',
+          import.meta.url,
+        );
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   const cleanup = client.admin();
   await cleanup.connect();
   await cleanup.deleteTopics({ topics }).catch(() => undefined);
