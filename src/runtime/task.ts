@@ -468,13 +468,30 @@ export class Task implements NodeHost {
         this.input = input;
         this.source = { topic, partition, offset: input.offset };
         source.recordsIn++;
-        const d = decoded?.[i] ?? this.decode(source, topic, input);
-        if (!d.ok) {
-          if (source.onError === 'fail') throw new HaltError(source.name, d.error);
-          this.operatorFailed(source.name, source.onError, d.error);
+        // Decoded by prefetch, or here, inline as before prefetch existed (no object per record).
+        let key: unknown;
+        let value: unknown;
+        let timestamp = input.timestamp;
+        let failure: { error: unknown } | undefined;
+        const d = decoded?.[i];
+        if (d !== undefined) {
+          if (d.ok) ({ key, value, timestamp } = d);
+          else failure = { error: d.error };
+        } else {
+          try {
+            key = source.key.deserialize(input.key, topic);
+            value = source.value.deserialize(input.value, topic);
+            if (source.timestamp !== undefined)
+              timestamp = source.timestamp(key, value, input.timestamp);
+          } catch (error) {
+            failure = { error };
+          }
+        }
+        if (failure !== undefined) {
+          if (source.onError === 'fail') throw new HaltError(source.name, failure.error);
+          this.operatorFailed(source.name, source.onError, failure.error);
           continue;
         }
-        const { key, value, timestamp } = d;
         const record = { key, value, timestamp, headers: input.headers };
         if (this.streamTimeMs === undefined || timestamp > this.streamTimeMs)
           this.streamTimeMs = timestamp;
