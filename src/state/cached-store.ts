@@ -53,10 +53,11 @@ export class StoreCacheBudget {
 
 interface Slot<V> {
   /**
-   * Bytes of the key. Not the key's Buffer: a small Buffer is a view of an 8 KiB slab shared
-   * with the buffers allocated next to it (Buffer.poolSize), or of a whole fetched batch, and one
-   * entry kept would keep all of it. A store of 5,000,000 keys with a 16 MiB cache peaked at
-   * 1.2 GiB of RSS with Buffer keys; the bytes go back to a Buffer when they are flushed.
+   * Bytes of the key; the key itself is the entry's id (latin1), not its Buffer: a small Buffer
+   * is a view of an 8 KiB slab shared with the buffers allocated next to it (Buffer.poolSize),
+   * or of a whole fetched batch, and one entry kept would keep all of it. The bytes go back to a
+   * Buffer when they are flushed. (The worker's RSS in the 5,000,000-key test was 1.2 GiB either
+   * way: that is the fetch pipeline and the heap's growth, decision 0025.)
    */
   keyLength: number;
   /** undefined: the key is absent (a read found nothing, or it was deleted). */
