@@ -15,6 +15,7 @@ import { httpGet } from './cli.ts';
 import { readToEnd } from './disorder-io.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { createTopics, kafka } from './topics.ts';
+import { random } from '../../tools/generators/index.ts';
 import { startWorkerProcess, stopWorker } from './workers.ts';
 import type { WorkerProcess } from './workers.ts';
 
@@ -281,5 +282,92 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
       for (const total of totals) assert.deepEqual(total, { n: 2, sum: first(i) + 7 }, `k${i}`);
     }
     assert.equal(await stopWorker(w2), 0);
+  });
+
+  it('readings as real sources send them (device by device, out of order, re-sent, a buffered burst) through dedup into a store larger than its cache', async () => {
+    // About 5,000 totals per task against a cache of 1 MiB for the worker's 4 tasks.
+    const devices = 20_000;
+    const perDevice = 20;
+    // Device d0 comes back after 12 hours offline with a reading a minute buffered.
+    const buffered = 720;
+    const appId = uniqueName('it-cached-real');
+    const input = `${appId}-in`;
+    const output = `${appId}-out`;
+    await createTopics([
+      { topic: input, partitions: 4 },
+      { topic: output, partitions: 4 },
+    ]);
+    const next = random(17);
+    const start = Date.UTC(2026, 10, 1);
+    interface Line {
+      key: string;
+      value: { v: number; t: number; id: string };
+    }
+    const lines: Line[] = [];
+    const reading = (d: number, i: number, t: number): Line => ({
+      key: `d${d}`,
+      value: { v: (d * 31 + i * 7) % 97, t, id: `${d}-${i}` },
+    });
+    // An archive read device after device, each device's readings in no time order.
+    for (let d = 0; d < devices; d++) {
+      const own = Array.from({ length: perDevice }, (_, i) =>
+        reading(d, i, start + i * 900_000 + Math.floor(next() * 600_000)),
+      );
+      for (let i = own.length - 1; i > 0; i--) {
+        const j = Math.floor(next() * (i + 1));
+        [own[i], own[j]] = [own[j] as Line, own[i] as Line];
+      }
+      lines.push(...own);
+    }
+    // 3% sent again later, across devices (a source retrying after a timeout).
+    const resent = Array.from({ length: Math.floor(lines.length * 0.03) }, () => {
+      const line = lines[Math.floor(next() * lines.length)] as Line;
+      return { key: line.key, value: { ...line.value } };
+    });
+    lines.push(...resent);
+    // The reconnecting device's buffer, in one burst, hours behind the others' times.
+    for (let i = 0; i < buffered; i++)
+      lines.push(reading(0, perDevice + i, start - 43_200_000 + i * 60_000));
+    // The oracle, from the readings alone: each id once.
+    const oracle = new Map<string, Total>();
+    const ids = new Set<string>();
+    for (const { key, value } of lines) {
+      if (ids.has(value.id)) continue;
+      ids.add(value.id);
+      const total = oracle.get(key) ?? { n: 0, sum: 0 };
+      oracle.set(key, { n: total.n + 1, sum: total.sum + value.v });
+    }
+    await preloadWithKcat(endpoints.kafkaBrokers, input, lines.length, (i) => {
+      const line = lines[i] as Line;
+      return `${line.key}\t${JSON.stringify(line.value)}`;
+    });
+    const port = await freePort();
+    const worker = startCounts({
+      id: 'w1',
+      appId,
+      stateDir: stateDir(),
+      env: {
+        STORE_CACHE_MB: '1',
+        MIN_COUNT: String(perDevice),
+        DEDUP: '1',
+        METRICS_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+    });
+    await committedUpTo(appId, input, worker, lines.length, 120_000);
+    const body = (await httpGet(`http://127.0.0.1:${port}/metrics`)).body;
+    assert.ok(
+      metric(body, 'tributary_store_cache_evictions_total') > 0,
+      'the totals did not fit the cache',
+    );
+    const results = byKey(await readToEnd(output, { timeoutMs: 60_000 }));
+    assert.equal(results.size, devices, 'every device reached its count');
+    for (const [key, expected] of oracle) {
+      const totals = results.get(key) ?? [];
+      // A re-sent reading counted would make n pass the oracle's; the last total is the whole.
+      for (const total of totals) assert.ok(total.n <= expected.n, `${key}: ${total.n} readings`);
+      assert.deepEqual(totals.at(-1), expected, key);
+    }
+    assert.equal(await stopWorker(worker), 0);
   });
 });
