@@ -119,6 +119,24 @@ const workerRows = {
       'an integer number of MiB from 1 to 1048576 (memory of the worker for the entries of stores kept in RocksDB)',
     fallback: () => '64',
   },
+  standbyReplicas: {
+    env: 'TRIBUTARY_STANDBY_REPLICAS',
+    expects:
+      "an integer from 0 to 16 (copies of each task's stores other workers keep current; Kafka Streams' num.standby.replicas)",
+    fallback: () => '0',
+  },
+  acceptableRecoveryLag: {
+    env: 'TRIBUTARY_ACCEPTABLE_RECOVERY_LAG',
+    expects:
+      "an integer number of records from 0 to 1000000000 (a standby this close to its changelog's end is caught up; Kafka Streams' acceptable.recovery.lag)",
+    fallback: () => '10000',
+  },
+  maxWarmupReplicas: {
+    env: 'TRIBUTARY_MAX_WARMUP_REPLICAS',
+    expects:
+      "an integer from 1 to 1024 (tasks warming up at once before they move to a new worker; Kafka Streams' max.warmup.replicas)",
+    fallback: () => '2',
+  },
   workerId: {
     env: 'TRIBUTARY_WORKER_ID',
     expects: "1 to 100 of the characters a-z A-Z 0-9 '.' '_' '-'",
@@ -139,6 +157,10 @@ export interface WorkerSettings {
   kafkaWaitTimeoutMs: number | undefined;
   /** MiB of the worker's memory for cached stores' entries (cached-store.ts). */
   storeCacheMb: number;
+  /** Standby replicas per stateful task (standby.ts); 0: none. */
+  standbyReplicas: number;
+  acceptableRecoveryLag: number;
+  maxWarmupReplicas: number;
   workerId: string;
 }
 
@@ -156,6 +178,9 @@ export const workerSettings: SettingGroup<WorkerSettings> = {
     'shutdownTimeoutMs',
     'kafkaWaitTimeoutMs',
     'storeCacheMb',
+    'standbyReplicas',
+    'acceptableRecoveryLag',
+    'maxWarmupReplicas',
     'workerId',
   ],
   resolve: (r) => ({
@@ -171,6 +196,9 @@ export const workerSettings: SettingGroup<WorkerSettings> = {
         ? undefined
         : r.integer(workerRows.kafkaWaitTimeoutMs, 1000, 86_400_000),
     storeCacheMb: r.integer(workerRows.storeCacheMb, 1, 1_048_576),
+    standbyReplicas: r.integer(workerRows.standbyReplicas, 0, 16),
+    acceptableRecoveryLag: r.integer(workerRows.acceptableRecoveryLag, 0, 1_000_000_000),
+    maxWarmupReplicas: r.integer(workerRows.maxWarmupReplicas, 1, 1024),
     workerId: r.name(workerRows.workerId, 100),
   }),
 };

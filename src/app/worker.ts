@@ -46,6 +46,17 @@ export interface WorkerOptions {
    * shared by all of them. Default 64.
    */
   storeCacheMb?: number;
+  /**
+   * Standby replicas per stateful task: other workers keep a copy of its stores current from
+   * its changelogs, so that a failover restores only the tail (src/runtime/standby.ts, decision
+   * 0026). Default 0. Needs the default Kafka client (@platformatic/kafka), which also warms a
+   * stateful task up on a new worker before it moves there, whatever this is.
+   */
+  standbyReplicas?: number;
+  /** Records behind a changelog's end a standby may be and count as caught up. Default 10,000. */
+  acceptableRecoveryLag?: number;
+  /** Tasks warming up at once in the group. Default 2. */
+  maxWarmupReplicas?: number;
   /** This worker's name in logs and its Kafka client id; default `<host>-<pid>`. */
   workerId?: string;
   /** The group drops a worker silent this long (Kafka's session.timeout.ms). Default 30 s. */
@@ -103,6 +114,12 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
       'CONFIG_INVALID',
       'exactly_once needs kafkajs loaded through Tributary: import tributary before kafkajs (kafkajs alone lets records of aborted transactions through)',
     );
+  const standbyReplicas = options.standbyReplicas ?? 0;
+  if (standbyReplicas > 0 && kafkaClient === 'kafkajs')
+    throw new TributaryError(
+      'CONFIG_INVALID',
+      'TRIBUTARY_STANDBY_REPLICAS needs the default Kafka client: kafkajs cannot carry standby tasks in its assignments (set TRIBUTARY_KAFKA_CLIENT=platformatic or TRIBUTARY_STANDBY_REPLICAS=0)',
+    );
   const metrics = createMetrics({ app: plan.appId, guarantee });
   const commitIntervalMs = options.commitIntervalMs ?? 100;
   const runtime = createRuntime({
@@ -123,10 +140,18 @@ export async function startWorker(topology: Topology, options: WorkerOptions): P
       ),
     reader: client.changelogReader(),
     ...(plan.globalTables.length === 0 ? {} : { follower: client.topicFollower(plan.appId) }),
-    consumer: (groupOf) =>
+    standbyReplicas,
+    ...(options.acceptableRecoveryLag === undefined
+      ? {}
+      : { acceptableRecoveryLag: options.acceptableRecoveryLag }),
+    ...(options.maxWarmupReplicas === undefined
+      ? {}
+      : { maxWarmupReplicas: options.maxWarmupReplicas }),
+    consumer: (groupOf, replicas) =>
       client.batchConsumer({
         groupId: plan.appId,
         groupOf,
+        ...(replicas === undefined ? {} : { replicas }),
         sessionTimeoutMs,
         heartbeatIntervalMs: Math.max(500, Math.floor(sessionTimeoutMs / 10)),
         concurrency: options.concurrency ?? 3,

@@ -50,6 +50,7 @@ export type {
   OperatorSnapshot,
   PartitionLag,
   RuntimeSnapshot,
+  StandbySnapshot,
   StoreCacheSnapshot,
   TaskSnapshot,
   Telemetry,

@@ -67,6 +67,15 @@ export interface StoreCacheSnapshot {
   limitBytes: number;
 }
 
+/** The tasks a worker keeps as standby replicas (src/runtime/standby.ts). */
+export interface StandbySnapshot {
+  /** Standby tasks now, warm-ups among them. */
+  tasks: number;
+  warmups: number;
+  /** Changelog records written to standbys' stores since the worker started. */
+  records: number;
+}
+
 export interface RuntimeSnapshot {
   tasks: TaskSnapshot[];
   /** Worker-wide counters, which unlike the per-task ones survive a task's close. */
@@ -78,4 +87,6 @@ export interface RuntimeSnapshot {
   ready: boolean;
   /** The stores kept in RocksDB behind a bounded cache (src/state/cached-store.ts). */
   storeCache?: StoreCacheSnapshot;
+  /** Present when the worker keeps standby replicas (TRIBUTARY_STANDBY_REPLICAS > 0). */
+  standby?: StandbySnapshot;
 }

@@ -1,3 +1,4 @@
+import type { ReplicaOptions, StandbyReport } from './task-assignment.ts';
 import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 
 import type { Headers } from '../core/index.ts';
@@ -30,6 +31,12 @@ export interface BatchConsumerOptions {
    * to its new owner after its old owner closed it. True by default.
    */
   cooperative?: boolean;
+  /**
+   * Standby replicas and warm-ups (assignWithReplicas in task-assignment.ts): the assignor's
+   * settings, and what this member reports at each join. Only the @platformatic/kafka adapter
+   * carries them (the worker refuses the setting on kafkajs); without them, active tasks only.
+   */
+  replicas?: ReplicaOptions & { report: () => StandbyReport };
 }
 
 /** kafkajs's headers as ours: the last value of a header given more than once. */

@@ -34,10 +34,12 @@ export type { BackoffPolicy, BatchFaultAction, FaultKind } from './faults.ts';
 export { crossedRebalance } from './faults.ts';
 export { groupOnly } from './group-metadata.ts';
 export type { BatchConsumerOptions } from './consumer.ts';
+export type { MemberStandbys, ReplicaOptions, StandbyReport } from './task-assignment.ts';
 export { kafka4TimestampLimits, timestampLimitsOf } from './admin.ts';
 export { murmur2, toPositive } from './murmur2.ts';
 export { javaCompatiblePartitioner, partitionForKey } from './partitioner.ts';
 export type {
+  AssignmentInfo,
   BatchConsumer,
   BatchConsumerHandlers,
   ChangelogReader,

@@ -17,12 +17,29 @@ export interface TaskMember {
    * (`withholdClaimed`). An eager member stops every task before it joins.
    */
   cooperative?: boolean;
+  /** Tasks it keeps as standbys (MemberData). */
+  standby?: string[];
+  /** Tasks whose local state is caught up with their changelogs (MemberData). */
+  caughtUp?: string[];
 }
 
 /** What a member's subscription user data announces. */
 export interface MemberData {
   owned: string[];
   cooperative: boolean;
+  /** Tasks whose stores it keeps current as a standby (or a warm-up): [] when it says nothing. */
+  standby: string[];
+  /**
+   * Tasks whose local stores are within the acceptable lag of their changelogs' ends (its
+   * standbys' latest read said so): such a task can move to it without a long restore.
+   */
+  caughtUp: string[];
+}
+
+/** What a member keeps besides its active tasks, as its subscription announces it. */
+export interface StandbyReport {
+  standby: string[];
+  caughtUp: string[];
 }
 
 /** The task of a partition: its topic's sub-topology (group) and its partition number. */
@@ -40,9 +57,18 @@ export function encodeOwnedTasks(
   owned: TopicPartition[],
   groupOf: (topic: string) => number | undefined,
   cooperative = false,
+  standby?: StandbyReport,
 ): Buffer {
   const ids = [...new Set(owned.map((tp) => taskIdOf(tp, groupOf)))].sort();
-  return Buffer.from(JSON.stringify(cooperative ? { owned: ids, cooperative } : { owned: ids }));
+  return Buffer.from(
+    JSON.stringify({
+      owned: ids,
+      ...(cooperative ? { cooperative } : {}),
+      ...(standby === undefined || standby.standby.length === 0
+        ? {}
+        : { standby: [...standby.standby].sort(), caughtUp: [...standby.caughtUp].sort() }),
+    }),
+  );
 }
 
 /**
@@ -51,20 +77,23 @@ export function encodeOwnedTasks(
  * and whether it is cooperative (only an explicit `true`: anything else is eager, the safe side).
  */
 export function decodeMemberData(userData: Buffer | string | null | undefined): MemberData {
-  if (userData === null || userData === undefined || userData.length === 0)
-    return { owned: [], cooperative: false };
+  const none: MemberData = { owned: [], cooperative: false, standby: [], caughtUp: [] };
+  if (userData === null || userData === undefined || userData.length === 0) return none;
   try {
-    const parsed = JSON.parse(userData.toString()) as { owned?: unknown; cooperative?: unknown };
+    const parsed = JSON.parse(userData.toString()) as Record<string, unknown>;
     return {
-      owned: Array.isArray(parsed.owned)
-        ? parsed.owned.filter((id): id is string => typeof id === 'string')
-        : [],
+      owned: stringsOf(parsed.owned),
       cooperative: parsed.cooperative === true,
+      standby: stringsOf(parsed.standby),
+      caughtUp: stringsOf(parsed.caughtUp),
     };
   } catch {
-    return { owned: [], cooperative: false };
+    return none;
   }
 }
+
+const stringsOf = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string') : [];
 
 /** The tasks a member's user data says it owns (decodeMemberData). */
 export const decodeOwnedTasks = (userData: Buffer | string | null | undefined): string[] =>
@@ -140,13 +169,15 @@ export function assignTasks(
   for (const id of taskIds) {
     if (taken.has(id)) continue;
     let to: string[] | undefined;
+    let toState = -1;
     for (const member of sorted) {
       const mine = given.get(member.id) as string[];
-      if (
-        mine.length < (share.get(member.id) ?? 0) &&
-        (to === undefined || mine.length < to.length)
-      )
+      if (mine.length >= (share.get(member.id) ?? 0)) continue;
+      const state = stateOf(member, id);
+      if (to === undefined || state > toState || (state === toState && mine.length < to.length)) {
         to = mine;
+        toState = state;
+      }
     }
     to?.push(id);
   }
@@ -158,6 +189,137 @@ export function assignTasks(
     for (const list of Object.values(member)) list.sort((a, b) => a - b);
   }
   return assignment;
+}
+
+/** What a member holds of a task's state: 2 caught up, 1 a standby still behind, 0 nothing. */
+function stateOf(member: TaskMember, id: string): number {
+  if (member.caughtUp?.includes(id) === true) return 2;
+  return member.standby?.includes(id) === true ? 1 : 0;
+}
+
+/** How many copies of each stateful task's stores the group keeps besides the active one. */
+export interface ReplicaOptions {
+  /** Standby replicas per stateful task (Kafka Streams' num.standby.replicas). */
+  standbyReplicas: number;
+  /** Warm-ups at most at once in the group (Kafka Streams' max.warmup.replicas). */
+  maxWarmups: number;
+  /** Whether a sub-topology has stores: only its tasks warm up before they move. */
+  stateful: (subtopology: number) => boolean;
+}
+
+/** Besides its active tasks: the tasks a member keeps as standbys, warm-ups among them. */
+export interface MemberStandbys {
+  standby: string[];
+  /** The standbys that are there to take the task over once they have caught up. */
+  warmup: string[];
+}
+
+/** The group's assignment with replicas: active partitions and standby tasks per member. */
+export interface ReplicatedAssignment {
+  active: Map<string, MemberAssignment>;
+  standby: Map<string, MemberStandbys>;
+}
+
+/**
+ * Kafka Streams' high-availability assignment (KIP-441) over `assignGroupTasks`:
+ *   (1) the balanced, sticky assignment of `assignTasks`; a task without an owner in the group
+ *       goes first to a member that holds it caught up, then to one with a standby of it;
+ *   (2) a stateful task that balance moves from its owner (still in the group) to a member that
+ *       has not caught up with its changelogs stays with its owner: the new member gets it as a
+ *       warm-up (at most `maxWarmups` in the group at once; the others wait for the next
+ *       rebalance), and the task moves at the first rebalance after the warm-up reports it is
+ *       caught up (the member rejoins for that: a probing rebalance);
+ *   (3) the cooperative step (`withholdClaimed`); a task withheld from its new owner stays that
+ *       member's standby meanwhile, so it stays caught up;
+ *   (4) `standbyReplicas` standbys of each stateful task, each on a member that is neither its
+ *       owner nor already keeping it (warm-ups count), preferring members that hold its state,
+ *       then those with the fewest standbys.
+ * A member that left keeps nothing; a new member warms up before it takes any stateful task.
+ */
+export function assignWithReplicas(
+  members: TaskMember[],
+  partitions: TopicPartition[],
+  groupOf: (topic: string) => number | undefined,
+  options: ReplicaOptions,
+): ReplicatedAssignment {
+  // (1)
+  const balanced = assignTasks(members, partitions, groupOf);
+  const ownerOf = new Map<string, string>();
+  for (const member of [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
+    for (const id of member.owned) if (!ownerOf.has(id)) ownerOf.set(id, member.id);
+  const byId = new Map(members.map((m) => [m.id, m]));
+  const stateful = (id: string) => options.stateful(Number(id.split('_')[0]));
+  const tasksOf = new Map<string, TopicPartition[]>();
+  const targetOf = new Map<string, string>();
+  for (const [memberId, byTopic] of balanced)
+    for (const [topic, list] of Object.entries(byTopic))
+      for (const partition of list) {
+        const id = taskIdOf({ topic, partition }, groupOf);
+        tasksOf.set(id, [...(tasksOf.get(id) ?? []), { topic, partition }]);
+        targetOf.set(id, memberId);
+      }
+  const taskIds = [...targetOf.keys()].sort(byPartitionThenGroup);
+  const standby = new Map<string, MemberStandbys>(
+    members.map((m) => [m.id, { standby: [], warmup: [] }]),
+  );
+  // (2)
+  let warmups = 0;
+  for (const id of taskIds) {
+    const to = targetOf.get(id) as string;
+    const from = ownerOf.get(id);
+    if (from === undefined || from === to || !stateful(id)) continue;
+    if (byId.get(to)?.caughtUp?.includes(id) === true) continue;
+    targetOf.set(id, from);
+    if (warmups < options.maxWarmups) {
+      warmups++;
+      const mine = standby.get(to) as MemberStandbys;
+      mine.standby.push(id);
+      mine.warmup.push(id);
+    }
+  }
+  const active = new Map<string, MemberAssignment>(members.map((m) => [m.id, {}]));
+  for (const [id, memberId] of targetOf) {
+    const member = active.get(memberId) as MemberAssignment;
+    for (const { topic, partition } of tasksOf.get(id) ?? [])
+      (member[topic] ??= []).push(partition);
+  }
+  for (const member of active.values())
+    for (const list of Object.values(member)) list.sort((a, b) => a - b);
+  // (3)
+  const withheld = withholdClaimed(active, members, groupOf);
+  for (const [memberId, byTopic] of active) {
+    const kept = withheld.get(memberId) ?? {};
+    for (const [topic, list] of Object.entries(byTopic))
+      for (const partition of list)
+        if (!(kept[topic] ?? []).includes(partition)) {
+          const id = taskIdOf({ topic, partition }, groupOf);
+          const mine = standby.get(memberId) as MemberStandbys;
+          if (stateful(id) && !mine.standby.includes(id)) mine.standby.push(id);
+        }
+  }
+  // (4)
+  for (const id of taskIds) {
+    if (!stateful(id)) continue;
+    const owner = targetOf.get(id) as string;
+    const keeping = members.filter(
+      (m) => m.id !== owner && standby.get(m.id)?.standby.includes(id) === true,
+    );
+    const candidates = members
+      .filter((m) => m.id !== owner && !keeping.includes(m))
+      .sort(
+        (a, b) =>
+          stateOf(b, id) - stateOf(a, id) ||
+          (standby.get(a.id)?.standby.length ?? 0) - (standby.get(b.id)?.standby.length ?? 0) ||
+          (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      );
+    for (const member of candidates.slice(0, Math.max(0, options.standbyReplicas - keeping.length)))
+      standby.get(member.id)?.standby.push(id);
+  }
+  for (const mine of standby.values()) {
+    mine.standby.sort(byPartitionThenGroup);
+    mine.warmup.sort(byPartitionThenGroup);
+  }
+  return { active: withheld, standby };
 }
 
 /**

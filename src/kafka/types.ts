@@ -39,6 +39,16 @@ export interface OutgoingRecord {
   partition?: number;
 }
 
+/** What an assignment says besides the partitions. */
+export interface AssignmentInfo {
+  cooperative: boolean;
+  /**
+   * Task ids this member keeps as standbys (their stores kept current from the changelogs), and
+   * among them the warm-ups, which move here once caught up. Absent: no standbys.
+   */
+  standby?: { standby: string[]; warmup: string[] };
+}
+
 export interface BatchConsumerHandlers {
   /**
    * Processes one fetched batch. Batches of one partition never overlap, so per-partition order
@@ -55,7 +65,7 @@ export interface BatchConsumerHandlers {
    * rejoined after this call (withheld by the assignor): their tasks commit under the new
    * generation before they are closed. Without, they may already be another member's.
    */
-  onAssignment(assigned: TopicPartition[], info?: { cooperative: boolean }): Promise<void>;
+  onAssignment(assigned: TopicPartition[], info?: AssignmentInfo): Promise<void>;
   /** Called when the consumer stops for good because of an error it cannot recover from. */
   onCrash(error: Error): void;
   /** Called before each retry of a fault that passes (faults.ts): for the log and readiness. */
@@ -128,6 +138,11 @@ export interface BatchConsumer {
   stop(): Promise<void>;
   /** Fetches `tp` from `offset` next (batches fetched before are stale and not delivered). */
   seek(tp: TopicPartition, offset: bigint): void;
+  /**
+   * Rejoins the group without stopping anything (a probing rebalance), so the assignor sees what
+   * this member now reports: a warm-up caught up. Adapters without replicas leave it out.
+   */
+  probe?(): void;
 }
 
 /** For each `topic/partition` written, the offset after the last record written there. */

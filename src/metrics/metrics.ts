@@ -227,6 +227,11 @@ export function createMetrics(options: MetricsOptions): WorkerMetrics {
       'Entries the cache of stores kept in RocksDB dropped to stay within TRIBUTARY_STORE_CACHE_MB.',
       cache((c) => c.evictions),
     ],
+    [
+      'tributary_standby_records_total',
+      "Changelog records written to this worker's standby tasks' stores (TRIBUTARY_STANDBY_REPLICAS).",
+      (s) => s.standby?.records,
+    ],
   ];
   for (const [name, help, value] of workerCounters) {
     new Counter({
@@ -247,6 +252,19 @@ export function createMetrics(options: MetricsOptions): WorkerMetrics {
     registers,
     collect() {
       this.set(current()?.storeCache?.bytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tributary_standby_tasks',
+    help: 'Tasks this worker keeps as standby replicas (kind="warmup": those that move here once caught up).',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      this.reset();
+      const standby = current()?.standby;
+      if (standby === undefined) return;
+      this.set({ kind: 'standby' }, standby.tasks - standby.warmups);
+      this.set({ kind: 'warmup' }, standby.warmups);
     },
   });
   new Gauge({

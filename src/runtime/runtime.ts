@@ -17,6 +17,7 @@ import type {
 } from '../core/index.ts';
 import type {
   BatchConsumer,
+  BatchConsumerOptions,
   ChangelogReader,
   TopicFollower,
   FetchedBatch,
@@ -36,6 +37,7 @@ import type { ReplicationSetting } from './internal-topics.ts';
 import { pollLoop } from './poll-loop.ts';
 import type { HaltError } from './processor-node.ts';
 import { onAssignment } from './rebalance.ts';
+import { StandbyTasks } from './standby.ts';
 import { TaskRegistry } from './task-registry.ts';
 import { TimestampGuard } from './timestamp-range.ts';
 import { initSerdes, prepareBatch as prepareTopicBatch, serdesByTopic } from './topic-serdes.ts';
@@ -62,8 +64,24 @@ export interface RuntimeDeps {
   reader: ChangelogReader;
   /** Reads the global tables' topics (needed when the plan has global tables). */
   follower?: TopicFollower;
-  /** Made once the plan is known: the consumer's assigner needs the topic -> sub-topology map. */
-  consumer: (groupOf: (topic: string) => number | undefined) => BatchConsumer;
+  /**
+   * Made once the plan is known: the consumer's assigner needs the topic -> sub-topology map,
+   * and with standby replicas their settings and this worker's report (standby.ts).
+   */
+  consumer: (
+    groupOf: (topic: string) => number | undefined,
+    replicas?: BatchConsumerOptions['replicas'],
+  ) => BatchConsumer;
+  /**
+   * Standby replicas per stateful task (Kafka Streams' num.standby.replicas); 0 (the default)
+   * keeps none. Warm-ups before a stateful task moves to a new worker happen anyway (decision
+   * 0026), where the consumer's adapter carries them.
+   */
+  standbyReplicas?: number;
+  /** Records behind the changelog end a standby may be and still count as caught up; 10,000. */
+  acceptableRecoveryLag?: number;
+  /** Warm-ups at most at once in the group; 2. */
+  maxWarmupReplicas?: number;
   clock: Clock;
   logger: Logger;
   telemetry: Telemetry;
@@ -188,7 +206,28 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
         }
       : {}),
   });
-  const consumer = deps.consumer((topic) => registry.subtopologyOf(topic));
+  // Standbys and warm-ups (decision 0026): a stateful task moves to a worker only once that
+  // worker has caught up with its changelogs, and with standbyReplicas > 0 other workers keep
+  // its stores current. An adapter that cannot carry them (kafkajs) ignores these settings.
+  const standbys = new StandbyTasks({
+    plan,
+    location: { stateDir: deps.stateDir, appId: plan.appId },
+    reader: deps.reader,
+    logger,
+    acceptableLag: deps.acceptableRecoveryLag ?? 10_000,
+    intervalMs: 1000,
+    cachedStores: true,
+    onCaughtUp: () => consumerRef.current?.probe?.(),
+  });
+  const statefulSubs = new Set(
+    plan.subtopologies.filter((sub) => sub.stores.length > 0).map((sub) => sub.id),
+  );
+  const consumer = deps.consumer((topic) => registry.subtopologyOf(topic), {
+    standbyReplicas: deps.standbyReplicas ?? 0,
+    maxWarmups: deps.maxWarmupReplicas ?? 2,
+    stateful: (sub) => statefulSubs.has(sub),
+    report: () => standbys.report(),
+  });
   consumerRef.current = consumer;
   const serdes = serdesByTopic(plan);
   let state: RuntimeState = 'created';
@@ -471,7 +510,13 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
               for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
               try {
-                await onAssignment(registry, tps, logger, info?.cooperative === true);
+                await onAssignment(
+                  registry,
+                  tps,
+                  logger,
+                  info?.cooperative === true,
+                  { standbys, assigned: info?.standby },
+                );
               } catch (error) {
                 // A full or unwritable disk met while restoring: one line with its code, stop.
                 if (failOnFatalState(error)) return;
@@ -543,6 +588,7 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
       await loop.idle();
       await registry.closeAll();
       await consumer.stop();
+      await standbys.close();
       await globals.stop().catch((error: unknown) => {
         logger.warn({ err: error }, 'stopping the global tables reader failed');
       });
@@ -571,6 +617,11 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
           evictions: storeCache.evictions,
           bytes: storeCache.bytes,
           limitBytes: storeCache.totalBytes,
+        },
+        standby: {
+          tasks: standbys.size,
+          warmups: standbys.warmups,
+          records: standbys.stats.records,
         },
         ready: state === 'running' && connected && assigning === 0 && restoring === 0,
       };

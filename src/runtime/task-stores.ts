@@ -26,7 +26,8 @@ export interface OpenedStores {
   wiped?: WipeCause;
 }
 
-interface StoreEntry {
+/** One store to open: where it lives and what holds it in memory. */
+export interface StoreEntry {
   name: string;
   changelogTopic: string;
   dir: string;
@@ -34,6 +35,10 @@ interface StoreEntry {
   clear: () => void;
   /** A store whose live copy is RocksDB: it is not loaded into memory, it reads from there. */
   cached: CachedStore<unknown> | undefined;
+  /** Load what RocksDB holds into memory at open (false: a cached store, or a standby's). */
+  load: boolean;
+  /** Open RocksDB for point reads (a cached store's options: rocksdb-persistence.ts). */
+  pointReads: boolean;
 }
 
 /**
@@ -55,15 +60,31 @@ export async function openTaskStores(
   reader: ChangelogReader,
   logger: Logger,
 ): Promise<OpenedStores> {
+  const stores: StoreEntry[] = [...task.stores.values()].map(({ spec, memory }) => {
+    const cached = memory instanceof CachedStore ? memory : undefined;
+    return {
+      name: spec.name,
+      changelogTopic: spec.changelogTopic,
+      dir: storeDir(location.stateDir, location.appId, task.id, spec.name),
+      apply: (key, value) => memory.apply(key, value),
+      clear: () => memory.clear(),
+      cached,
+      load: cached === undefined,
+      pointReads: cached !== undefined,
+    };
+  });
+  return openStores(task, stores, location, reader, logger);
+}
+
+/** openTaskStores over stores described by the caller (a standby's have no memory). */
+export async function openStores(
+  task: Pick<Task, 'id' | 'partition' | 'stats'>,
+  stores: StoreEntry[],
+  location: StateLocation,
+  reader: ChangelogReader,
+  logger: Logger,
+): Promise<OpenedStores> {
   const taskDir = taskStateDir(location.stateDir, location.appId, task.id);
-  const stores: StoreEntry[] = [...task.stores.values()].map(({ spec, memory }) => ({
-    name: spec.name,
-    changelogTopic: spec.changelogTopic,
-    dir: storeDir(location.stateDir, location.appId, task.id, spec.name),
-    apply: (key, value) => memory.apply(key, value),
-    clear: () => memory.clear(),
-    cached: memory instanceof CachedStore ? memory : undefined,
-  }));
   // (1)
   const file = await readCheckpointFile(taskDir);
   let ranges = new Map<string, ChangelogRange>();
@@ -109,7 +130,7 @@ export async function openTaskStores(
   );
   for (const store of stores) {
     store.clear();
-    const db = await RocksDbPersistence.open(store.dir, store.cached !== undefined);
+    const db = await RocksDbPersistence.open(store.dir, store.pointReads);
     store.cached?.attach(db, false);
     persistence.set(store.name, db);
     from.set(store.changelogTopic, (ranges.get(store.changelogTopic)?.start ?? 0n).toString());
@@ -135,11 +156,11 @@ async function openAll(
     store.clear();
     let loaded = 0;
     try {
-      const db = await RocksDbPersistence.open(store.dir, store.cached !== undefined);
+      const db = await RocksDbPersistence.open(store.dir, store.pointReads);
       persistence.set(store.name, db);
       // A cached store reads what it needs from RocksDB as batches come.
       if (store.cached !== undefined) store.cached.attach(db, offset !== undefined);
-      else if (offset !== undefined) loaded = await db.loadAll(store.apply);
+      else if (offset !== undefined && store.load) loaded = await db.loadAll(store.apply);
     } catch (error) {
       if (error instanceof TributaryError && error.code === 'STATE_CORRUPT') {
         const reason = error.cause instanceof Error ? error.cause.message : error.message;

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import {
   assignGroupTasks,
   assignTasks,
+  assignWithReplicas,
   decodeMemberData,
   decodeOwnedTasks,
   encodeOwnedTasks,
@@ -266,10 +267,27 @@ describe('assignGroupTasks: incremental (cooperative) rebalancing', () => {
 
   it('announces the cooperative flag in the user data, and reads anything else as eager', () => {
     const data = encodeOwnedTasks([{ topic: 't', partition: 1 }], () => 0, true);
-    assert.deepEqual(decodeMemberData(data), { owned: ['0_1'], cooperative: true });
+    assert.deepEqual(decodeMemberData(data), {
+      owned: ['0_1'],
+      cooperative: true,
+      standby: [],
+      caughtUp: [],
+    });
     assert.deepEqual(decodeMemberData(encodeOwnedTasks([], () => 0)), {
       owned: [],
       cooperative: false,
+      standby: [],
+      caughtUp: [],
+    });
+    const withStandbys = encodeOwnedTasks([], () => 0, true, {
+      standby: ['0_2', '0_1'],
+      caughtUp: ['0_2'],
+    });
+    assert.deepEqual(decodeMemberData(withStandbys), {
+      owned: [],
+      cooperative: true,
+      standby: ['0_1', '0_2'],
+      caughtUp: ['0_2'],
     });
     for (const junk of [Buffer.from('{"cooperative":"yes"}'), Buffer.from('{'), null])
       assert.equal(decodeMemberData(junk).cooperative, false);
@@ -300,3 +318,170 @@ function bestKept(members: TaskMember[], taskCount: number): number {
   walk(0, 0);
   return best;
 }
+
+describe('assignWithReplicas (standbys and warm-ups, KIP-441)', () => {
+  const stateful = () => true;
+  const options = (standbyReplicas: number, maxWarmups = 2) => ({
+    standbyReplicas,
+    maxWarmups,
+    stateful,
+  });
+  const activeOf = (a: ReturnType<typeof assignWithReplicas>) => tasksOf(a.active);
+
+  it('keeps every task with its owner while a new member warms up, at most maxWarmups at once', () => {
+    const owner = { id: 'a', owned: ['0_0', '0_1', '0_2', '0_3', '0_4', '0_5'], cooperative: true };
+    const a = assignWithReplicas(
+      [owner, { id: 'b', owned: [], cooperative: true }],
+      partitionsOf('t', 6),
+      () => 0,
+      options(0),
+    );
+    assert.deepEqual(activeOf(a).get('a'), ['0_0', '0_1', '0_2', '0_3', '0_4', '0_5']);
+    assert.deepEqual(activeOf(a).get('b'), []);
+    // Balance would move three; two warm up now, the third at a later rebalance.
+    assert.equal(a.standby.get('b')?.warmup.length, 2);
+    assert.deepEqual(a.standby.get('b')?.standby, a.standby.get('b')?.warmup);
+    assert.deepEqual(a.standby.get('a'), { standby: [], warmup: [] });
+  });
+
+  it('moves a task once its warm-up reports it caught up (withheld first from a cooperative owner, kept as a standby meanwhile)', () => {
+    const tasks = ['0_0', '0_1', '0_2', '0_3'];
+    const first = assignWithReplicas(
+      [
+        { id: 'a', owned: tasks, cooperative: true },
+        { id: 'b', owned: [], cooperative: true },
+      ],
+      partitionsOf('t', 4),
+      () => 0,
+      options(0),
+    );
+    const warm = first.standby.get('b')?.warmup ?? [];
+    assert.equal(warm.length, 2);
+    // b has caught up with both: the probing rebalance gives them to b, withheld from a (which
+    // still runs them) in this generation, b keeping their standbys.
+    const members = [
+      { id: 'a', owned: tasks, cooperative: true },
+      { id: 'b', owned: [], cooperative: true, standby: warm, caughtUp: warm },
+    ];
+    const probe = assignWithReplicas(members, partitionsOf('t', 4), () => 0, options(0));
+    assert.deepEqual(
+      activeOf(probe).get('a'),
+      tasks.filter((t) => !warm.includes(t)),
+    );
+    assert.deepEqual(activeOf(probe).get('b'), []);
+    assert.deepEqual(probe.standby.get('b')?.standby, warm);
+    assert.deepEqual(probe.standby.get('b')?.warmup, []);
+    // a gave them up and rejoined: b takes them.
+    members[0] = { id: 'a', owned: tasks.filter((t) => !warm.includes(t)), cooperative: true };
+    const moved = assignWithReplicas(members, partitionsOf('t', 4), () => 0, options(0));
+    assert.deepEqual(activeOf(moved).get('b'), warm);
+    assert.deepEqual(moved.standby.get('b'), { standby: [], warmup: [] });
+  });
+
+  it('moves a stateless task at once, without a warm-up', () => {
+    const a = assignWithReplicas(
+      [
+        { id: 'a', owned: ['0_0', '0_1'] },
+        { id: 'b', owned: [] },
+      ],
+      partitionsOf('t', 2),
+      () => 0,
+      { standbyReplicas: 1, maxWarmups: 2, stateful: () => false },
+    );
+    assert.equal(activeOf(a).get('b')?.length, 1);
+    assert.deepEqual(a.standby.get('b'), { standby: [], warmup: [] });
+  });
+
+  it('gives a task whose owner left to a member holding it caught up, and a standby to another', () => {
+    const members = [
+      { id: 'a', owned: ['0_0'], standby: ['0_1'] },
+      { id: 'b', owned: [], standby: ['0_1'] },
+      { id: 'c', owned: ['0_2'], standby: ['0_1'], caughtUp: ['0_1'] },
+    ];
+    // The owner of 0_1 is gone; b owns nothing, but c holds 0_1 caught up. Balance gives each
+    // one task, so 0_1 goes to b (the only one below its share) unless c may take it: with 3
+    // tasks and 3 members it cannot. With 4 partitions, c's larger share takes it.
+    const three = assignWithReplicas(members, partitionsOf('t', 3), () => 0, options(1));
+    assert.deepEqual(activeOf(three).get('b'), ['0_1']);
+    const four = assignWithReplicas(
+      [
+        { id: 'a', owned: ['0_0'] },
+        { id: 'c', owned: ['0_2'], standby: ['0_1'], caughtUp: ['0_1'] },
+      ],
+      partitionsOf('t', 4),
+      () => 0,
+      options(1),
+    );
+    assert.ok(
+      activeOf(four).get('c')?.includes('0_1'),
+      `c should take 0_1: ${JSON.stringify([...activeOf(four)])}`,
+    );
+  });
+
+  it('holds, for random groups, owners and states: one active owner per task, standbys elsewhere, as many as asked, balanced, and no move to a member not caught up', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const random = randomBelow(seed);
+      const memberCount = 1 + random(5);
+      const taskCount = 1 + random(12);
+      const replicas = random(3);
+      const tasks = Array.from({ length: taskCount }, (_, i) => `0_${i}`);
+      const members: TaskMember[] = Array.from({ length: memberCount }, (_, i) => ({
+        id: `m${i}`,
+        owned: [],
+        cooperative: false,
+        standby: [],
+        caughtUp: [],
+      }));
+      for (const task of tasks) {
+        const owner = random(memberCount + 1);
+        if (owner < memberCount) (members[owner] as TaskMember).owned.push(task);
+        for (const m of members)
+          if (random(3) === 0) {
+            m.standby?.push(task);
+            if (random(2) === 0) m.caughtUp?.push(task);
+          }
+      }
+      const a = assignWithReplicas(
+        members,
+        partitionsOf('t', taskCount),
+        () => 0,
+        options(replicas, 1 + random(3)),
+      );
+      const active = activeOf(a);
+      const ownerOf = new Map<string, string>();
+      for (const [id, list] of active)
+        for (const t of list) {
+          assert.equal(ownerOf.has(t), false, `seed ${seed}: ${t} active twice`);
+          ownerOf.set(t, id);
+        }
+      assert.equal(
+        ownerOf.size,
+        taskCount,
+        `seed ${seed}: every task active once (eager members: none withheld)`,
+      );
+      const previous = new Map<string, string>();
+      for (const m of [...members].sort((x, y) => (x.id < y.id ? -1 : 1)))
+        for (const t of m.owned) if (!previous.has(t)) previous.set(t, m.id);
+      for (const t of tasks) {
+        const now = ownerOf.get(t) as string;
+        const before = previous.get(t);
+        if (before !== undefined && before !== now)
+          assert.ok(
+            members.find((m) => m.id === now)?.caughtUp?.includes(t),
+            `seed ${seed}: ${t} moved from ${before} to ${now}, which is not caught up`,
+          );
+        const keepers = [...a.standby].filter(([, s]) => s.standby.includes(t)).map(([id]) => id);
+        assert.equal(keepers.includes(now), false, `seed ${seed}: ${t} standby on its owner`);
+        const warmups = [...a.standby].filter(([, s]) => s.warmup.includes(t)).length;
+        assert.equal(
+          keepers.length,
+          Math.max(Math.min(replicas, memberCount - 1), warmups),
+          `seed ${seed}: ${t} has ${keepers.length} standbys, ${replicas} asked`,
+        );
+      }
+      for (const [, s] of a.standby)
+        for (const w of s.warmup)
+          assert.ok(s.standby.includes(w), `seed ${seed}: warm-up not a standby`);
+    }
+  });
+});

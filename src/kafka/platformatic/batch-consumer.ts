@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TributaryError } from '../../core/index.ts';
 import type { KafkaClientOptions } from '../client.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
+import type { MemberStandbys } from '../task-assignment.ts';
 import { backoffMs, batchFaultAction, crossedRebalance } from '../faults.ts';
 import type {
   BatchConsumer,
@@ -246,6 +247,7 @@ export function createPlatformaticBatchConsumer(
   const assign = async (
     assigned: TopicPartition[],
     joined: ConsumerGroupMetadata,
+    standby: MemberStandbys | undefined,
   ): Promise<void> => {
     const wanted = new Set(assigned.map(tpKey));
     // A new member id: the group dropped this member in between, so nothing is kept.
@@ -291,7 +293,10 @@ export function createPlatformaticBatchConsumer(
     lostInARow = 0;
     // (3)
     group = joined;
-    await handlers?.onAssignment(assigned, { cooperative });
+    await handlers?.onAssignment(assigned, {
+      cooperative,
+      ...(standby === undefined ? {} : { standby }),
+    });
     // (4)
     joining = false;
     joinSent = false;
@@ -491,6 +496,7 @@ export function createPlatformaticBatchConsumer(
 
   return {
     groupMetadata: () => group,
+    probe: () => rejoin(!cooperative),
     // Eager: the batches in flight commit before the JoinGroup goes out (beforeJoin), under the
     // generation still current; holding them would only abort the revoked tasks' transactions.
     rebalancing: () => cooperative && joinSent,
@@ -514,6 +520,8 @@ export function createPlatformaticBatchConsumer(
             memberId: joined.memberId ?? '',
           };
           latestJoin = { group: metadata, partitions: new Set(tps.map(tpKey)) };
+          // Read now: the next SyncGroup's response replaces it.
+          const standby = consumerOptions.replicas === undefined ? undefined : member?.standbys();
           if (cooperative) {
             releasing.clear();
             for (const key of partitions.keys())
@@ -521,7 +529,7 @@ export function createPlatformaticBatchConsumer(
           }
           joins.wakeAll();
           assignments = assignments
-            .then(() => assign(tps, metadata))
+            .then(() => assign(tps, metadata, standby))
             .catch((e: unknown) => crash(e as Error));
         });
         member.consumer.on('error', (error: Error) => lost(error));

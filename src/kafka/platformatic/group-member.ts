@@ -1,4 +1,10 @@
-import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+import {
+  Consumer,
+  decodeConsumerProtocolAssignment,
+  encodeConsumerProtocolAssignment,
+  FetchIsolationLevels,
+  ListOffsetTimestamps,
+} from '@platformatic/kafka';
 import type {
   GroupAssignment,
   GroupPartitionsAssigner,
@@ -13,10 +19,12 @@ import { backoffMs, classifyKafkaError } from '../faults.ts';
 import type { BatchConsumerOptions } from '../consumer.ts';
 import {
   assignGroupTasks,
+  assignWithReplicas,
   decodeMemberData,
   encodeOwnedTasks,
   taskAssignerName,
 } from '../task-assignment.ts';
+import type { MemberStandbys, ReplicaOptions } from '../task-assignment.ts';
 import type { ConsumerGroupMetadata, TopicPartition, TopicPartitionOffset } from '../types.ts';
 import { guardMetadata, overrideApi } from './api-lookup.ts';
 import { coordinators } from './coordinator.ts';
@@ -50,6 +58,8 @@ const rebalanceTimeoutMs = 60_000;
  */
 function platformaticTaskAssigner(
   groupOf: (topic: string) => number | undefined,
+  replicas: ReplicaOptions | undefined,
+  standbysMade: (standby: Map<string, MemberStandbys>) => void,
 ): GroupPartitionsAssigner {
   return (_current, members, topics, metadata) => {
     const partitions = [...topics].flatMap((topic) =>
@@ -62,7 +72,13 @@ function platformaticTaskAssigner(
       id,
       ...decodeMemberData(subscription.metadata),
     }));
-    const assignment = assignGroupTasks(taskMembers, partitions, groupOf);
+    let assignment;
+    if (replicas === undefined) assignment = assignGroupTasks(taskMembers, partitions, groupOf);
+    else {
+      const replicated = assignWithReplicas(taskMembers, partitions, groupOf, replicas);
+      assignment = replicated.active;
+      standbysMade(replicated.standby);
+    }
     return [...assignment].map(([memberId, byTopic]) => ({
       memberId,
       assignments: new Map(
@@ -72,9 +88,73 @@ function platformaticTaskAssigner(
   };
 }
 
+/**
+ * Carries each member's standby tasks through SyncGroup, in the user data of its assignment
+ * (ConsumerProtocolAssignment's `userData`, JSON `{"standby": [...], "warmup": [...]}`): the
+ * library sends one user data for every member and drops the one it receives, so the request's
+ * assignments are encoded again with each member's own (`pending`, what the assignor made for
+ * this generation) and the response's is read before the library decodes it (`received`).
+ */
+function carryStandbys(
+  consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
+  pending: () => Map<string, MemberStandbys>,
+  received: (standby: MemberStandbys) => void,
+): void {
+  overrideApi(consumer, 'SyncGroup', (sync) =>
+    Object.assign((...args: unknown[]): void => {
+      const at = args.length - 2;
+      const assignments = args[at] as { memberId: string; assignment: Buffer }[] | undefined;
+      const standbys = pending();
+      if (Array.isArray(assignments))
+        args[at] = assignments.map(({ memberId, assignment }) => {
+          const mine = standbys.get(memberId);
+          if (mine === undefined || mine.standby.length === 0) return { memberId, assignment };
+          const decoded = decodeConsumerProtocolAssignment(assignment);
+          return {
+            memberId,
+            assignment: encodeConsumerProtocolAssignment({
+              ...decoded,
+              userData: Buffer.from(JSON.stringify(mine)),
+            }),
+          };
+        });
+      const callback = args[args.length - 1] as (
+        error: unknown,
+        response?: { assignment?: Buffer },
+      ) => void;
+      sync(...args.slice(0, -1), (error: unknown, response?: { assignment?: Buffer }) => {
+        if (error == null && response?.assignment !== undefined) {
+          // Made for this generation only: a group left with one member is assigned by the
+          // library without the assignor, and must not be sent these again.
+          if (standbys.size > 0) standbys.clear();
+          received(decodeStandbys(response.assignment));
+        }
+        callback(error, response);
+      });
+    }, sync),
+  );
+}
+
+/** The standby tasks an assignment's user data names (none if it names nothing readable). */
+export function decodeStandbys(assignment: Buffer): MemberStandbys {
+  try {
+    const { userData } = decodeConsumerProtocolAssignment(assignment);
+    if (userData === null || userData === undefined || userData.length === 0)
+      return { standby: [], warmup: [] };
+    const parsed = JSON.parse(userData.toString()) as { standby?: unknown; warmup?: unknown };
+    const strings = (v: unknown) =>
+      Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
+    return { standby: strings(parsed.standby), warmup: strings(parsed.warmup) };
+  } catch {
+    return { standby: [], warmup: [] };
+  }
+}
+
 /** The group membership of a BatchConsumer: the library's Consumer, its fetching unused. */
 export interface GroupMember {
   consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  /** The standby tasks of the latest assignment received (none without replicas). */
+  standbys(): MemberStandbys;
   /** Joins (or rejoins) the group with the subscription of `topics`. */
   join(): Promise<void>;
   /** Where each partition starts, by `topic/partition`: its committed offset, or its log start if it has none. */
@@ -142,6 +222,11 @@ export function createGroupMember(
   beforeJoin: () => Promise<void>,
   owned: () => TopicPartition[] = () => [],
 ): GroupMember {
+  const replicas = consumerOptions.replicas;
+  /** What the assignor made for the generation it assigned (this member the leader). */
+  let made = new Map<string, MemberStandbys>();
+  /** What the latest SyncGroup response gave this member. */
+  let mine: MemberStandbys = { standby: [], warmup: [] };
   const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
     ...baseOptions(options),
     groupId: consumerOptions.groupId,
@@ -156,9 +241,24 @@ export function createGroupMember(
     protocols: [{ name: taskAssignerName, version: 1 }],
     // Each join announces the tasks this member owns (its latest assignment), for stickiness.
     protocolsMetadata: () =>
-      encodeOwnedTasks(owned(), consumerOptions.groupOf, consumerOptions.cooperative !== false),
-    partitionAssigner: platformaticTaskAssigner(consumerOptions.groupOf),
+      encodeOwnedTasks(
+        owned(),
+        consumerOptions.groupOf,
+        consumerOptions.cooperative !== false,
+        replicas?.report(),
+      ),
+    partitionAssigner: platformaticTaskAssigner(consumerOptions.groupOf, replicas, (standby) => {
+      made = standby;
+    }),
   });
+  if (replicas !== undefined)
+    carryStandbys(
+      consumer,
+      () => made,
+      (standby) => {
+        mine = standby;
+      },
+    );
   consumer.topics.trackAll(...topics);
   awaitBeforeJoin(consumer, beforeJoin);
   guardMetadata(consumer);
@@ -231,6 +331,7 @@ export function createGroupMember(
   };
   return {
     consumer,
+    standbys: () => mine,
     join: async () => void (await consumer.joinGroup({})),
     async startOffsets(tps) {
       const [committed, starts] = await Promise.all([

@@ -1,0 +1,267 @@
+import { parseTaskId } from '../core/index.ts';
+import type { Logger, TaskId } from '../core/index.ts';
+import { rootCause } from '../kafka/index.ts';
+import type { ChangelogReader, StandbyReport } from '../kafka/index.ts';
+import { storeDir, taskStateDir, writeCheckpoint } from '../state/index.ts';
+import type { StoreChange } from '../state/index.ts';
+import type { Plan, SubTopology } from '../topology/plan.ts';
+import { cachedAggregates, emptyStats } from './task.ts';
+import { openStores } from './task-stores.ts';
+import type { StateLocation, StoreEntry, TaskPersistence } from './task-stores.ts';
+
+/** Changelog records written to RocksDB per write batch (as restore.ts). */
+const writeBatch = 50_000;
+
+export interface StandbyDeps {
+  plan: Plan;
+  location: StateLocation;
+  reader: ChangelogReader;
+  logger: Logger;
+  /**
+   * A standby is caught up when its latest read of its changelogs found at most this many
+   * records behind their ends (Kafka Streams' acceptable.recovery.lag: 10,000).
+   */
+  acceptableLag: number;
+  /** The wait between two reads of a standby that is caught up. */
+  intervalMs: number;
+  /** Whether the worker keeps aggregates in RocksDB (cached-store.ts): their files' options. */
+  cachedStores: boolean;
+  /** A warm-up has just caught up: the member rejoins for the assignor to move its task. */
+  onCaughtUp: () => void;
+}
+
+interface Standby {
+  id: TaskId;
+  partition: number;
+  taskDir: string;
+  persistence: TaskPersistence;
+  /** Store name by changelog topic: the stores whose changelog the standby reads. */
+  tailed: Map<string, string>;
+  /** Per changelog topic, the next offset to read: what the task's checkpoint says. */
+  offsets: Map<string, string>;
+  warmup: boolean;
+  caughtUp: boolean;
+}
+
+/**
+ * A worker's standby tasks (Kafka Streams' standby replicas and warm-ups, decision 0026): tasks
+ * of other workers whose stores this worker keeps current by reading their changelogs into its
+ * own RocksDB, with a checkpoint after each read, so that if a task moves here its restore reads
+ * only what the checkpoint does not cover. A standby runs no processor and holds nothing in
+ * memory but its stores' handles.
+ *
+ * Reads go in passes: each pass reads every standby's changelogs from its checkpoint to their
+ * ends (read_committed: under exactly-once only committed changes, as a restore), at most
+ * `passRecords` per partition, writes RocksDB, flushes it, and writes the checkpoint. A standby
+ * whose pass read at most `acceptableLag` records is caught up, which its member reports at its
+ * next join (task-assignment.ts); a warm-up that becomes caught up calls `onCaughtUp`. Passes
+ * follow one another at once while a standby is behind, every `intervalMs` otherwise.
+ *
+ * The stores of a table restored from its source topic are opened but not read: they restore at
+ * activation, as they do today. A pass that fails (Kafka not answering) is tried again.
+ */
+export class StandbyTasks {
+  private readonly tasks = new Map<TaskId, Standby>();
+  private readonly passRecords: number;
+  private pass: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** Changelog records written to standbys' stores, and passes made. */
+  readonly stats = { records: 0, passes: 0 };
+
+  constructor(private readonly deps: StandbyDeps) {
+    this.passRecords = Math.max(100_000, deps.acceptableLag * 2);
+  }
+
+  /** What this member announces at its next join. */
+  report(): StandbyReport {
+    const ids = [...this.tasks.keys()].sort();
+    return { standby: ids, caughtUp: ids.filter((id) => this.tasks.get(id)?.caughtUp === true) };
+  }
+
+  get size(): number {
+    return this.tasks.size;
+  }
+
+  get warmups(): number {
+    return [...this.tasks.values()].filter((t) => t.warmup).length;
+  }
+
+  /**
+   * After an assignment: keeps exactly the `wanted` standbys (id -> whether it is a warm-up).
+   * The pass in flight ends first; a standby no longer wanted closes its stores (its checkpoint
+   * is current), so that the task can open them if it becomes active here; a new one opens its
+   * stores, checked against its checkpoint as a restore does.
+   */
+  async update(wanted: Map<TaskId, boolean>): Promise<void> {
+    await this.pass;
+    for (const [id, standby] of [...this.tasks]) {
+      if (wanted.has(id)) continue;
+      this.tasks.delete(id);
+      await this.closeOne(standby);
+    }
+    for (const [id, warmup] of wanted) {
+      const kept = this.tasks.get(id);
+      if (kept !== undefined) {
+        kept.warmup = warmup;
+        continue;
+      }
+      try {
+        this.tasks.set(id, await this.open(id, warmup));
+      } catch (error) {
+        this.deps.logger.warn(
+          { task: id, cause: rootCause(error) },
+          'standby not opened; the next assignment tries again',
+        );
+      }
+    }
+    if (wanted.size > 0)
+      this.deps.logger.info(
+        {
+          standby: [...wanted.keys()].sort(),
+          warmup: [...wanted].filter(([, w]) => w).map(([id]) => id),
+        },
+        'standby tasks',
+      );
+    this.schedule(0);
+  }
+
+  /** Stops reading and closes every standby's stores. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.pass;
+    for (const standby of this.tasks.values()) await this.closeOne(standby);
+    this.tasks.clear();
+  }
+
+  private async open(id: TaskId, warmup: boolean): Promise<Standby> {
+    const { plan, location, reader, logger } = this.deps;
+    const parsed = parseTaskId(id);
+    const sub = plan.subtopologies.find((s) => s.id === parsed?.subtopology);
+    if (sub === undefined || parsed === undefined) throw new Error(`unknown task ${id}`);
+    const cached = this.deps.cachedStores ? cachedAggregates(sub) : new Map();
+    const entries: StoreEntry[] = sub.stores.map((spec) => ({
+      name: spec.name,
+      changelogTopic: spec.changelogTopic,
+      dir: storeDir(location.stateDir, location.appId, id, spec.name),
+      apply: () => undefined,
+      clear: () => undefined,
+      cached: undefined,
+      load: false,
+      pointReads: cached.has(spec.name),
+    }));
+    const opened = await openStores(
+      { id, partition: parsed.partition, stats: emptyStats() },
+      entries,
+      location,
+      reader,
+      logger.child({ task: id, standby: true }),
+    );
+    return {
+      id,
+      partition: parsed.partition,
+      taskDir: taskStateDir(location.stateDir, location.appId, id),
+      persistence: opened.persistence,
+      tailed: tailedStores(sub),
+      offsets: opened.from,
+      warmup,
+      caughtUp: false,
+    };
+  }
+
+  private async closeOne(standby: Standby): Promise<void> {
+    for (const db of standby.persistence.values()) await db.close().catch(() => undefined);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped || this.tasks.size === 0) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.pass !== undefined) return;
+      this.pass = this.readOnce()
+        .then(
+          (behind) => behind,
+          (error: unknown) => {
+            this.deps.logger.warn(
+              { cause: rootCause(error) },
+              'standby read failed; it is tried again',
+            );
+            return true;
+          },
+        )
+        .then((behind) => {
+          this.pass = undefined;
+          this.schedule(behind ? 0 : this.deps.intervalMs);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** One pass over every standby; true if one of them is still behind. */
+  private async readOnce(): Promise<boolean> {
+    const byPartition = new Map<string, { standby: Standby; store: string }>();
+    const requests = [];
+    for (const standby of this.tasks.values())
+      for (const [topic, store] of standby.tailed) {
+        const from = BigInt(standby.offsets.get(topic) ?? '0');
+        byPartition.set(`${topic}/${standby.partition}`, { standby, store });
+        requests.push({
+          topic,
+          partition: standby.partition,
+          from: from.toString(),
+          to: (from + BigInt(this.passRecords)).toString(),
+        });
+      }
+    if (requests.length === 0) return false;
+    const changes = new Map<string, StoreChange[]>();
+    const write = async (key: string, list: StoreChange[]) => {
+      const target = byPartition.get(key);
+      if (target === undefined || list.length === 0) return;
+      await target.standby.persistence.get(target.store)?.write(list);
+      this.stats.records += list.length;
+    };
+    const counts = await this.deps.reader.read(requests, async (tp, records) => {
+      const key = `${tp.topic}/${tp.partition}`;
+      let list = changes.get(key);
+      if (list === undefined) changes.set(key, (list = []));
+      for (const r of records) if (r.key !== null) list.push({ key: r.key, value: r.value });
+      if (list.length >= writeBatch) {
+        await write(key, list);
+        changes.set(key, []);
+      }
+    });
+    for (const [key, list] of changes) await write(key, list);
+    this.stats.passes++;
+    let behind = false;
+    const caughtUpNow: TaskId[] = [];
+    for (const standby of this.tasks.values()) {
+      let read = 0;
+      for (const topic of standby.tailed.keys()) {
+        const progress = counts.get(`${topic}/${standby.partition}`);
+        if (progress === undefined) continue;
+        read = Math.max(read, progress.records);
+        standby.offsets.set(topic, progress.position.toString());
+      }
+      for (const db of standby.persistence.values()) await db.flush();
+      await writeCheckpoint(standby.taskDir, standby.offsets);
+      const caughtUp = read <= this.deps.acceptableLag;
+      if (caughtUp && !standby.caughtUp && standby.warmup) caughtUpNow.push(standby.id);
+      standby.caughtUp = caughtUp;
+      if (!caughtUp) behind = true;
+    }
+    if (caughtUpNow.length > 0) {
+      this.deps.logger.info({ tasks: caughtUpNow }, 'warm-up caught up');
+      this.deps.onCaughtUp();
+    }
+    return behind;
+  }
+}
+
+/** The stores a standby reads the changelog of: all but tables restored from their own topic. */
+function tailedStores(sub: SubTopology): Map<string, string> {
+  return new Map(
+    sub.stores.filter((spec) => spec.source === undefined).map((s) => [s.changelogTopic, s.name]),
+  );
+}
