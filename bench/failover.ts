@@ -1,8 +1,9 @@
 // Failover time: from `kill -9` of a worker to the first committed output of each task it owned,
-// now on the surviving worker (issue 17's figure; today without standby replicas, so the new
-// owner restores the moved tasks' stores from their changelogs).
+// now on the surviving worker (issue 17's figure), without and with standby replicas: without,
+// the new owner restores the moved tasks' stores from their changelogs; with one, it has kept
+// them current and restores the tail only.
 //
-//   npm run bench:failover [-- --keys N] [--rounds N] [--session-ms MS]
+//   npm run bench:failover [-- --keys N] [--rounds N] [--session-ms MS] [--standbys 0,1]
 //
 // Each round, on the local stack's broker: an input topic of 6 partitions preloaded with one
 // record per key (`--keys`, default 1,000,000), so a count store of that many keys; two workers
@@ -12,7 +13,9 @@
 // group's committed input offsets are polled every 20 ms: under exactly-once they move only when
 // a transaction with the task's output commits, so the first move of each killed worker's
 // partitions past its offset at the kill is that task's first committed output on its new owner.
-// Reports per round the seconds to the last of them (the failover), to the survivor's
+// With `--standbys` listing several settings, each round runs them in turn (interleaved); with a
+// standby, the kill waits until the survivor's standbys of the killed worker's tasks have caught
+// up with their changelogs. Reports per round the seconds to the last of them (the failover), to the survivor's
 // assignment (detection: the session timeout, then the rebalance), and the records the survivor
 // restored; the median and spread over the rounds. Writes bench/results/<date>-failover.json, or
 // `--out FILE`.
@@ -39,6 +42,7 @@ const arg = (name: string, fallback: string): string => {
 const keys = Number(arg('keys', '1000000'));
 const rounds = Number(arg('rounds', '3'));
 const sessionTimeoutMs = Number(arg('session-ms', '6000'));
+const standbySettings = arg('standbys', '0').split(',').map(Number);
 const partitions = 6;
 const { kafkaBrokers } = stackEndpoints();
 
@@ -56,6 +60,7 @@ async function child(): Promise<void> {
     guarantee: 'exactly_once',
     sessionTimeoutMs,
     stateDir: arg('state', ''),
+    standbyReplicas: Number(arg('standby', '0')),
     logLevel: 'info',
   });
   process.once('SIGTERM', () => void worker.stop().then(() => process.exit(0)));
@@ -68,9 +73,18 @@ interface Worker {
   tasks: string[] | undefined;
   assignedAt: number[];
   restored: number;
+  /** Its latest standby tasks, and those caught up since. */
+  standby: string[];
+  caughtUp: Set<string>;
 }
 
-function startChild(id: string, appId: string, input: string, state: string): Worker {
+function startChild(
+  id: string,
+  appId: string,
+  input: string,
+  state: string,
+  standby: number,
+): Worker {
   const proc = spawn(
     process.execPath,
     [
@@ -88,10 +102,20 @@ function startChild(id: string, appId: string, input: string, state: string): Wo
       state,
       '--session-ms',
       String(sessionTimeoutMs),
+      '--standby',
+      String(standby),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const worker: Worker = { id, process: proc, tasks: undefined, assignedAt: [], restored: 0 };
+  const worker: Worker = {
+    id,
+    process: proc,
+    tasks: undefined,
+    assignedAt: [],
+    restored: 0,
+    standby: [],
+    caughtUp: new Set(),
+  };
   createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
     try {
       const entry = JSON.parse(line) as Record<string, unknown>;
@@ -100,6 +124,13 @@ function startChild(id: string, appId: string, input: string, state: string): Wo
         worker.assignedAt.push(Date.now());
       }
       if (entry['msg'] === 'task created') worker.restored += Number(entry['restored'] ?? 0);
+      if (entry['msg'] === 'standby tasks') {
+        worker.standby = entry['standby'] as string[];
+        for (const task of worker.caughtUp)
+          if (!worker.standby.includes(task)) worker.caughtUp.delete(task);
+      }
+      if (entry['msg'] === 'standby caught up' || entry['msg'] === 'warm-up caught up')
+        for (const task of entry['tasks'] as string[]) worker.caughtUp.add(task);
     } catch {
       // not a log line
     }
@@ -117,11 +148,11 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 
   }
 }
 
-async function round(run: string, n: number) {
+async function round(run: string, n: number, standby: number) {
   const client = createKafkaClient({ brokers: kafkaBrokers, clientId: 'tributary-bench' });
   const admin = client.topicAdmin();
   await admin.connect();
-  const appId = `${run}-r${n}`;
+  const appId = `${run}-r${n}-s${standby}`;
   const input = `${appId}-in`;
   const dirs = [
     mkdtempSync(join(tmpdir(), 'tributary-failover-')),
@@ -133,8 +164,8 @@ async function round(run: string, n: number) {
   try {
     await admin.createTopics([input, `${appId}-out`].map((topic) => ({ topic, partitions })));
     await preloadWithKcat(kafkaBrokers, input, keys, (i) => `key-${i}\tx`);
-    workers.push(startChild('a', appId, input, dirs[0] as string));
-    workers.push(startChild('b', appId, input, dirs[1] as string));
+    workers.push(startChild('a', appId, input, dirs[0] as string, standby));
+    workers.push(startChild('b', appId, input, dirs[1] as string, standby));
     const [a, b] = workers as [Worker, Worker];
     // Both own tasks, and the whole preload is committed.
     await until('shared assignment', async () =>
@@ -168,6 +199,12 @@ async function round(run: string, n: number) {
       }
     })();
     await sleep(2000);
+    if (standby > 0)
+      await until("the survivor's standbys of the other's tasks caught up", async () =>
+        (a.tasks ?? []).every((task) => b.standby.includes(task) && b.caughtUp.has(task))
+          ? true
+          : undefined,
+      );
     const moved = (a.tasks ?? []).map((task) => Number(task.split('_')[1]));
     const before = await admin.committedOffsets(appId, input);
     const restoredBefore = b.restored;
@@ -186,6 +223,7 @@ async function round(run: string, n: number) {
     await trickle;
     const assigned = b.assignedAt[assignmentsBefore];
     return {
+      standbyReplicas: standby,
       movedTasks: moved.length,
       failoverSeconds: (Math.max(...firstOutput.values()) - killedAt) / 1000,
       firstTaskSeconds: (Math.min(...firstOutput.values()) - killedAt) / 1000,
@@ -209,12 +247,14 @@ async function round(run: string, n: number) {
 
 async function main(): Promise<void> {
   const run = `bench-failover-${Date.now().toString(36)}`;
-  const results = [];
-  for (let n = 1; n <= rounds; n++) {
-    const figures = await round(run, n);
-    console.log(`round ${n}`, JSON.stringify(figures));
-    results.push(figures);
-  }
+  const results: Awaited<ReturnType<typeof round>>[] = [];
+  for (let n = 1; n <= rounds; n++)
+    for (const standby of standbySettings) {
+      const figures = await round(run, n, standby);
+      console.log(`round ${n}`, JSON.stringify(figures));
+      results.push(figures);
+    }
+  const of = (standby: number) => results.filter((r) => r.standbyReplicas === standby);
   const result = {
     benchmark:
       'failover: kill -9 of one of two workers to the first committed output of each task it owned',
@@ -226,14 +266,19 @@ async function main(): Promise<void> {
       workers: 2,
       guarantee: 'exactly_once',
       sessionTimeoutMs,
-      standbyReplicas: 0,
+      standbyReplicas: standbySettings,
       trickle: 'one record per partition every 50 ms',
     },
-    summary: {
-      failoverSeconds: spread(results.map((r) => r.failoverSeconds)),
-      toAssignmentSeconds: spread(results.map((r) => r.toAssignmentSeconds ?? undefined)),
-      restoredRecords: spread(results.map((r) => r.restoredRecords)),
-    },
+    summary: Object.fromEntries(
+      standbySettings.map((standby) => [
+        `standbyReplicas=${standby}`,
+        {
+          failoverSeconds: spread(of(standby).map((r) => r.failoverSeconds)),
+          toAssignmentSeconds: spread(of(standby).map((r) => r.toAssignmentSeconds ?? undefined)),
+          restoredRecords: spread(of(standby).map((r) => r.restoredRecords)),
+        },
+      ]),
+    ),
     rounds: results,
   };
   const out = arg('out', '');

@@ -236,6 +236,7 @@ export class StandbyTasks {
     this.stats.passes++;
     let behind = false;
     const caughtUpNow: TaskId[] = [];
+    const standbysCaughtUp: TaskId[] = [];
     for (const standby of this.tasks.values()) {
       let read = 0;
       for (const topic of standby.tailed.keys()) {
@@ -247,10 +248,13 @@ export class StandbyTasks {
       for (const db of standby.persistence.values()) await db.flush();
       await writeCheckpoint(standby.taskDir, standby.offsets);
       const caughtUp = read <= this.deps.acceptableLag;
-      if (caughtUp && !standby.caughtUp && standby.warmup) caughtUpNow.push(standby.id);
+      if (caughtUp && !standby.caughtUp)
+        (standby.warmup ? caughtUpNow : standbysCaughtUp).push(standby.id);
       standby.caughtUp = caughtUp;
       if (!caughtUp) behind = true;
     }
+    if (standbysCaughtUp.length > 0)
+      this.deps.logger.info({ tasks: standbysCaughtUp }, 'standby caught up');
     if (caughtUpNow.length > 0) {
       this.deps.logger.info({ tasks: caughtUpNow }, 'warm-up caught up');
       this.deps.onCaughtUp();
