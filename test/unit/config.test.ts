@@ -11,9 +11,12 @@ import {
   metricsSettings,
   mqttSettings,
   registrySettings,
+  startWorker,
   topologyContext,
   workerSettings,
 } from '../../src/app/index.ts';
+import { json, string } from '../../src/serde/index.ts';
+import { topology } from '../../src/topology/index.ts';
 import {
   printableSettings,
   rawSettings,
@@ -258,5 +261,44 @@ describe('settings from the environment and flags', () => {
     assert.ok(rowsOf(registrySettings).every((e) => e.startsWith('TRIBUTARY_REGISTRY_')));
     assert.deepEqual(rowsOf(logSettings), ['TRIBUTARY_LOG_LEVEL']);
     assert.deepEqual(rowsOf(metricsSettings), ['TRIBUTARY_METRICS_HOST', 'TRIBUTARY_METRICS_PORT']);
+  });
+});
+
+describe('standby replica settings', () => {
+  it('defaults to no standbys, an acceptable lag of 10,000 and 2 warm-ups, and names a bad value', () => {
+    const settings = loadSettings({});
+    assert.equal(settings.standbyReplicas, 0);
+    assert.equal(settings.acceptableRecoveryLag, 10_000);
+    assert.equal(settings.maxWarmupReplicas, 2);
+    assert.equal(loadSettings({ TRIBUTARY_STANDBY_REPLICAS: '2' }).standbyReplicas, 2);
+    for (const bad of ['-1', '17', 'one'])
+      assert.match(
+        configError({ TRIBUTARY_STANDBY_REPLICAS: bad }),
+        /^TRIBUTARY_STANDBY_REPLICAS must be an integer from 0 to 16/,
+      );
+    assert.match(
+      configError({ TRIBUTARY_MAX_WARMUP_REPLICAS: '0' }),
+      /^TRIBUTARY_MAX_WARMUP_REPLICAS must be an integer from 1 to 1024/,
+    );
+  });
+
+  it('refuses standbys on kafkajs at start-up, with one message naming the setting', async () => {
+    const t = topology('standby-on-kafkajs');
+    t.stream('in', { key: string(), value: string() })
+      .groupByKey()
+      .count({ store: 'counts' })
+      .to('out', { key: string(), value: json<number>() });
+    await assert.rejects(
+      startWorker(t.build(), {
+        brokers: ['127.0.0.1:1'],
+        kafkaClient: 'kafkajs',
+        standbyReplicas: 1,
+        logLevel: 'silent',
+      }),
+      (error: unknown) =>
+        error instanceof TributaryError &&
+        error.code === 'CONFIG_INVALID' &&
+        /TRIBUTARY_STANDBY_REPLICAS needs the default Kafka client/.test(error.message),
+    );
   });
 });
