@@ -510,13 +510,10 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
               const keys = new Set(tps.map((tp) => `${tp.topic}/${tp.partition}`));
               for (const key of positions.keys()) if (!keys.has(key)) positions.delete(key);
               try {
-                await onAssignment(
-                  registry,
-                  tps,
-                  logger,
-                  info?.cooperative === true,
-                  { standbys, assigned: info?.standby },
-                );
+                await onAssignment(registry, tps, logger, info?.cooperative === true, {
+                  standbys,
+                  assigned: info?.standby,
+                });
               } catch (error) {
                 // A full or unwritable disk met while restoring: one line with its code, stop.
                 if (failOnFatalState(error)) return;
