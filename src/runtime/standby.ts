@@ -1,6 +1,6 @@
 import { parseTaskId } from '../core/index.ts';
 import type { Logger, TaskId } from '../core/index.ts';
-import { rootCause } from '../kafka/index.ts';
+import { backoffMs, rootCause } from '../kafka/index.ts';
 import type { ChangelogReader, StandbyReport } from '../kafka/index.ts';
 import { storeDir, taskStateDir, writeCheckpoint } from '../state/index.ts';
 import type { StoreChange } from '../state/index.ts';
@@ -66,6 +66,8 @@ export class StandbyTasks {
   private pass: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Passes failed in a row: the next waits longer (Kafka down: one line per attempt, backed off). */
+  private failures = 0;
   /** Changelog records written to standbys' stores, and passes made. */
   readonly stats = { records: 0, passes: 0 };
 
@@ -182,18 +184,26 @@ export class StandbyTasks {
       if (this.pass !== undefined) return;
       this.pass = this.readOnce()
         .then(
-          (behind) => behind,
+          (behind) => {
+            this.failures = 0;
+            return behind ? 0 : this.deps.intervalMs;
+          },
           (error: unknown) => {
+            this.failures++;
+            const retryMs = backoffMs(this.failures, Math.random(), {
+              initialMs: this.deps.intervalMs,
+              maxMs: 30_000,
+            });
             this.deps.logger.warn(
-              { cause: rootCause(error) },
+              { cause: rootCause(error), attempt: this.failures, delayMs: retryMs },
               'standby read failed; it is tried again',
             );
-            return true;
+            return retryMs;
           },
         )
-        .then((behind) => {
+        .then((nextMs) => {
           this.pass = undefined;
-          this.schedule(behind ? 0 : this.deps.intervalMs);
+          this.schedule(nextMs);
         });
     }, delayMs);
     this.timer.unref();
