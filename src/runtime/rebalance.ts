@@ -7,10 +7,10 @@ import type { TaskRegistry } from './task-registry.ts';
  * After each join of the group: (1) close the tasks whose partitions this worker no longer
  * owns, committing what they have open (their queued batches finish first), and move the kept
  * tasks to the new generation, then (2) create the tasks it now owns (restoring their stores),
- * so they are ready before their first batch. With standby replicas, between the two the
- * standbys are updated (standby.ts): a standby whose task is now active here closes its stores
- * before the task opens them, and a task just closed here may stay as a standby. In an eager rebalance the revoked tasks commit
- * under the past generation (under KIP-447 the coordinator refuses it, so that commit aborts:
+ * so they are ready before their first batch. Between the two the standbys are updated
+ * (standby.ts): a standby whose task is now active here closes its stores before the task opens
+ * them, and a task just closed here may stay as a standby. In an eager rebalance the revoked
+ * tasks commit under the past generation (under KIP-447 the coordinator refuses it, so that commit aborts:
  * their partitions may already be another member's); in a cooperative one, under the new (the
  * assignor gives their partitions to nobody before this worker rejoins).
  *
