@@ -10,9 +10,9 @@ import type { TaskRegistry } from './task-registry.ts';
  * so they are ready before their first batch. Between the two the standbys are updated
  * (standby.ts): a standby whose task is now active here closes its stores before the task opens
  * them, and a task just closed here may stay as a standby. In an eager rebalance the revoked
- * tasks commit under the past generation (under KIP-447 the coordinator refuses it, so that commit aborts:
- * their partitions may already be another member's); in a cooperative one, under the new (the
- * assignor gives their partitions to nobody before this worker rejoins).
+ * tasks commit under the past generation (under KIP-447 the coordinator refuses it, so that
+ * commit aborts: their partitions may already be another member's); in a cooperative one, under
+ * the new (the assignor gives their partitions to nobody before this worker rejoins).
  *
  * kafkajs has no callback before partitions are revoked, so (1) runs after the rejoin. At-least-
  * once commits every batch, so a revoked task has at most its batches in flight uncommitted.
