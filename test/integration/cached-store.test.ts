@@ -14,7 +14,7 @@ import { preloadWithKcat } from '../../bench/kafka-load.ts';
 import { httpGet } from './cli.ts';
 import { readToEnd } from './disorder-io.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
-import { createTopics, kafka } from './topics.ts';
+import { committedTotal, createTopics } from './topics.ts';
 import { random } from '../../tools/generators/index.ts';
 import { startWorkerProcess, stopWorker } from './workers.ts';
 import type { WorkerProcess } from './workers.ts';
@@ -34,18 +34,6 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
-}
-
-/** The group's committed offsets summed over the topic's partitions. */
-async function committedTotal(groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { preloadWithKcat } from '../../bench/kafka-load.ts';
 import { readToEnd } from './disorder-io.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
-import { createTopics, kafka } from './topics.ts';
+import { committedTotal, createTopics } from './topics.ts';
 import { startWorkerProcess, stopWorker } from './workers.ts';
 import type { WorkerProcess } from './workers.ts';
 
@@ -29,18 +29,6 @@ const acceptableLag = 10_000;
 interface Total {
   n: number;
   sum: number;
-}
-
-/** The group's committed offsets summed over the topic's partitions. */
-async function committedTotal(groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function committedUpTo(

@@ -140,3 +140,15 @@ export function topicsOn(kafka: KafkaClient) {
 }
 
 export const { createTopics, readTopic, produceJson, produceSlowly } = topicsOn(kafka);
+
+/** The group's committed offsets of `topic`, summed over its partitions (none committed: 0). */
+export async function committedTotal(groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

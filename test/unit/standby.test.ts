@@ -81,17 +81,9 @@ describe('standby tasks', () => {
   after(() => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
-
-  it('copies the changelog into RocksDB, checkpoints it, and reports caught up within the acceptable lag', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'tributary-standby-unit-'));
-    dirs.push(stateDir);
-    const { log, reader, fail } = memoryChangelog();
-    log.set(
-      1,
-      Array.from({ length: 250 }, (_, i) => record(i, `k${i % 100}`, i)),
-    );
-    let probes = 0;
-    const standbys = new StandbyTasks({
+  /** Standby tasks of `plan` in a fresh state directory, read through `reader`; counts probes. */
+  const standbysOver = (reader: ChangelogReader, stateDir: string, probes: { n: number }) =>
+    new StandbyTasks({
       plan,
       location: { stateDir, appId },
       reader,
@@ -99,15 +91,30 @@ describe('standby tasks', () => {
       acceptableLag: 100,
       intervalMs: 20,
       cachedStores: true,
-      onCaughtUp: () => probes++,
+      onCaughtUp: () => probes.n++,
     });
+  const freshDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-standby-unit-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  it('copies the changelog into RocksDB, checkpoints it, and reports caught up within the acceptable lag', async () => {
+    const stateDir = freshDir();
+    const { log, reader, fail } = memoryChangelog();
+    log.set(
+      1,
+      Array.from({ length: 250 }, (_, i) => record(i, `k${i % 100}`, i)),
+    );
+    const probes = { n: 0 };
+    const standbys = standbysOver(reader, stateDir, probes);
     const id = '0_1' as TaskId;
     await standbys.update(new Map([[id, true]]));
     assert.deepEqual(standbys.report(), { standby: ['0_1'], caughtUp: [] });
     // The first pass reads 250 records: behind (over 100); the next reads none: caught up.
     for (let i = 0; i < 100 && standbys.report().caughtUp.length === 0; i++) await sleep(10);
     assert.deepEqual(standbys.report().caughtUp, ['0_1']);
-    assert.equal(probes, 1, 'the warm-up asked for one rebalance');
+    assert.equal(probes.n, 1, 'the warm-up asked for one rebalance');
     const taskDir = taskStateDir(stateDir, appId, id);
     assert.equal((await readCheckpoint(taskDir))?.get(changelog), '250');
     // More arrives, a pass fails (Kafka down) and the next reads it: still one probe.
@@ -116,7 +123,7 @@ describe('standby tasks', () => {
     for (let i = 0; i < 300 && (await readCheckpoint(taskDir))?.get(changelog) !== '300'; i++)
       await sleep(10);
     assert.equal((await readCheckpoint(taskDir))?.get(changelog), '300');
-    assert.equal(probes, 1);
+    assert.equal(probes.n, 1);
     assert.equal(standbys.stats.records, 300);
     // Given up: its stores close, and hold the latest value of every key.
     await standbys.update(new Map());
@@ -132,25 +139,14 @@ describe('standby tasks', () => {
   });
 
   it('a standby that is not a warm-up asks for no rebalance, and a new one starts from its checkpoint', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'tributary-standby-unit-'));
-    dirs.push(stateDir);
+    const stateDir = freshDir();
     const { log, reader } = memoryChangelog();
     log.set(
       0,
       Array.from({ length: 10 }, (_, i) => record(i, `k${i}`, i)),
     );
-    let probes = 0;
-    const make = () =>
-      new StandbyTasks({
-        plan,
-        location: { stateDir, appId },
-        reader,
-        logger: silentLogger,
-        acceptableLag: 100,
-        intervalMs: 20,
-        cachedStores: true,
-        onCaughtUp: () => probes++,
-      });
+    const probes = { n: 0 };
+    const make = () => standbysOver(reader, stateDir, probes);
     const first = make();
     await first.update(new Map([['0_0' as TaskId, false]]));
     for (let i = 0; i < 100 && first.report().caughtUp.length === 0; i++) await sleep(10);
@@ -162,6 +158,6 @@ describe('standby tasks', () => {
     for (let i = 0; i < 100 && second.stats.passes === 0; i++) await sleep(10);
     assert.equal(second.stats.records, 1, 'only what the checkpoint did not cover');
     await second.close();
-    assert.equal(probes, 0);
+    assert.equal(probes.n, 0);
   });
 });
