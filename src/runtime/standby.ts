@@ -102,10 +102,13 @@ export class StandbyTasks {
       this.tasks.delete(id);
       await this.closeOne(standby);
     }
+    /** Warm-ups the assignment names although this member reported them caught up. */
+    const unseen: TaskId[] = [];
     for (const [id, warmup] of wanted) {
       const kept = this.tasks.get(id);
       if (kept !== undefined) {
         kept.warmup = warmup;
+        if (warmup && kept.caughtUp) unseen.push(id);
         continue;
       }
       try {
@@ -126,6 +129,13 @@ export class StandbyTasks {
         'standby tasks',
       );
     this.schedule(0);
+    // The leader moves a warm-up that its member reports caught up, so one still named here was
+    // assigned from a join that went out before it caught up (its probe met a rejoin already
+    // under way): probe again, or the task would stay where it is until some other rebalance.
+    if (unseen.length > 0) {
+      this.deps.logger.info({ tasks: unseen }, 'warm-up caught up, not yet seen by the assignor');
+      setImmediate(() => this.deps.onCaughtUp());
+    }
   }
 
   /** Stops reading and closes every standby's stores. */
