@@ -28,6 +28,12 @@ export interface StandbyDeps {
   cachedStores: boolean;
   /** A warm-up has just caught up: the member rejoins for the assignor to move its task. */
   onCaughtUp: () => void;
+  /**
+   * While this member holds warm-ups, it also rejoins this often (Kafka Streams'
+   * probing.rebalance.interval.ms, 10 minutes), whatever happens: the fallback that moves a task
+   * whose warm-up's own probe was lost. Default 600,000.
+   */
+  probeIntervalMs?: number;
 }
 
 interface Standby {
@@ -62,6 +68,11 @@ interface Standby {
  */
 export class StandbyTasks {
   private readonly tasks = new Map<TaskId, Standby>();
+  /** The standbys of the latest assignment (id -> warm-up), opened or not. */
+  private wanted = new Map<TaskId, boolean>();
+  /** Standbys that could not be opened: tried again at a later pass, backed off. */
+  private readonly unopened = new Map<TaskId, { attempts: number; at: number }>();
+  private lastProbe = Date.now();
   private readonly passRecords: number;
   private pass: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -97,11 +108,13 @@ export class StandbyTasks {
    */
   async update(wanted: Map<TaskId, boolean>): Promise<void> {
     await this.pass;
+    this.wanted = wanted;
     for (const [id, standby] of [...this.tasks]) {
       if (wanted.has(id)) continue;
       this.tasks.delete(id);
       await this.closeOne(standby);
     }
+    for (const id of [...this.unopened.keys()]) if (!wanted.has(id)) this.unopened.delete(id);
     /** Warm-ups the assignment names although this member reported them caught up. */
     const unseen: TaskId[] = [];
     for (const [id, warmup] of wanted) {
@@ -111,14 +124,7 @@ export class StandbyTasks {
         if (warmup && kept.caughtUp) unseen.push(id);
         continue;
       }
-      try {
-        this.tasks.set(id, await this.open(id, warmup));
-      } catch (error) {
-        this.deps.logger.warn(
-          { task: id, cause: rootCause(error) },
-          'standby not opened; the next assignment tries again',
-        );
-      }
+      await this.tryOpen(id, warmup);
     }
     if (wanted.size > 0)
       this.deps.logger.info(
@@ -134,6 +140,7 @@ export class StandbyTasks {
     // under way): probe again, or the task would stay where it is until some other rebalance.
     if (unseen.length > 0) {
       this.deps.logger.info({ tasks: unseen }, 'warm-up caught up, not yet seen by the assignor');
+      this.lastProbe = Date.now();
       setImmediate(() => this.deps.onCaughtUp());
     }
   }
@@ -145,6 +152,28 @@ export class StandbyTasks {
     await this.pass;
     for (const standby of this.tasks.values()) await this.closeOne(standby);
     this.tasks.clear();
+    this.wanted = new Map();
+  }
+
+  /**
+   * Opens a wanted standby; one that cannot be opened now (its stores' lock still held, Kafka
+   * not answering) is tried again at a later pass, 1 s, 2 s, ... up to a minute apart.
+   */
+  private async tryOpen(id: TaskId, warmup: boolean): Promise<void> {
+    const failed = this.unopened.get(id);
+    if (failed !== undefined && Date.now() < failed.at) return;
+    try {
+      this.tasks.set(id, await this.open(id, warmup));
+      this.unopened.delete(id);
+    } catch (error) {
+      const attempts = (failed?.attempts ?? 0) + 1;
+      const delayMs = Math.min(60_000, 1000 * 2 ** (attempts - 1));
+      this.unopened.set(id, { attempts, at: Date.now() + delayMs });
+      this.deps.logger.warn(
+        { task: id, attempt: attempts, delayMs, cause: rootCause(error) },
+        'standby not opened; it is tried again',
+      );
+    }
   }
 
   private async open(id: TaskId, warmup: boolean): Promise<Standby> {
@@ -187,7 +216,7 @@ export class StandbyTasks {
   }
 
   private schedule(delayMs: number): void {
-    if (this.stopped || this.tasks.size === 0) return;
+    if (this.stopped || this.wanted.size === 0) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -221,6 +250,13 @@ export class StandbyTasks {
 
   /** One pass over every standby; true if one of them is still behind. */
   private async readOnce(): Promise<boolean> {
+    for (const [id, warmup] of this.wanted) if (!this.tasks.has(id)) await this.tryOpen(id, warmup);
+    const probeEvery = this.deps.probeIntervalMs ?? 600_000;
+    if ([...this.wanted.values()].some((w) => w) && Date.now() - this.lastProbe >= probeEvery) {
+      this.lastProbe = Date.now();
+      this.deps.logger.info({}, 'warm-ups still under way: probing rebalance');
+      this.deps.onCaughtUp();
+    }
     const byPartition = new Map<string, { standby: Standby; store: string }>();
     const requests = [];
     for (const standby of this.tasks.values())
@@ -277,6 +313,7 @@ export class StandbyTasks {
       this.deps.logger.info({ tasks: standbysCaughtUp }, 'standby caught up');
     if (caughtUpNow.length > 0) {
       this.deps.logger.info({ tasks: caughtUpNow }, 'warm-up caught up');
+      this.lastProbe = Date.now();
       this.deps.onCaughtUp();
     }
     return behind;

@@ -82,8 +82,14 @@ describe('standby tasks', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
   /** Standby tasks of `plan` in a fresh state directory, read through `reader`; counts probes. */
-  const standbysOver = (reader: ChangelogReader, stateDir: string, probes: { n: number }) =>
+  const standbysOver = (
+    reader: ChangelogReader,
+    stateDir: string,
+    probes: { n: number },
+    probeIntervalMs?: number,
+  ) =>
     new StandbyTasks({
+      ...(probeIntervalMs === undefined ? {} : { probeIntervalMs }),
       plan,
       location: { stateDir, appId },
       reader,
@@ -164,5 +170,37 @@ describe('standby tasks', () => {
     assert.equal(second.stats.records, 1, 'only what the checkpoint did not cover');
     await second.close();
     assert.equal(probes.n, 0);
+  });
+
+  it('a standby whose stores cannot be opened yet (their lock held) opens at a later pass', async () => {
+    const stateDir = freshDir();
+    const { log, reader } = memoryChangelog();
+    log.set(2, [record(0, 'k', 1)]);
+    const id = '0_2' as TaskId;
+    const holder = await RocksDbPersistence.open(storeDir(stateDir, appId, id, 'counts'));
+    const probes = { n: 0 };
+    const standbys = standbysOver(reader, stateDir, probes);
+    await standbys.update(new Map([[id, true]]));
+    assert.equal(standbys.size, 0, 'not opened while the lock is held');
+    assert.deepEqual(standbys.report(), { standby: [], caughtUp: [] });
+    await holder.close();
+    for (let i = 0; i < 300 && standbys.report().caughtUp.length === 0; i++) await sleep(10);
+    assert.deepEqual(standbys.report(), { standby: ['0_2'], caughtUp: ['0_2'] });
+    assert.equal(probes.n, 1);
+    await standbys.close();
+  });
+
+  it('probes on an interval while it holds warm-ups, and not once it holds none', async () => {
+    const { reader } = memoryChangelog();
+    const probes = { n: 0 };
+    const standbys = standbysOver(reader, freshDir(), probes, 150);
+    await standbys.update(new Map([['0_3' as TaskId, true]]));
+    for (let i = 0; i < 100 && probes.n < 3; i++) await sleep(20);
+    assert.ok(probes.n >= 3, `the caught-up probe and the interval's (${probes.n})`);
+    await standbys.update(new Map([['0_3' as TaskId, false]]));
+    const after = probes.n;
+    await sleep(500);
+    assert.equal(probes.n, after, 'a standby that is no warm-up probes nothing');
+    await standbys.close();
   });
 });
