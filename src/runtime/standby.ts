@@ -75,6 +75,8 @@ export class StandbyTasks {
   private lastProbe = Date.now();
   private readonly passRecords: number;
   private pass: Promise<void> | undefined;
+  /** Passes, updates and the close run one at a time: a pass never meets a store being closed. */
+  private lock: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Passes failed in a row: the next waits longer (Kafka down: one line per attempt, backed off). */
@@ -106,8 +108,11 @@ export class StandbyTasks {
    * is current), so that the task can open them if it becomes active here; a new one opens its
    * stores, checked against its checkpoint as a restore does.
    */
-  async update(wanted: Map<TaskId, boolean>): Promise<void> {
-    await this.pass;
+  update(wanted: Map<TaskId, boolean>): Promise<void> {
+    return this.exclusive(() => this.apply(wanted));
+  }
+
+  private async apply(wanted: Map<TaskId, boolean>): Promise<void> {
     this.wanted = wanted;
     for (const [id, standby] of [...this.tasks]) {
       if (wanted.has(id)) continue;
@@ -149,10 +154,20 @@ export class StandbyTasks {
   async close(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.pass;
-    for (const standby of this.tasks.values()) await this.closeOne(standby);
-    this.tasks.clear();
-    this.wanted = new Map();
+    await this.exclusive(async () => {
+      for (const standby of this.tasks.values()) await this.closeOne(standby);
+      this.tasks.clear();
+      this.wanted = new Map();
+    });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**
@@ -221,7 +236,7 @@ export class StandbyTasks {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.pass !== undefined) return;
-      this.pass = this.readOnce()
+      this.pass = this.exclusive(() => this.readOnce())
         .then(
           (behind) => {
             this.failures = 0;
