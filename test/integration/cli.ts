@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { eventually } from './helpers.ts';
@@ -39,7 +41,19 @@ function startProcess(nodeArgs: string[], env: Record<string, string>): CliProce
   const log: Record<string, unknown>[] = [];
   child.stderr?.on('data', (chunk: Buffer) => err.push(chunk.toString()));
   if (child.stdout === null) throw new Error('stdout is not piped');
+  // TRIBUTARY_TEST_LOG_DIR keeps every process's stdout (its JSON log), as workers.ts does, for a
+  // failure to be read afterwards: one file per worker id (or per pid).
+  const logDir = process.env['TRIBUTARY_TEST_LOG_DIR'];
+  if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
+  const logFile =
+    logDir === undefined
+      ? undefined
+      : join(
+          logDir,
+          `${env['TRIBUTARY_APP_ID'] ?? 'cli'}-${env['TRIBUTARY_WORKER_ID'] ?? child.pid ?? 'x'}.log`,
+        );
   createInterface({ input: child.stdout }).on('line', (line) => {
+    if (logFile !== undefined) appendFileSync(logFile, `${line}\n`);
     out.push(`${line}\n`);
     try {
       log.push(JSON.parse(line) as Record<string, unknown>);
