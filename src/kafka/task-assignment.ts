@@ -214,6 +214,21 @@ export interface MemberStandbys {
   warmup: string[];
 }
 
+/** A member's standbys as its assignment's user data carries them: JSON `{"standby", "warmup"}`. */
+export const encodeStandbys = (mine: MemberStandbys): Buffer => Buffer.from(JSON.stringify(mine));
+
+/** What `encodeStandbys` wrote (none when the user data is empty or not readable). */
+export function decodeStandbys(userData: Buffer | null | undefined): MemberStandbys {
+  if (userData === null || userData === undefined || userData.length === 0)
+    return { standby: [], warmup: [] };
+  try {
+    const parsed = JSON.parse(userData.toString()) as Record<string, unknown>;
+    return { standby: stringsOf(parsed.standby), warmup: stringsOf(parsed.warmup) };
+  } catch {
+    return { standby: [], warmup: [] };
+  }
+}
+
 /** The group's assignment with replicas: active partitions and standby tasks per member. */
 export interface ReplicatedAssignment {
   active: Map<string, MemberAssignment>;

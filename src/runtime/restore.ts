@@ -12,7 +12,7 @@ import type { StateLocation, TaskPersistence } from './task-stores.ts';
 export type { StateLocation, TaskPersistence } from './task-stores.ts';
 
 /** Changelog records restored per RocksDB write batch. */
-const restoreWriteBatch = 50_000;
+export const restoreWriteBatch = 50_000;
 
 export interface RestoredTask {
   persistence: TaskPersistence;

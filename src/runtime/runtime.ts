@@ -216,7 +216,6 @@ export function createRuntime(deps: RuntimeDeps): Runtime {
     logger,
     acceptableLag: deps.acceptableRecoveryLag ?? 10_000,
     intervalMs: 1000,
-    cachedStores: true,
     onCaughtUp: () => consumerRef.current?.probe?.(),
   });
   const statefulSubs = new Set(

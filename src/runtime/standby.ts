@@ -6,11 +6,9 @@ import { storeDir, taskStateDir, writeCheckpoint } from '../state/index.ts';
 import type { StoreChange } from '../state/index.ts';
 import type { Plan, SubTopology } from '../topology/plan.ts';
 import { cachedAggregates, emptyStats } from './task.ts';
+import { restoreWriteBatch } from './restore.ts';
 import { openStores } from './task-stores.ts';
 import type { StateLocation, StoreEntry, TaskPersistence } from './task-stores.ts';
-
-/** Changelog records written to RocksDB per write batch (as restore.ts). */
-const writeBatch = 50_000;
 
 export interface StandbyDeps {
   plan: Plan;
@@ -24,8 +22,6 @@ export interface StandbyDeps {
   acceptableLag: number;
   /** The wait between two reads of a standby that is caught up. */
   intervalMs: number;
-  /** Whether the worker keeps aggregates in RocksDB (cached-store.ts): their files' options. */
-  cachedStores: boolean;
   /** A warm-up has just caught up: the member rejoins for the assignor to move its task. */
   onCaughtUp: () => void;
   /**
@@ -182,7 +178,7 @@ export class StandbyTasks {
       this.unopened.delete(id);
     } catch (error) {
       const attempts = (failed?.attempts ?? 0) + 1;
-      const delayMs = Math.min(60_000, 1000 * 2 ** (attempts - 1));
+      const delayMs = backoffMs(attempts, Math.random(), { initialMs: 1000, maxMs: 60_000 });
       this.unopened.set(id, { attempts, at: Date.now() + delayMs });
       this.deps.logger.warn(
         { task: id, attempt: attempts, delayMs, cause: rootCause(error) },
@@ -196,7 +192,8 @@ export class StandbyTasks {
     const parsed = parseTaskId(id);
     const sub = plan.subtopologies.find((s) => s.id === parsed?.subtopology);
     if (sub === undefined || parsed === undefined) throw new Error(`unknown task ${id}`);
-    const cached = this.deps.cachedStores ? cachedAggregates(sub) : new Map();
+    // The options the task opens them with (a cached aggregate's: task.ts, cachedAggregates).
+    const cached = cachedAggregates(sub);
     const entries: StoreEntry[] = sub.stores.map((spec) => ({
       name: spec.name,
       changelogTopic: spec.changelogTopic,
@@ -298,7 +295,7 @@ export class StandbyTasks {
       let list = changes.get(key);
       if (list === undefined) changes.set(key, (list = []));
       for (const r of records) if (r.key !== null) list.push({ key: r.key, value: r.value });
-      if (list.length >= writeBatch) {
+      if (list.length >= restoreWriteBatch) {
         await write(key, list);
         changes.set(key, []);
       }

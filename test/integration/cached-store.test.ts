@@ -16,15 +16,10 @@ import { readToEnd } from './disorder-io.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { committedTotal, createTopics } from './topics.ts';
 import { random } from '../../tools/generators/index.ts';
-import { startWorkerProcess, stopWorker } from './workers.ts';
+import { startCountsWorker, totalsByKey } from './counts.ts';
+import type { Total } from './counts.ts';
+import { stopWorker } from './workers.ts';
 import type { WorkerProcess } from './workers.ts';
-
-const fixture = 'test/integration/fixtures/counts-worker.ts';
-
-interface Total {
-  n: number;
-  sum: number;
-}
 
 /** A free TCP port on loopback, for a worker's /metrics. */
 async function freePort(): Promise<number> {
@@ -74,18 +69,6 @@ function metric(body: string, name: string): number {
   return sum;
 }
 
-/** The output's records by key, decoded. */
-function byKey(records: { key: string | null; value: Buffer | null }[]): Map<string, Total[]> {
-  const out = new Map<string, Total[]>();
-  for (const r of records) {
-    const key = r.key ?? '';
-    const list = out.get(key) ?? [];
-    list.push(JSON.parse(r.value?.toString() ?? 'null') as Total);
-    out.set(key, list);
-  }
-  return out;
-}
-
 describe('stores larger than their cache (real Kafka, RocksDB)', () => {
   const cleanups: (() => void)[] = [];
   after(() => {
@@ -97,20 +80,8 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
     return dir;
   };
   /** A worker of the counts fixture, killed at the end if it still runs. */
-  const startCounts = (settings: {
-    id: string;
-    appId: string;
-    stateDir: string;
-    guarantee?: 'at_least_once' | 'exactly_once';
-    env: Record<string, string>;
-  }): WorkerProcess => {
-    const { appId } = settings;
-    const worker = startWorkerProcess({
-      ...settings,
-      input: `${appId}-in`,
-      output: `${appId}-out`,
-      fixture,
-    });
+  const startCounts = (settings: Parameters<typeof startCountsWorker>[0]): WorkerProcess => {
+    const worker = startCountsWorker(settings);
     cleanups.push(() => worker.child.kill('SIGKILL'));
     return worker;
   };
@@ -154,7 +125,7 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
     assert.ok(evictions > keys * 0.9, `the cache evicted (${evictions} evictions)`);
     assert.ok(misses >= second, `the second readings read RocksDB (${misses} misses)`);
     assert.ok(cached <= 16 * 1048576, `the cache stayed within its budget (${cached} bytes)`);
-    const results = byKey(await readToEnd(output, { timeoutMs: 120_000 }));
+    const results = totalsByKey(await readToEnd(output, { timeoutMs: 120_000 }));
     for (let j = 0; j < second; j++) {
       const i = j * every;
       assert.deepEqual(results.get(`k${i}`), [{ n: 2, sum: first(i) + 7 }], `key k${i}`);
@@ -207,7 +178,7 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
       (l) => l['msg'] === 'store opened' && l['from'] !== 'beginning',
     ).length;
     assert.ok(reopened > 0, 'the restarted worker used the checkpointed stores');
-    const results = byKey(await readToEnd(output, { timeoutMs: 120_000 }));
+    const results = totalsByKey(await readToEnd(output, { timeoutMs: 120_000 }));
     for (let k = 0; k < keys; k++) {
       // Three readings: value, value + 1, value + 2.
       assert.deepEqual(results.get(`k${k}`), [{ n: 3, sum: 3 * value(k) + 3 }], `key k${k}`);
@@ -262,7 +233,7 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
       String(l['msg']).startsWith('a store of the task cannot be read'),
     );
     assert.ok(discarded.length > 0, 'the damage was found while the worker ran');
-    const results = byKey(await readToEnd(output, { timeoutMs: 60_000 }));
+    const results = totalsByKey(await readToEnd(output, { timeoutMs: 60_000 }));
     for (let i = 0; i < keys; i++) {
       const totals = results.get(`k${i}`) ?? [];
       assert.ok(totals.length > 0, `key k${i} has its total`);
@@ -348,7 +319,7 @@ describe('stores larger than their cache (real Kafka, RocksDB)', () => {
       metric(body, 'tributary_store_cache_evictions_total') > 0,
       'the totals did not fit the cache',
     );
-    const results = byKey(await readToEnd(output, { timeoutMs: 60_000 }));
+    const results = totalsByKey(await readToEnd(output, { timeoutMs: 60_000 }));
     assert.equal(results.size, devices, 'every device reached its count');
     for (const [key, expected] of oracle) {
       const totals = results.get(key) ?? [];

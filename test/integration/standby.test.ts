@@ -14,10 +14,11 @@ import { preloadWithKcat } from '../../bench/kafka-load.ts';
 import { readToEnd } from './disorder-io.ts';
 import { endpoints, eventually, uniqueName } from './helpers.ts';
 import { committedTotal, createTopics } from './topics.ts';
-import { startWorkerProcess, stopWorker } from './workers.ts';
+import { startCountsWorker, totalsByKey } from './counts.ts';
+import type { Total } from './counts.ts';
+import { stopWorker } from './workers.ts';
 import type { WorkerProcess } from './workers.ts';
 
-const fixture = 'test/integration/fixtures/counts-worker.ts';
 const partitions = 4;
 /** Distinct keys of the first wave: some 100,000 changelog records per task. */
 const keys = 400_000;
@@ -25,11 +26,6 @@ const keys = 400_000;
 const every = 50;
 /** The default TRIBUTARY_ACCEPTABLE_RECOVERY_LAG. */
 const acceptableLag = 10_000;
-
-interface Total {
-  n: number;
-  sum: number;
-}
 
 async function committedUpTo(
   appId: string,
@@ -77,17 +73,6 @@ function oracle(waves: number): Map<string, Total> {
   return expected;
 }
 
-/** Each key's outputs, decoded, in offset order per partition. */
-async function outputs(topic: string): Promise<Map<string, Total[]>> {
-  const out = new Map<string, Total[]>();
-  for (const r of await readToEnd(topic, { timeoutMs: 120_000 })) {
-    const list = out.get(r.key ?? '') ?? [];
-    list.push(JSON.parse(r.value?.toString() ?? 'null') as Total);
-    out.set(r.key ?? '', list);
-  }
-  return out;
-}
-
 describe('standby replicas and warm-ups (real Kafka, RocksDB)', () => {
   const cleanups: (() => void)[] = [];
   after(() => {
@@ -104,12 +89,9 @@ describe('standby replicas and warm-ups (real Kafka, RocksDB)', () => {
     env: Record<string, string>,
     guarantee: 'at_least_once' | 'exactly_once' = 'at_least_once',
   ): WorkerProcess => {
-    const worker = startWorkerProcess({
+    const worker = startCountsWorker({
       id,
       appId,
-      input: `${appId}-in`,
-      output: `${appId}-out`,
-      fixture,
       guarantee,
       stateDir: stateDir(),
       // Standbys and warm-ups need the default client (kafkajs cannot carry them).
@@ -172,7 +154,7 @@ describe('standby replicas and warm-ups (real Kafka, RocksDB)', () => {
     // The moved tasks' state is whole: a second reading of every 50th key totals right.
     await send(input, 1);
     await committedUpTo(appId, input, [a, b], keys + keys / every);
-    const got = await outputs(output);
+    const got = totalsByKey(await readToEnd(output, { timeoutMs: 120_000 }));
     for (const [key, total] of oracle(2)) assert.deepEqual(got.get(key), [total], key);
     assert.equal(got.size, keys / every, 'only keys with two readings are output');
     assert.equal(await stopWorker(a), 0);
@@ -237,7 +219,7 @@ describe('standby replicas and warm-ups (real Kafka, RocksDB)', () => {
     await send(input, 2);
     await committedUpTo(appId, input, [b], keys + (2 * keys) / every);
     // Every key output once with two readings and once with three, equal to the oracle.
-    const got = await outputs(output);
+    const got = totalsByKey(await readToEnd(output, { timeoutMs: 120_000 }));
     const [two, three] = [oracle(2), oracle(3)];
     for (const [key, total] of three) {
       const list = got.get(key) ?? [];

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 
 import { encodeConsumerProtocolAssignment } from '@platformatic/kafka';
 
-import { decodeStandbys } from '../../src/kafka/platformatic/group-member.ts';
+import { assignedStandbys } from '../../src/kafka/platformatic/group-member.ts';
 
 const partitions = [{ topic: 'readings', partitions: [0, 2] }];
 
@@ -18,13 +18,13 @@ describe('standby tasks in an assignment', () => {
       assignedPartitions: partitions,
       userData: Buffer.from(JSON.stringify(standby)),
     });
-    assert.deepEqual(decodeStandbys(encoded), standby);
+    assert.deepEqual(assignedStandbys(encoded), standby);
   });
 
   it('names none without user data, or with user data it cannot read', () => {
     for (const userData of [null, Buffer.from('{'), Buffer.from('{"standby":"0_1"}')])
       assert.deepEqual(
-        decodeStandbys(
+        assignedStandbys(
           encodeConsumerProtocolAssignment({
             version: 0,
             assignedPartitions: partitions,
@@ -33,6 +33,6 @@ describe('standby tasks in an assignment', () => {
         ),
         { standby: [], warmup: [] },
       );
-    assert.deepEqual(decodeStandbys(Buffer.alloc(0)), { standby: [], warmup: [] });
+    assert.deepEqual(assignedStandbys(Buffer.alloc(0)), { standby: [], warmup: [] });
   });
 });

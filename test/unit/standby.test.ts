@@ -96,7 +96,6 @@ describe('standby tasks', () => {
       logger: silentLogger,
       acceptableLag: 100,
       intervalMs: 20,
-      cachedStores: true,
       onCaughtUp: () => probes.n++,
     });
   const freshDir = (): string => {

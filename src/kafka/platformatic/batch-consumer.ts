@@ -114,8 +114,6 @@ export function createPlatformaticBatchConsumer(
   /** Assignments are handled one after the other, in the order the joins happened. */
   let assignments = Promise.resolve();
   let rejoining: Promise<void> | undefined;
-  /** A probe came while a rejoin was under way: rejoin again after it. */
-  let probeAgain = false;
   let crashed = false;
   let stopped = false;
   /** The latest join's place in the group and partitions, as the library reported it. */
@@ -319,7 +317,6 @@ export function createPlatformaticBatchConsumer(
   const rejoin = (stopAll = true): void => {
     if (stopAll) suspend();
     if (rejoining !== undefined || stopped) return;
-    probeAgain = false;
     rejoining = (async () => {
       for (let attempt = 1; !stopped; attempt++) {
         try {
@@ -333,9 +330,6 @@ export function createPlatformaticBatchConsumer(
       }
     })().finally(() => {
       rejoining = undefined;
-      // A probe met this rejoin under way, whose JoinGroup may have gone out before what the
-      // probe is for (a warm-up caught up): join once more, with the member's report as it is now.
-      if (probeAgain) rejoin(!cooperative);
     });
   };
 
@@ -502,10 +496,9 @@ export function createPlatformaticBatchConsumer(
 
   return {
     groupMetadata: () => group,
-    probe: () => {
-      if (rejoining !== undefined) probeAgain = true;
-      else rejoin(!cooperative);
-    },
+    // A probe that meets a join under way is lost with it; the assignment that join brings
+    // still names the warm-up, and the member probes again then (standby.ts).
+    probe: () => rejoin(!cooperative),
     // Eager: the batches in flight commit before the JoinGroup goes out (beforeJoin), under the
     // generation still current; holding them would only abort the revoked tasks' transactions.
     rebalancing: () => cooperative && joinSent,

@@ -21,7 +21,9 @@ import {
   assignGroupTasks,
   assignWithReplicas,
   decodeMemberData,
+  decodeStandbys,
   encodeOwnedTasks,
+  encodeStandbys,
   taskAssignerName,
 } from '../task-assignment.ts';
 import type { MemberStandbys, ReplicaOptions } from '../task-assignment.ts';
@@ -114,7 +116,7 @@ function carryStandbys(
             memberId,
             assignment: encodeConsumerProtocolAssignment({
               ...decoded,
-              userData: Buffer.from(JSON.stringify(mine)),
+              userData: encodeStandbys(mine),
             }),
           };
         });
@@ -127,7 +129,7 @@ function carryStandbys(
           // Made for this generation only: a group left with one member is assigned by the
           // library without the assignor, and must not be sent these again.
           if (standbys.size > 0) standbys.clear();
-          received(decodeStandbys(response.assignment));
+          received(assignedStandbys(response.assignment));
         }
         callback(error, response);
       });
@@ -135,16 +137,10 @@ function carryStandbys(
   );
 }
 
-/** The standby tasks an assignment's user data names (none if it names nothing readable). */
-export function decodeStandbys(assignment: Buffer): MemberStandbys {
+/** The standby tasks an encoded assignment's user data names (none if it names nothing readable). */
+export function assignedStandbys(assignment: Buffer): MemberStandbys {
   try {
-    const { userData } = decodeConsumerProtocolAssignment(assignment);
-    if (userData === null || userData === undefined || userData.length === 0)
-      return { standby: [], warmup: [] };
-    const parsed = JSON.parse(userData.toString()) as { standby?: unknown; warmup?: unknown };
-    const strings = (v: unknown) =>
-      Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
-    return { standby: strings(parsed.standby), warmup: strings(parsed.warmup) };
+    return decodeStandbys(decodeConsumerProtocolAssignment(assignment).userData);
   } catch {
     return { standby: [], warmup: [] };
   }
